@@ -1,0 +1,338 @@
+//! `provider "hastack" { ... }`: schema, plan-time validation, and the AWS SDK configuration.
+use std::collections::BTreeMap;
+use std::sync::OnceLock;
+use std::time::Duration;
+
+use aws_config::retry::RetryConfig;
+use aws_config::{BehaviorVersion, Region, SdkConfig};
+use aws_credential_types::provider::{ProvideCredentials, SharedCredentialsProvider};
+use aws_credential_types::Credentials;
+use regex::Regex;
+use tfplugin::{
+    Attribute, AttributePath, Block, Diagnostics, NestedBlock, Nesting, Schema, Type, Value,
+};
+
+use crate::env::Env;
+
+/// The services whose endpoints can be overridden, with their `AWS_ENDPOINT_URL_*` suffix.
+pub const SERVICES: [(&str, &str); 5] = [
+    ("lightsail", "LIGHTSAIL"),
+    ("ssm", "SSM"),
+    ("cloudwatch", "CLOUDWATCH"),
+    ("logs", "CLOUDWATCH_LOGS"),
+    ("sts", "STS"),
+];
+
+pub fn schema() -> Schema {
+    let s = |name: &str, d: &str| Attribute::new(name, Type::String).optional().description(d);
+    Schema::new(
+        0,
+        Block::new("Configures how hastack reaches AWS. Every setting falls back to the standard AWS environment variables and shared files, like the AWS CLI.")
+            .attribute(s("region", "AWS region, e.g. `us-east-1`. Default: `AWS_REGION`, then the profile's region."))
+            .attribute(s("profile", "Named profile from the shared config and credentials files. Default: `AWS_PROFILE`."))
+            .attribute(Attribute::new("shared_config_files", Type::list(Type::String)).optional().description("Paths of shared config files. Default `~/.aws/config`."))
+            .attribute(Attribute::new("shared_credentials_files", Type::list(Type::String)).optional().description("Paths of shared credentials files. Default `~/.aws/credentials`."))
+            .attribute(s("access_key", "Access key ID. Prefer environment variables or profiles over putting keys in configuration.").sensitive())
+            .attribute(s("secret_key", "Secret access key; required with `access_key`.").sensitive())
+            .attribute(s("token", "Session token for temporary credentials.").sensitive())
+            .attribute(Attribute::new("max_retries", Type::Number).optional().description("How many times a throttled or failed (5xx) AWS call is retried. Default 25."))
+            .attribute(Attribute::new("skip_credentials_validation", Type::Bool).optional().description("Do not resolve credentials when the provider is configured. Default `false`."))
+            .block(
+                NestedBlock::new(
+                    "assume_role",
+                    Nesting::Single,
+                    Block::new("Assume this IAM role with the base credentials before any call.")
+                        .attribute(s("role_arn", "ARN of the role to assume, e.g. `arn:aws:iam::123456789012:role/deployer`. Required in this block."))
+                        .attribute(s("session_name", "Session name recorded in CloudTrail. Default `hastack`."))
+                        .attribute(s("external_id", "External ID the role's trust policy requires.")),
+                )
+                .max_items(1),
+            )
+            .block(
+                NestedBlock::new(
+                    "endpoints",
+                    Nesting::Single,
+                    SERVICES.iter().fold(
+                        Block::new("Custom service endpoints, e.g. for `hastack-local`. Each falls back to `AWS_ENDPOINT_URL_<SERVICE>`, then `AWS_ENDPOINT_URL`."),
+                        |b, (svc, env)| b.attribute(s(svc, &format!("Endpoint URL for {svc}. Env: `AWS_ENDPOINT_URL_{env}`."))),
+                    ),
+                )
+                .max_items(1),
+            )
+            .block(
+                NestedBlock::new(
+                    "default_tags",
+                    Nesting::Single,
+                    Block::new("Tags added to every resource that supports tags; a resource's own tags win.")
+                        .attribute(Attribute::new("tags", Type::map(Type::String)).optional().description("The tags.")),
+                )
+                .max_items(1),
+            ),
+    )
+}
+
+fn region_re() -> &'static Regex {
+    static RE: OnceLock<Regex> = OnceLock::new();
+    RE.get_or_init(|| {
+        Regex::new(r"^[a-z]{2}(-gov|-iso[a-z]?)?-[a-z]+-[0-9]+$").expect("valid regex")
+    })
+}
+
+fn role_arn_re() -> &'static Regex {
+    static RE: OnceLock<Regex> = OnceLock::new();
+    RE.get_or_init(|| {
+        Regex::new(r"^arn:aws[a-z-]*:iam::[0-9]{12}:role/[\w+=,.@/-]+$").expect("valid regex")
+    })
+}
+
+fn check_url(s: &str) -> Result<(), String> {
+    let u = url::Url::parse(s).map_err(|e| e.to_string())?;
+    if !matches!(u.scheme(), "http" | "https") {
+        return Err(format!("scheme {:?} is not http or https", u.scheme()));
+    }
+    if u.host_str().is_none_or(str::is_empty) {
+        return Err("it has no host".into());
+    }
+    Ok(())
+}
+
+/// Plan-time checks. Unknown values are skipped: they are checked again once known.
+pub fn validate(config: &Value) -> Diagnostics {
+    let mut d = Diagnostics::new();
+    if let Some(r) = config.get("region").as_str() {
+        if !region_re().is_match(r) {
+            d.attribute_error(
+                AttributePath::root("region"),
+                "Invalid AWS region",
+                format!("{r:?} is not an AWS region name such as \"us-east-1\" or \"eu-west-2\"."),
+            );
+        }
+    }
+    let ak = config.get("access_key");
+    let sk = config.get("secret_key");
+    if ak.is_null() != sk.is_null() && !ak.is_unknown() && !sk.is_unknown() {
+        let missing = if ak.is_null() {
+            "access_key"
+        } else {
+            "secret_key"
+        };
+        d.attribute_error(
+            AttributePath::root(missing),
+            "Incomplete static credentials",
+            "access_key and secret_key must be set together.",
+        );
+    }
+    if let Some(n) = config.get("max_retries").as_number() {
+        if config
+            .get("max_retries")
+            .as_i64()
+            .is_none_or(|n| !(0..=100).contains(&n))
+        {
+            d.attribute_error(
+                AttributePath::root("max_retries"),
+                "Invalid max_retries",
+                format!("{n} must be a whole number from 0 to 100."),
+            );
+        }
+    }
+    let ar = config.get("assume_role");
+    if !ar.is_null() && !ar.is_unknown() {
+        let arn = ar.get("role_arn");
+        let path = AttributePath::root("assume_role").attr("role_arn");
+        match arn.as_str() {
+            None if arn.is_null() => d.attribute_error(path, "Missing role_arn", "An assume_role block needs role_arn: the ARN of the role to assume."),
+            Some(a) if !role_arn_re().is_match(a) => {
+                d.attribute_error(path, "Invalid role ARN", format!("{a:?} is not an IAM role ARN such as \"arn:aws:iam::123456789012:role/deployer\"."))
+            }
+            _ => {}
+        }
+    }
+    let ep = config.get("endpoints");
+    for (svc, _) in SERVICES {
+        if let Some(u) = ep.get(svc).as_str() {
+            if let Err(e) = check_url(u) {
+                d.attribute_error(
+                    AttributePath::root("endpoints").attr(svc),
+                    "Invalid endpoint URL",
+                    format!(
+                        "{u:?} is not an endpoint URL: {e}. Example: \"http://127.0.0.1:4566\"."
+                    ),
+                );
+            }
+        }
+    }
+    d
+}
+
+/// What configuring the provider produces; resources take their clients from here.
+#[derive(Clone, Debug)]
+pub struct Configured {
+    pub sdk: SdkConfig,
+    /// Resolved endpoint per service (`None`: the SDK's default for the region).
+    pub endpoints: BTreeMap<String, String>,
+    pub default_tags: BTreeMap<String, String>,
+}
+
+impl Configured {
+    /// The SDK configuration for one service, with its endpoint applied.
+    pub fn for_service(&self, service: &str) -> SdkConfig {
+        match self.endpoints.get(service) {
+            Some(url) => self.sdk.to_builder().endpoint_url(url).build(),
+            None => self.sdk.clone(),
+        }
+    }
+}
+
+fn strings(v: &Value) -> Vec<String> {
+    v.elements()
+        .unwrap_or_default()
+        .iter()
+        .filter_map(|e| e.as_str().map(str::to_string))
+        .collect()
+}
+
+/// Endpoint for `service`: explicit setting, then `AWS_ENDPOINT_URL_<SERVICE>`, then `AWS_ENDPOINT_URL`.
+pub fn resolve_endpoint(
+    config: &Value,
+    service: &str,
+    env_suffix: &str,
+    env: &dyn Env,
+) -> Option<String> {
+    config
+        .get("endpoints")
+        .get(service)
+        .as_str()
+        .map(str::to_string)
+        .or_else(|| env.var(&format!("AWS_ENDPOINT_URL_{env_suffix}")))
+        .or_else(|| env.var("AWS_ENDPOINT_URL"))
+}
+
+/// Build the AWS configuration from a validated `provider` block.
+pub async fn configure(config: &Value, env: &dyn Env) -> Result<Configured, Diagnostics> {
+    let mut d = validate(config);
+    if d.has_errors() {
+        return Err(d);
+    }
+    let mut loader = aws_config::defaults(BehaviorVersion::latest());
+    if let Some(r) = config.get("region").as_str() {
+        loader = loader.region(Region::new(r.to_string()));
+    }
+    if let Some(p) = config.get("profile").as_str() {
+        loader = loader.profile_name(p);
+    }
+    let (cfg_files, cred_files) = (
+        strings(config.get("shared_config_files")),
+        strings(config.get("shared_credentials_files")),
+    );
+    if !cfg_files.is_empty() || !cred_files.is_empty() {
+        use aws_runtime::env_config::file::{
+            EnvConfigFileKind as ProfileFileKind, EnvConfigFiles as ProfileFiles,
+        };
+        let mut b = ProfileFiles::builder();
+        if cfg_files.is_empty() {
+            b = b.include_default_config_file(true);
+        }
+        if cred_files.is_empty() {
+            b = b.include_default_credentials_file(true);
+        }
+        for f in cfg_files {
+            b = b.with_file(ProfileFileKind::Config, f);
+        }
+        for f in cred_files {
+            b = b.with_file(ProfileFileKind::Credentials, f);
+        }
+        loader = loader.profile_files(b.build());
+    }
+    if let (Some(ak), Some(sk)) = (
+        config.get("access_key").as_str(),
+        config.get("secret_key").as_str(),
+    ) {
+        let token = config.get("token").as_str().map(str::to_string);
+        loader = loader.credentials_provider(Credentials::new(
+            ak,
+            sk,
+            token,
+            None,
+            "hastack-provider-config",
+        ));
+    }
+    let retries = config.get("max_retries").as_i64().unwrap_or(25) as u32;
+    loader = loader.retry_config(
+        RetryConfig::standard()
+            .with_max_attempts(retries + 1)
+            .with_max_backoff(Duration::from_secs(20)),
+    );
+    let mut sdk = loader.load().await;
+
+    let endpoints: BTreeMap<String, String> = SERVICES
+        .iter()
+        .filter_map(|(svc, suffix)| {
+            resolve_endpoint(config, svc, suffix, env).map(|u| (svc.to_string(), u))
+        })
+        .collect();
+
+    if sdk.region().is_none() {
+        d.attribute_error(
+            AttributePath::root("region"),
+            "No AWS region",
+            "Set region in the provider block, AWS_REGION in the environment, or a region in the selected profile.",
+        );
+        return Err(d);
+    }
+
+    let ar = config.get("assume_role");
+    if let Some(arn) = ar.get("role_arn").as_str() {
+        let sts_cfg = match endpoints.get("sts") {
+            Some(u) => sdk.to_builder().endpoint_url(u).build(),
+            None => sdk.clone(),
+        };
+        let mut b = aws_config::sts::AssumeRoleProvider::builder(arn)
+            .session_name(ar.get("session_name").as_str().unwrap_or("hastack"));
+        if let Some(x) = ar.get("external_id").as_str() {
+            b = b.external_id(x);
+        }
+        let p = b.configure(&sts_cfg).build().await;
+        sdk = sdk
+            .to_builder()
+            .credentials_provider(SharedCredentialsProvider::new(p))
+            .build();
+    } else if config.get("skip_credentials_validation").as_bool() != Some(true) {
+        // Resolve now so a missing or broken credential source is reported at plan time.
+        let Some(provider) = sdk.credentials_provider() else {
+            d.error("No AWS credentials", "No credential source is configured.");
+            return Err(d);
+        };
+        let resolved =
+            tokio::time::timeout(Duration::from_secs(15), provider.provide_credentials()).await;
+        let err = match resolved {
+            Ok(Ok(_)) => None,
+            Ok(Err(e)) => {
+                Some(aws_smithy_types::error::display::DisplayErrorContext(e).to_string())
+            }
+            Err(_) => Some("timed out after 15s".to_string()),
+        };
+        if let Some(e) = err {
+            d.error(
+                "No valid AWS credentials",
+                format!("Could not resolve AWS credentials: {e}\n\nSet access_key/secret_key, a profile, AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY, or another standard credential source."),
+            );
+            return Err(d);
+        }
+    }
+
+    let default_tags = config
+        .get("default_tags")
+        .get("tags")
+        .to_model::<Option<BTreeMap<String, String>>>()
+        .ok()
+        .flatten()
+        .unwrap_or_default();
+    Ok(Configured {
+        sdk,
+        endpoints,
+        default_tags,
+    })
+}
+
+#[cfg(test)]
+mod tests;

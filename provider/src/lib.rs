@@ -1,0 +1,70 @@
+//! terraform-provider-hastack: a highly available web stack on AWS Lightsail.
+#![forbid(unsafe_code)]
+
+pub mod config;
+pub mod data_sources;
+pub mod env;
+pub mod functions;
+pub mod resources;
+
+use std::sync::{Arc, RwLock};
+
+use async_trait::async_trait;
+use tfplugin::resource::DataSource;
+use tfplugin::{ConfigureRequest, Diagnostics, Function, Resource, Schema, Value};
+
+/// The provider's source address.
+pub const ADDRESS: &str = "registry.terraform.io/hastack/hastack";
+
+/// Shared by the provider and its resources: set once ConfigureProvider succeeds.
+pub type Shared = Arc<RwLock<Option<Arc<config::Configured>>>>;
+
+pub struct HastackProvider {
+    configured: Shared,
+    env: Arc<dyn env::Env>,
+}
+
+impl HastackProvider {
+    pub fn new(env: Arc<dyn env::Env>) -> Self {
+        HastackProvider {
+            configured: Arc::default(),
+            env,
+        }
+    }
+}
+
+#[async_trait]
+impl tfplugin::Provider for HastackProvider {
+    fn schema(&self) -> Schema {
+        config::schema()
+    }
+
+    fn resources(&self) -> Vec<Arc<dyn Resource>> {
+        Vec::new()
+    }
+
+    fn data_sources(&self) -> Vec<Arc<dyn DataSource>> {
+        vec![Arc::new(data_sources::ProviderInfo {
+            configured: self.configured.clone(),
+        })]
+    }
+
+    fn functions(&self) -> Vec<Arc<dyn Function>> {
+        vec![Arc::new(functions::SpreadZones)]
+    }
+
+    async fn validate_config(&self, config: &Value) -> Diagnostics {
+        config::validate(config)
+    }
+
+    async fn configure(&self, req: ConfigureRequest) -> Diagnostics {
+        match config::configure(&req.config, self.env.as_ref()).await {
+            Ok(c) => {
+                tracing::info!(region = ?c.sdk.region(), endpoints = ?c.endpoints, "provider configured");
+                *self.configured.write().expect("config lock") = Some(Arc::new(c));
+                Diagnostics::new()
+            }
+            Err(d) => d,
+        }
+    }
+}

@@ -1,0 +1,1 @@
+//! Managed resources, one file each. The web tier, databases and caches arrive in later issues.

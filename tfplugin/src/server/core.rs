@@ -1,0 +1,436 @@
+//! The protocol-independent server: what each RPC means, on native types.
+use std::collections::BTreeMap;
+use std::sync::{Arc, Mutex};
+
+use tokio_util::sync::CancellationToken;
+
+use crate::diag::{AttributePath, Diagnostics};
+use crate::function::{Function, FunctionError};
+use crate::provider::{ConfigureRequest, Provider};
+use crate::resource::{
+    ApplyResponse, Context, CreateRequest, DataSource, DeleteRequest, ImportRequest, PlanRequest,
+    PlanResponse, ReadRequest, ReadResult, Resource, UpdateRequest, UpgradeRequest,
+    ValidateRequest,
+};
+use crate::schema::{Attribute, Schema};
+use crate::value::{Type, Value};
+
+pub(crate) struct ResourceEntry {
+    pub resource: Arc<dyn Resource>,
+    pub schema: Schema,
+    pub ty: Type,
+    pub identity_ty: Option<Type>,
+}
+
+pub(crate) struct DataSourceEntry {
+    pub data_source: Arc<dyn DataSource>,
+    pub schema: Schema,
+    pub ty: Type,
+}
+
+/// Holds the provider and everything derived from its schemas once, at start.
+pub struct Core {
+    pub(crate) provider: Arc<dyn Provider>,
+    pub(crate) provider_schema: Schema,
+    pub(crate) provider_ty: Type,
+    pub(crate) resources: BTreeMap<String, ResourceEntry>,
+    pub(crate) data_sources: BTreeMap<String, DataSourceEntry>,
+    pub(crate) functions: BTreeMap<String, Arc<dyn Function>>,
+    stop: Mutex<CancellationToken>,
+}
+
+pub(crate) fn unsupported_type(kind: &str, name: &str) -> Diagnostics {
+    let mut d = Diagnostics::new();
+    d.error(
+        format!("Unsupported {kind} type"),
+        format!("This provider has no {kind} type {name:?}."),
+    );
+    d
+}
+
+/// The outcome of PlanResourceChange.
+pub(crate) struct Planned {
+    pub state: Value,
+    pub requires_replace: Vec<AttributePath>,
+    pub private: Vec<u8>,
+    pub identity: Option<Value>,
+}
+
+impl Core {
+    pub fn new<P: Provider>(provider: P) -> Core {
+        let provider: Arc<dyn Provider> = Arc::new(provider);
+        let provider_schema = provider.schema();
+        let resources = provider
+            .resources()
+            .into_iter()
+            .map(|r| {
+                let schema = r.schema();
+                let entry = ResourceEntry {
+                    ty: schema.value_type(),
+                    identity_ty: r.identity_schema().map(|s| s.value_type()),
+                    schema,
+                    resource: r.clone(),
+                };
+                (r.type_name().to_string(), entry)
+            })
+            .collect();
+        let data_sources = provider
+            .data_sources()
+            .into_iter()
+            .map(|d| {
+                let schema = d.schema();
+                (
+                    d.type_name().to_string(),
+                    DataSourceEntry {
+                        ty: schema.value_type(),
+                        schema,
+                        data_source: d.clone(),
+                    },
+                )
+            })
+            .collect();
+        let functions = provider
+            .functions()
+            .into_iter()
+            .map(|f| (f.name().to_string(), f))
+            .collect();
+        Core {
+            provider_ty: provider_schema.value_type(),
+            provider_schema,
+            provider,
+            resources,
+            data_sources,
+            functions,
+            stop: Mutex::new(CancellationToken::new()),
+        }
+    }
+
+    /// The context for a new call: carries the current stop token.
+    pub fn ctx(&self) -> Context {
+        Context {
+            cancel: self.stop.lock().expect("stop lock").clone(),
+        }
+    }
+
+    /// StopProvider: cancel everything in flight, keep serving new calls.
+    pub fn stop(&self) {
+        let mut guard = self.stop.lock().expect("stop lock");
+        guard.cancel();
+        *guard = CancellationToken::new();
+    }
+
+    pub(crate) fn resource(&self, type_name: &str) -> Result<&ResourceEntry, Diagnostics> {
+        self.resources
+            .get(type_name)
+            .ok_or_else(|| unsupported_type("resource", type_name))
+    }
+
+    pub(crate) fn data_source(&self, type_name: &str) -> Result<&DataSourceEntry, Diagnostics> {
+        self.data_sources
+            .get(type_name)
+            .ok_or_else(|| unsupported_type("data source", type_name))
+    }
+
+    pub(crate) async fn validate_provider_config(&self, config: Value) -> Diagnostics {
+        self.provider.validate_config(&config).await
+    }
+
+    pub(crate) async fn configure(&self, terraform_version: String, config: Value) -> Diagnostics {
+        self.provider
+            .configure(ConfigureRequest {
+                ctx: self.ctx(),
+                terraform_version,
+                config,
+            })
+            .await
+    }
+
+    pub(crate) async fn validate_resource(
+        &self,
+        e: &ResourceEntry,
+        config: Value,
+        write_only_allowed: bool,
+    ) -> Diagnostics {
+        let mut d = Diagnostics::new();
+        for a in e.schema.block.attributes.iter().filter(|a| a.write_only) {
+            if !write_only_allowed && !config.get(&a.name).is_null() {
+                d.attribute_error(
+                    AttributePath::root(&a.name),
+                    "Write-only attribute not supported",
+                    format!(
+                        "{:?} is write-only and needs Terraform 1.11 or later.",
+                        a.name
+                    ),
+                );
+            }
+        }
+        if e.schema
+            .block
+            .blocks
+            .iter()
+            .any(|b| b.type_name == "timeouts")
+        {
+            crate::timeouts::validate(&config, &mut d);
+        }
+        d.extend(
+            e.resource
+                .validate(ValidateRequest {
+                    ctx: self.ctx(),
+                    config,
+                })
+                .await,
+        );
+        d
+    }
+
+    pub(crate) fn upgrade_state(
+        &self,
+        e: &ResourceEntry,
+        version: i64,
+        raw: serde_json::Value,
+    ) -> Result<Value, Diagnostics> {
+        let current = e.schema.version;
+        let json = if version == current || raw.is_null() {
+            raw
+        } else if version > current {
+            let mut d = Diagnostics::new();
+            d.error(
+                "State written by a newer provider",
+                format!("The stored state has schema version {version}, this provider knows up to {current}. Upgrade the provider."),
+            );
+            return Err(d);
+        } else if let Some(up) = e.resource.as_upgrade() {
+            let resp = up.upgrade(UpgradeRequest {
+                version,
+                raw_state: raw,
+            });
+            if resp.diagnostics.has_errors() {
+                return Err(resp.diagnostics);
+            }
+            resp.state
+        } else {
+            let mut d = Diagnostics::new();
+            d.error(
+                "Unable to upgrade state",
+                format!("No upgrader from schema version {version} to {current}."),
+            );
+            return Err(d);
+        };
+        Value::from_state_json(&json, &e.ty).map_err(Diagnostics::from)
+    }
+
+    pub(crate) async fn read(
+        &self,
+        e: &ResourceEntry,
+        state: Value,
+        private: Vec<u8>,
+        identity: Option<Value>,
+    ) -> (Value, Vec<u8>, Option<Value>, Diagnostics) {
+        if state.is_null() {
+            return (Value::Null, private, identity, Diagnostics::new());
+        }
+        let resp = e
+            .resource
+            .read(ReadRequest {
+                ctx: self.ctx(),
+                state,
+                private,
+                identity: identity.clone(),
+            })
+            .await;
+        let new_identity = resp.identity.or(identity);
+        match resp.result {
+            ReadResult::Found(v) => (v, resp.private, new_identity, resp.diagnostics),
+            ReadResult::Gone => (Value::Null, Vec::new(), None, resp.diagnostics),
+        }
+    }
+
+    pub(crate) async fn plan(
+        &self,
+        e: &ResourceEntry,
+        req: PlanRequest,
+        prior_identity: Option<Value>,
+    ) -> (Planned, Diagnostics) {
+        let mut d = Diagnostics::new();
+        if req.planned_state.is_null() {
+            // Destroy: nothing to plan beyond the deletion itself.
+            return (
+                Planned {
+                    state: Value::Null,
+                    requires_replace: vec![],
+                    private: req.prior_private,
+                    identity: prior_identity,
+                },
+                d,
+            );
+        }
+        let creating = req.prior_state.is_null();
+        let mut planned = req.planned_state.clone();
+        let attrs = &e.schema.block.attributes;
+        null_write_only(&mut planned, attrs);
+        let changed = !creating && planned != req.prior_state;
+        for a in attrs.iter().filter(|a| a.computed) {
+            if !req.config.get(&a.name).is_null() {
+                continue;
+            }
+            let keep = !creating && (a.use_state_for_unknown || !changed);
+            if !keep {
+                if let Some(slot) = planned.get_mut(&a.name) {
+                    *slot = Value::unknown();
+                }
+            }
+        }
+        let mut requires_replace = Vec::new();
+        if !creating {
+            for a in attrs.iter().filter(|a| a.requires_replace) {
+                if planned.get(&a.name) != req.prior_state.get(&a.name) {
+                    requires_replace.push(AttributePath::root(&a.name));
+                }
+            }
+        }
+        let mut private = req.prior_private.clone();
+        if let Some(m) = e.resource.as_modify_plan() {
+            let resp: PlanResponse = m
+                .modify_plan(PlanRequest {
+                    planned_state: planned,
+                    prior_private: private,
+                    ..req
+                })
+                .await;
+            planned = resp.planned_state;
+            private = resp.planned_private;
+            requires_replace.extend(resp.requires_replace);
+            d.extend(resp.diagnostics);
+        }
+        requires_replace.sort();
+        requires_replace.dedup();
+        let identity = if creating { None } else { prior_identity };
+        (
+            Planned {
+                state: planned,
+                requires_replace,
+                private,
+                identity,
+            },
+            d,
+        )
+    }
+
+    pub(crate) async fn apply(
+        &self,
+        e: &ResourceEntry,
+        prior: Value,
+        planned: Value,
+        config: Value,
+        private: Vec<u8>,
+    ) -> ApplyResponse {
+        let ctx = self.ctx();
+        if planned.is_null() {
+            let resp = e
+                .resource
+                .delete(DeleteRequest {
+                    ctx,
+                    prior_state: prior.clone(),
+                    prior_private: private.clone(),
+                })
+                .await;
+            let failed = resp.diagnostics.has_errors();
+            return ApplyResponse {
+                state: if failed { prior } else { Value::Null },
+                private: if failed { private } else { Vec::new() },
+                identity: None,
+                diagnostics: resp.diagnostics,
+            };
+        }
+        let mut resp = if prior.is_null() {
+            e.resource
+                .create(CreateRequest {
+                    ctx,
+                    config,
+                    planned_state: planned,
+                    planned_private: private,
+                })
+                .await
+        } else {
+            let r = e
+                .resource
+                .update(UpdateRequest {
+                    ctx,
+                    config,
+                    prior_state: prior.clone(),
+                    planned_state: planned,
+                    planned_private: private,
+                })
+                .await;
+            if r.diagnostics.has_errors() && r.state.is_null() {
+                ApplyResponse { state: prior, ..r }
+            } else {
+                r
+            }
+        };
+        null_write_only(&mut resp.state, &e.schema.block.attributes);
+        if !resp.diagnostics.has_errors() && !resp.state.is_wholly_known() {
+            resp.diagnostics.error(
+                "Provider returned unknown values after apply",
+                format!(
+                    "{} left values unknown in its new state. This is a bug in the provider.",
+                    e.resource.type_name()
+                ),
+            );
+        }
+        resp
+    }
+
+    pub(crate) async fn import(
+        &self,
+        e: &ResourceEntry,
+        id: String,
+        identity: Option<Value>,
+    ) -> (Value, Vec<u8>, Option<Value>, Diagnostics) {
+        let Some(imp) = e.resource.as_import() else {
+            let mut d = Diagnostics::new();
+            d.error(
+                "Resource import not supported",
+                format!("{} cannot be imported.", e.resource.type_name()),
+            );
+            return (Value::Null, vec![], None, d);
+        };
+        let mut resp = imp
+            .import(ImportRequest {
+                ctx: self.ctx(),
+                id: id.clone(),
+                identity,
+            })
+            .await;
+        if resp.state.is_null() && !resp.diagnostics.has_errors() {
+            resp.diagnostics.error(
+                "Cannot import non-existent remote object",
+                format!(
+                    "No {} matches the import ID {id:?}.",
+                    e.resource.type_name()
+                ),
+            );
+        }
+        (resp.state, resp.private, resp.identity, resp.diagnostics)
+    }
+
+    pub(crate) fn call_function(
+        &self,
+        name: &str,
+        args: Vec<Value>,
+    ) -> Result<Value, FunctionError> {
+        let f = self
+            .functions
+            .get(name)
+            .ok_or_else(|| FunctionError::general(format!("no function named {name:?}")))?;
+        f.call(args)
+    }
+}
+
+fn null_write_only(v: &mut Value, attrs: &[Attribute]) {
+    if let Value::Object(m) = v {
+        for a in attrs.iter().filter(|a| a.write_only) {
+            m.insert(a.name.clone(), Value::Null);
+        }
+    }
+}

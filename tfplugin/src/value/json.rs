@@ -1,0 +1,132 @@
+//! Terraform's JSON encoding of values (state, `DynamicValue.json`) and the serde bridge.
+use std::collections::BTreeMap;
+use std::str::FromStr;
+
+use bigdecimal::BigDecimal;
+use serde_json::Value as Json;
+
+use super::{Type, Value, ValueError};
+
+pub(super) fn from_json(j: &Json, ty: &Type) -> Result<Value, ValueError> {
+    decode(j, ty, true)
+}
+
+/// Like `from_json`, but object attributes the type lacks are dropped (stored state
+/// written by an older schema).
+pub(super) fn from_state_json(j: &Json, ty: &Type) -> Result<Value, ValueError> {
+    decode(j, ty, false)
+}
+
+fn decode(j: &Json, ty: &Type, strict: bool) -> Result<Value, ValueError> {
+    if j.is_null() {
+        return Ok(Value::Null);
+    }
+    let mismatch = || {
+        ValueError::new(format!(
+            "JSON {j} does not conform to type {}",
+            ty.to_json()
+        ))
+    };
+    match ty {
+        Type::Bool => j.as_bool().map(Value::Bool).ok_or_else(mismatch),
+        Type::String => j.as_str().map(Value::string).ok_or_else(mismatch),
+        Type::Number => match j {
+            // With serde_json's arbitrary_precision the text is kept as written.
+            Json::Number(n) => BigDecimal::from_str(&n.to_string())
+                .map(Value::Number)
+                .map_err(|_| mismatch()),
+            Json::String(s) => BigDecimal::from_str(s)
+                .map(Value::Number)
+                .map_err(|_| mismatch()),
+            _ => Err(mismatch()),
+        },
+        Type::List(et) | Type::Set(et) => {
+            let items = j.as_array().ok_or_else(mismatch)?;
+            let v = items
+                .iter()
+                .map(|i| decode(i, et, strict))
+                .collect::<Result<Vec<_>, _>>()?;
+            Ok(if matches!(ty, Type::List(_)) {
+                Value::List(v)
+            } else {
+                Value::Set(v)
+            })
+        }
+        Type::Tuple(ets) => {
+            let items = j
+                .as_array()
+                .filter(|a| a.len() == ets.len())
+                .ok_or_else(mismatch)?;
+            Ok(Value::Tuple(
+                items
+                    .iter()
+                    .zip(ets)
+                    .map(|(i, t)| decode(i, t, strict))
+                    .collect::<Result<_, _>>()?,
+            ))
+        }
+        Type::Map(et) => {
+            let obj = j.as_object().ok_or_else(mismatch)?;
+            let mut m = BTreeMap::new();
+            for (k, v) in obj {
+                m.insert(k.clone(), decode(v, et, strict)?);
+            }
+            Ok(Value::Map(m))
+        }
+        Type::Object { attrs, .. } => {
+            let obj = j.as_object().ok_or_else(mismatch)?;
+            if let Some(extra) = obj.keys().find(|k| strict && !attrs.contains_key(*k)) {
+                return Err(ValueError::new(format!("unsupported attribute {extra:?}")));
+            }
+            let mut m = BTreeMap::new();
+            for (k, at) in attrs {
+                m.insert(
+                    k.clone(),
+                    obj.get(k)
+                        .map(|v| decode(v, at, strict))
+                        .transpose()?
+                        .unwrap_or(Value::Null),
+                );
+            }
+            Ok(Value::Object(m))
+        }
+        Type::Dynamic => {
+            // Terraform's JSON for a dynamic value: {"value": ..., "type": ...}.
+            let obj = j.as_object().ok_or_else(mismatch)?;
+            let (Some(v), Some(t)) = (obj.get("value"), obj.get("type")) else {
+                return Err(mismatch());
+            };
+            let t = Type::from_json(t)?;
+            Ok(match decode(v, &t, strict)? {
+                Value::Null => Value::Null,
+                inner => Value::Dynamic(Box::new(t), Box::new(inner)),
+            })
+        }
+    }
+}
+
+pub(super) fn to_json(v: &Value) -> Result<Json, ValueError> {
+    Ok(match v {
+        Value::Null => Json::Null,
+        Value::Unknown(_) => return Err(ValueError::new("value is not known yet")),
+        Value::Bool(b) => Json::Bool(*b),
+        Value::Number(n) => {
+            let text = n.normalized().to_plain_string();
+            Json::Number(
+                serde_json::Number::from_str(&text).map_err(|e| ValueError::new(e.to_string()))?,
+            )
+        }
+        Value::String(s) => Json::String(s.clone()),
+        Value::List(items) | Value::Set(items) | Value::Tuple(items) => {
+            Json::Array(items.iter().map(to_json).collect::<Result<_, _>>()?)
+        }
+        Value::Map(m) | Value::Object(m) => {
+            let mut obj = serde_json::Map::new();
+            for (k, v) in m {
+                obj.insert(k.clone(), to_json(v)?);
+            }
+            Json::Object(obj)
+        }
+        Value::Dynamic(_, inner) => to_json(inner)?,
+    })
+}
