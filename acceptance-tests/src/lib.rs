@@ -1,1 +1,307 @@
+//! Acceptance-test harness: drives the real `terraform` CLI against the freshly built
+//! provider, step by step, in the style of terraform-plugin-testing.
+//!
+//! Each test gets its own directory, CLI configuration (`dev_overrides` to our binary), HOME
+//! and environment; tests run in parallel. Gated by `TF_ACC=1`. A failed test keeps its
+//! directory and prints Terraform's output.
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+use std::sync::OnceLock;
 
+use regex::Regex;
+use serde_json::Value as Json;
+
+mod state;
+pub use state::State;
+
+#[derive(Debug, thiserror::Error)]
+pub enum HarnessError {
+    #[error("{0}")]
+    Setup(String),
+    #[error("step {step}: {message}")]
+    Step { step: usize, message: String },
+}
+
+/// Where terraform and the provider binary are.
+#[derive(Clone, Debug)]
+pub struct Harness {
+    pub terraform: PathBuf,
+    pub provider_dir: PathBuf,
+}
+
+/// True when acceptance tests should run.
+pub fn enabled() -> bool {
+    std::env::var("TF_ACC").is_ok_and(|v| !v.is_empty() && v != "0")
+}
+
+fn find_terraform() -> Result<PathBuf, HarnessError> {
+    if let Ok(p) = std::env::var("TF_ACC_TERRAFORM_PATH") {
+        return Ok(PathBuf::from(p));
+    }
+    let path = std::env::var_os("PATH").unwrap_or_default();
+    std::env::split_paths(&path)
+        .map(|d| d.join("terraform"))
+        .find(|p| p.is_file())
+        .ok_or_else(|| HarnessError::Setup("no terraform on PATH and TF_ACC_TERRAFORM_PATH unset; run scripts/setup.sh".into()))
+}
+
+/// The directory holding `terraform-provider-hastack`: `HASTACK_PROVIDER_DIR`, else the
+/// cargo target directory this test binary was built in.
+fn find_provider_dir() -> Result<PathBuf, HarnessError> {
+    if let Ok(p) = std::env::var("HASTACK_PROVIDER_DIR") {
+        return Ok(PathBuf::from(p));
+    }
+    let exe = std::env::current_exe().map_err(|e| HarnessError::Setup(e.to_string()))?;
+    // <target>/<profile>/deps/<test-binary>
+    let dir = exe.parent().and_then(Path::parent).ok_or_else(|| HarnessError::Setup("cannot locate target dir".into()))?;
+    if dir.join("terraform-provider-hastack").is_file() {
+        Ok(dir.to_path_buf())
+    } else {
+        Err(HarnessError::Setup(format!(
+            "{} has no terraform-provider-hastack; run `cargo build -p terraform-provider-hastack` first",
+            dir.display()
+        )))
+    }
+}
+
+impl Harness {
+    pub fn get() -> Result<&'static Harness, HarnessError> {
+        static H: OnceLock<Result<Harness, String>> = OnceLock::new();
+        H.get_or_init(|| {
+            Ok(Harness {
+                terraform: find_terraform().map_err(|e| e.to_string())?,
+                provider_dir: find_provider_dir().map_err(|e| e.to_string())?,
+            })
+        })
+        .as_ref()
+        .map_err(|e| HarnessError::Setup(e.clone()))
+    }
+}
+
+type Check = Box<dyn Fn(&State) -> Result<(), String>>;
+
+/// One step: apply a configuration (or expect it to fail), then check.
+pub struct Step {
+    config: String,
+    expect_error: Option<Regex>,
+    check: Option<Check>,
+    import: Option<ImportStep>,
+    env: Vec<(String, String)>,
+}
+
+struct ImportStep {
+    address: String,
+    id: String,
+    ignore: Vec<String>,
+}
+
+impl Step {
+    pub fn new(config: impl Into<String>) -> Self {
+        Step { config: config.into(), expect_error: None, check: None, import: None, env: Vec::new() }
+    }
+    /// The plan (or apply) must fail with output matching `pattern`.
+    pub fn expect_error(mut self, pattern: &str) -> Self {
+        self.expect_error = Some(Regex::new(pattern).expect("valid regex"));
+        self
+    }
+    pub fn check(mut self, f: impl Fn(&State) -> Result<(), String> + 'static) -> Self {
+        self.check = Some(Box::new(f));
+        self
+    }
+    /// After apply, import `address` by `id` into a fresh state and compare attributes.
+    pub fn import_verify(mut self, address: &str, id: &str, ignore: &[&str]) -> Self {
+        self.import = Some(ImportStep { address: address.into(), id: id.into(), ignore: ignore.iter().map(|s| s.to_string()).collect() });
+        self
+    }
+    pub fn env(mut self, k: &str, v: &str) -> Self {
+        self.env.push((k.into(), v.into()));
+        self
+    }
+}
+
+/// A test: steps run in order in one working directory, then destroy.
+pub struct TestCase {
+    name: String,
+    steps: Vec<Step>,
+    env: Vec<(String, String)>,
+    check_destroy: Option<Check>,
+    files: Vec<(String, String)>,
+}
+
+impl TestCase {
+    pub fn new(name: &str) -> Self {
+        TestCase { name: name.into(), steps: Vec::new(), env: Vec::new(), check_destroy: None, files: Vec::new() }
+    }
+    pub fn step(mut self, s: Step) -> Self {
+        self.steps.push(s);
+        self
+    }
+    pub fn env(mut self, k: &str, v: &str) -> Self {
+        self.env.push((k.into(), v.into()));
+        self
+    }
+    /// An extra file in the working directory (e.g. a shared credentials file).
+    pub fn file(mut self, name: &str, content: &str) -> Self {
+        self.files.push((name.into(), content.into()));
+        self
+    }
+    pub fn check_destroy(mut self, f: impl Fn(&State) -> Result<(), String> + 'static) -> Self {
+        self.check_destroy = Some(Box::new(f));
+        self
+    }
+
+    /// Run the test; panics with Terraform's output on failure. Skips (with a note) unless TF_ACC is set.
+    pub fn run(self) {
+        if !enabled() {
+            eprintln!("skipping acceptance test {}: set TF_ACC=1 to run it", self.name);
+            return;
+        }
+        let h = Harness::get().unwrap_or_else(|e| panic!("{e}"));
+        let dir = tempfile::Builder::new().prefix(&format!("hastack-acc-{}-", self.name)).tempdir().expect("tempdir");
+        let mut run = Run { h, dir: dir.path().to_path_buf(), env: self.env.clone(), log: String::new() };
+        run.setup(&self.files);
+        match run.steps(&self) {
+            Ok(()) => {}
+            Err(e) => {
+                let kept = dir.keep();
+                panic!("acceptance test {} failed: {e}\nworking directory kept at {}\n--- terraform output ---\n{}", self.name, kept.display(), run.log);
+            }
+        }
+    }
+}
+
+struct Run<'a> {
+    h: &'a Harness,
+    dir: PathBuf,
+    env: Vec<(String, String)>,
+    log: String,
+}
+
+impl Run<'_> {
+    fn setup(&mut self, files: &[(String, String)]) {
+        let cli = format!(
+            "provider_installation {{\n  dev_overrides {{\n    \"hastack/hastack\" = \"{}\"\n  }}\n  direct {{}}\n}}\n",
+            self.h.provider_dir.display()
+        );
+        std::fs::write(self.dir.join("cli.tfrc"), cli).expect("write cli config");
+        std::fs::create_dir_all(self.dir.join("home")).expect("home");
+        for (name, content) in files {
+            std::fs::write(self.dir.join(name), content).expect("write file");
+        }
+    }
+
+    fn terraform(&mut self, dir: &Path, args: &[&str], step_env: &[(String, String)]) -> Output {
+        let mut cmd = Command::new(&self.h.terraform);
+        cmd.current_dir(dir).args(args);
+        // A clean, offline environment: no developer credentials, no instance metadata calls.
+        for (k, _) in std::env::vars() {
+            if k.starts_with("AWS_") || k.starts_with("TF_") {
+                cmd.env_remove(k);
+            }
+        }
+        cmd.env("TF_CLI_CONFIG_FILE", self.dir.join("cli.tfrc"))
+            .env("HOME", self.dir.join("home"))
+            .env("TF_IN_AUTOMATION", "1")
+            .env("CHECKPOINT_DISABLE", "1")
+            .env("AWS_EC2_METADATA_DISABLED", "true");
+        for (k, v) in self.env.iter().chain(step_env) {
+            cmd.env(k, v);
+        }
+        let out = cmd.output().expect("run terraform");
+        self.log.push_str(&format!(
+            "$ terraform {} (exit {})\n{}{}\n",
+            args.join(" "),
+            out.status.code().unwrap_or(-1),
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        ));
+        out
+    }
+
+    fn ok(&mut self, dir: &Path, args: &[&str], env: &[(String, String)]) -> Result<String, String> {
+        let out = self.terraform(dir, args, env);
+        if out.status.success() {
+            Ok(String::from_utf8_lossy(&out.stdout).into_owned())
+        } else {
+            Err(format!("terraform {} failed: {}", args.join(" "), String::from_utf8_lossy(&out.stderr)))
+        }
+    }
+
+    fn state(&mut self, dir: &Path, env: &[(String, String)]) -> Result<State, String> {
+        let text = self.ok(dir, &["show", "-json", "-no-color"], env)?;
+        let j: Json = serde_json::from_str(&text).map_err(|e| format!("terraform show -json: {e}"))?;
+        Ok(State::new(j))
+    }
+
+    fn empty_plan(&mut self, refresh: bool, env: &[(String, String)]) -> Result<(), String> {
+        let dir = self.dir.clone();
+        let mut args = vec!["plan", "-input=false", "-no-color", "-detailed-exitcode"];
+        if !refresh {
+            args.push("-refresh=false");
+        }
+        let out = self.terraform(&dir, &args, env);
+        match out.status.code() {
+            Some(0) => Ok(()),
+            Some(2) => Err(format!("plan after apply is not empty (refresh={refresh}):\n{}", String::from_utf8_lossy(&out.stdout))),
+            _ => Err(format!("plan failed: {}", String::from_utf8_lossy(&out.stderr))),
+        }
+    }
+
+    fn steps(&mut self, tc: &TestCase) -> Result<(), HarnessError> {
+        let dir = self.dir.clone();
+        let mut applied = false;
+        for (i, step) in tc.steps.iter().enumerate() {
+            let fail = |message: String| HarnessError::Step { step: i + 1, message };
+            std::fs::write(dir.join("main.tf"), &step.config).map_err(|e| fail(e.to_string()))?;
+            if let Some(re) = &step.expect_error {
+                let out = self.terraform(&dir, &["apply", "-auto-approve", "-input=false", "-no-color"], &step.env);
+                let text = format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+                if out.status.success() {
+                    return Err(fail(format!("expected an error matching {re}, but apply succeeded")));
+                }
+                // Terraform wraps long messages: match the text with whitespace runs folded too.
+                let folded = text.split_whitespace().collect::<Vec<_>>().join(" ");
+                if !re.is_match(&text) && !re.is_match(&folded) {
+                    return Err(fail(format!("error output does not match {re}")));
+                }
+                continue;
+            }
+            self.ok(&dir, &["apply", "-auto-approve", "-input=false", "-no-color"], &step.env).map_err(fail)?;
+            applied = true;
+            let st = self.state(&dir, &step.env).map_err(fail)?;
+            if let Some(check) = &step.check {
+                check(&st).map_err(fail)?;
+            }
+            self.empty_plan(false, &step.env).map_err(fail)?;
+            self.empty_plan(true, &step.env).map_err(fail)?;
+            if let Some(imp) = &step.import {
+                self.import_verify(imp, &st, &step.env).map_err(fail)?;
+            }
+        }
+        if applied {
+            let env = tc.steps.last().map(|s| s.env.clone()).unwrap_or_default();
+            self.ok(&dir, &["destroy", "-auto-approve", "-input=false", "-no-color"], &env)
+                .map_err(|m| HarnessError::Step { step: tc.steps.len() + 1, message: m })?;
+            let st = self.state(&dir, &env).map_err(|m| HarnessError::Step { step: tc.steps.len() + 1, message: m })?;
+            if !st.resources().is_empty() {
+                return Err(HarnessError::Step { step: tc.steps.len() + 1, message: "resources left in state after destroy".into() });
+            }
+            if let Some(c) = &tc.check_destroy {
+                c(&st).map_err(|m| HarnessError::Step { step: tc.steps.len() + 1, message: m })?;
+            }
+        }
+        Ok(())
+    }
+
+    fn import_verify(&mut self, imp: &ImportStep, applied: &State, env: &[(String, String)]) -> Result<(), String> {
+        let idir = self.dir.join("import");
+        std::fs::create_dir_all(&idir).map_err(|e| e.to_string())?;
+        std::fs::copy(self.dir.join("main.tf"), idir.join("main.tf")).map_err(|e| e.to_string())?;
+        let _ = std::fs::remove_file(idir.join("terraform.tfstate"));
+        self.ok(&idir, &["import", "-input=false", "-no-color", &imp.address, &imp.id], env)?;
+        let imported = self.state(&idir, env)?;
+        let want = applied.resource(&imp.address).ok_or("applied state lacks the resource")?;
+        let got = imported.resource(&imp.address).ok_or("imported state lacks the resource")?;
+        state::compare(want, got, &imp.ignore)
+    }
+}
