@@ -78,6 +78,18 @@ impl Harness {
     }
 }
 
+/// The version the filesystem mirror advertises for the freshly built provider.
+const VERSION: &str = "0.1.0";
+
+fn platform() -> String {
+    let arch = match std::env::consts::ARCH {
+        "x86_64" => "amd64",
+        "aarch64" => "arm64",
+        other => other,
+    };
+    format!("{}_{arch}", std::env::consts::OS)
+}
+
 type Check = Box<dyn Fn(&State) -> Result<(), String>>;
 
 /// One step: apply a configuration (or expect it to fail), then check.
@@ -126,11 +138,12 @@ pub struct TestCase {
     env: Vec<(String, String)>,
     check_destroy: Option<Check>,
     files: Vec<(String, String)>,
+    init: bool,
 }
 
 impl TestCase {
     pub fn new(name: &str) -> Self {
-        TestCase { name: name.into(), steps: Vec::new(), env: Vec::new(), check_destroy: None, files: Vec::new() }
+        TestCase { name: name.into(), steps: Vec::new(), env: Vec::new(), check_destroy: None, files: Vec::new(), init: false }
     }
     pub fn step(mut self, s: Step) -> Self {
         self.steps.push(s);
@@ -143,6 +156,12 @@ impl TestCase {
     /// An extra file in the working directory (e.g. a shared credentials file).
     pub fn file(mut self, name: &str, content: &str) -> Self {
         self.files.push((name.into(), content.into()));
+        self
+    }
+    /// Install the provider the way users do: from a local filesystem mirror, with
+    /// `terraform init` (instead of `dev_overrides`, which needs no init).
+    pub fn with_init(mut self) -> Self {
+        self.init = true;
         self
     }
     pub fn check_destroy(mut self, f: impl Fn(&State) -> Result<(), String> + 'static) -> Self {
@@ -159,7 +178,7 @@ impl TestCase {
         let h = Harness::get().unwrap_or_else(|e| panic!("{e}"));
         let dir = tempfile::Builder::new().prefix(&format!("hastack-acc-{}-", self.name)).tempdir().expect("tempdir");
         let mut run = Run { h, dir: dir.path().to_path_buf(), env: self.env.clone(), log: String::new() };
-        run.setup(&self.files);
+        run.setup(&self.files, self.init);
         match run.steps(&self) {
             Ok(()) => {}
             Err(e) => {
@@ -178,11 +197,21 @@ struct Run<'a> {
 }
 
 impl Run<'_> {
-    fn setup(&mut self, files: &[(String, String)]) {
-        let cli = format!(
-            "provider_installation {{\n  dev_overrides {{\n    \"hastack/hastack\" = \"{}\"\n  }}\n  direct {{}}\n}}\n",
-            self.h.provider_dir.display()
-        );
+    fn setup(&mut self, files: &[(String, String)], init: bool) {
+        let cli = if init {
+            let mirror = self.dir.join("mirror");
+            let pkg = mirror.join(format!("registry.terraform.io/hastack/hastack/{VERSION}/{}", platform()));
+            std::fs::create_dir_all(&pkg).expect("mirror dir");
+            std::fs::copy(self.h.provider_dir.join("terraform-provider-hastack"), pkg.join(format!("terraform-provider-hastack_v{VERSION}")))
+                .expect("copy provider into mirror");
+            // No `direct` source: init never reaches for the network.
+            format!("provider_installation {{\n  filesystem_mirror {{\n    path = \"{}\"\n  }}\n}}\n", mirror.display())
+        } else {
+            format!(
+                "provider_installation {{\n  dev_overrides {{\n    \"hastack/hastack\" = \"{}\"\n  }}\n  direct {{}}\n}}\n",
+                self.h.provider_dir.display()
+            )
+        };
         std::fs::write(self.dir.join("cli.tfrc"), cli).expect("write cli config");
         std::fs::create_dir_all(self.dir.join("home")).expect("home");
         for (name, content) in files {
@@ -253,6 +282,9 @@ impl Run<'_> {
         for (i, step) in tc.steps.iter().enumerate() {
             let fail = |message: String| HarnessError::Step { step: i + 1, message };
             std::fs::write(dir.join("main.tf"), &step.config).map_err(|e| fail(e.to_string()))?;
+            if tc.init && i == 0 {
+                self.ok(&dir, &["init", "-input=false", "-no-color"], &step.env).map_err(fail)?;
+            }
             if let Some(re) = &step.expect_error {
                 let out = self.terraform(&dir, &["apply", "-auto-approve", "-input=false", "-no-color"], &step.env);
                 let text = format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
@@ -266,6 +298,7 @@ impl Run<'_> {
                 }
                 continue;
             }
+            self.ok(&dir, &["validate", "-no-color"], &step.env).map_err(fail)?;
             self.ok(&dir, &["apply", "-auto-approve", "-input=false", "-no-color"], &step.env).map_err(fail)?;
             applied = true;
             let st = self.state(&dir, &step.env).map_err(fail)?;

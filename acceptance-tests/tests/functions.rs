@@ -5,7 +5,7 @@ use serde_json::json;
 const HEADER: &str = r#"
 terraform {
   required_providers {
-    hastack = { source = "hastack/hastack" }
+    hastack = { source = "hastack/hastack", version = "~> 0.1" }
   }
 }
 provider "hastack" {
@@ -22,6 +22,7 @@ fn spread_zones_basic() {
         )
     };
     TestCase::new("spread_zones_basic")
+        .with_init()
         .step(Step::new(config(4)).check(|s| s.expect_output("placement", json!(["us-east-1a", "us-east-1b", "us-east-1c", "us-east-1a"]))))
         // Growing the count keeps every existing index in its zone.
         .step(Step::new(config(6)).check(|s| {
