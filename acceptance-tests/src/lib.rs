@@ -11,6 +11,7 @@ use std::sync::OnceLock;
 use regex::Regex;
 use serde_json::Value as Json;
 
+pub mod schema_compat;
 mod state;
 pub use state::State;
 
@@ -337,4 +338,22 @@ impl Run<'_> {
         let got = imported.resource(&imp.address).ok_or("imported state lacks the resource")?;
         state::compare(want, got, &imp.ignore)
     }
+}
+
+/// The live `terraform providers schema -json` of the freshly built provider.
+pub fn live_provider_schema() -> Result<Json, HarnessError> {
+    let h = Harness::get()?;
+    let dir = tempfile::Builder::new().prefix("hastack-schema-").tempdir().map_err(|e| HarnessError::Setup(e.to_string()))?;
+    let mut run = Run { h, dir: dir.path().to_path_buf(), env: Vec::new(), log: String::new() };
+    run.setup(&[], false);
+    std::fs::write(dir.path().join("main.tf"), "terraform {\n  required_providers {\n    hastack = { source = \"hastack/hastack\" }\n  }\n}\n")
+        .map_err(|e| HarnessError::Setup(e.to_string()))?;
+    let path = dir.path().to_path_buf();
+    let text = run.ok(&path, &["providers", "schema", "-json"], &[]).map_err(|m| HarnessError::Setup(format!("{m}\n{}", run.log)))?;
+    serde_json::from_str(&text).map_err(|e| HarnessError::Setup(format!("schema JSON: {e}")))
+}
+
+/// Path of the committed schema snapshot.
+pub fn snapshot_path() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../schemas/hastack.json")
 }

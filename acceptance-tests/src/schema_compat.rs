@@ -1,0 +1,210 @@
+//! Breaking-change rules between two `terraform providers schema -json` documents.
+//!
+//! A resource (or data source, or the provider block) whose schema changes in a way that
+//! breaks existing configurations or state must bump its schema version (and, for resources,
+//! ship a state upgrader — the provider crate checks that every versioned resource has one).
+use std::fmt;
+
+use serde_json::Value as Json;
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Rule {
+    AttributeRemoved,
+    TypeChanged,
+    OptionalToRequired,
+    NewRequiredAttribute,
+    NowComputedOnly,
+    BlockRemoved,
+    NestingChanged,
+    SchemaRemoved,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Breaking {
+    /// e.g. `resource hastack_lightsail_load_balancer` or `provider`.
+    pub schema: String,
+    /// Dotted path of the attribute or block.
+    pub path: String,
+    pub rule: Rule,
+}
+
+impl fmt::Display for Breaking {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}: {}: {:?}", self.schema, self.path, self.rule)
+    }
+}
+
+fn provider_of(doc: &Json) -> Option<&Json> {
+    doc.get("provider_schemas")?.as_object()?.values().next()
+}
+
+fn version(s: &Json) -> i64 {
+    s.get("version").and_then(Json::as_i64).unwrap_or(0)
+}
+
+/// Breaking changes from `old` to `new` that are not covered by a schema version bump.
+pub fn unversioned_breaking_changes(old: &Json, new: &Json) -> Vec<Breaking> {
+    let (Some(op), Some(np)) = (provider_of(old), provider_of(new)) else {
+        return Vec::new();
+    };
+    let mut out = Vec::new();
+    let mut check = |label: String, o: &Json, n: Option<&Json>| match n {
+        None => out.push(Breaking { schema: label, path: String::new(), rule: Rule::SchemaRemoved }),
+        Some(n) => {
+            if version(n) > version(o) {
+                return;
+            }
+            let mut found = Vec::new();
+            block_changes(&o["block"], &n["block"], "", &mut found);
+            out.extend(found.into_iter().map(|(path, rule)| Breaking { schema: label.clone(), path, rule }));
+        }
+    };
+    if let Some(o) = op.get("provider") {
+        check("provider".into(), o, np.get("provider"));
+    }
+    for kind in ["resource_schemas", "data_source_schemas"] {
+        if let Some(m) = op.get(kind).and_then(Json::as_object) {
+            for (name, o) in m {
+                let label = format!("{} {name}", kind.trim_end_matches("_schemas"));
+                check(label, o, np.get(kind).and_then(|x| x.get(name)));
+            }
+        }
+    }
+    out
+}
+
+fn flag(a: &Json, k: &str) -> bool {
+    a.get(k).and_then(Json::as_bool).unwrap_or(false)
+}
+
+fn attr_type(a: &Json) -> Json {
+    a.get("type").cloned().or_else(|| a.get("nested_type").cloned()).unwrap_or(Json::Null)
+}
+
+fn block_changes(o: &Json, n: &Json, prefix: &str, out: &mut Vec<(String, Rule)>) {
+    let join = |name: &str| if prefix.is_empty() { name.to_string() } else { format!("{prefix}.{name}") };
+    let empty = serde_json::Map::new();
+    let oa = o.get("attributes").and_then(Json::as_object).unwrap_or(&empty);
+    let na = n.get("attributes").and_then(Json::as_object).unwrap_or(&empty);
+    for (name, a) in oa {
+        let Some(b) = na.get(name) else {
+            out.push((join(name), Rule::AttributeRemoved));
+            continue;
+        };
+        if attr_type(a) != attr_type(b) {
+            out.push((join(name), Rule::TypeChanged));
+        }
+        if !flag(a, "required") && flag(b, "required") {
+            out.push((join(name), Rule::OptionalToRequired));
+        }
+        let settable = |x: &Json| flag(x, "required") || flag(x, "optional");
+        if settable(a) && !settable(b) && flag(b, "computed") {
+            out.push((join(name), Rule::NowComputedOnly));
+        }
+    }
+    for (name, b) in na {
+        if !oa.contains_key(name) && flag(b, "required") {
+            out.push((join(name), Rule::NewRequiredAttribute));
+        }
+    }
+    let ob = o.get("block_types").and_then(Json::as_object).unwrap_or(&empty);
+    let nb = n.get("block_types").and_then(Json::as_object).unwrap_or(&empty);
+    for (name, a) in ob {
+        let Some(b) = nb.get(name) else {
+            out.push((join(name), Rule::BlockRemoved));
+            continue;
+        };
+        if a.get("nesting_mode") != b.get("nesting_mode") {
+            out.push((join(name), Rule::NestingChanged));
+        }
+        block_changes(&a["block"], &b["block"], &join(name), out);
+    }
+    for (name, b) in nb {
+        if !ob.contains_key(name) && b.get("min_items").and_then(Json::as_i64).unwrap_or(0) > 0 {
+            out.push((join(name), Rule::NewRequiredAttribute));
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn doc(version: i64, block: Json) -> Json {
+        json!({"format_version": "1.0", "provider_schemas": {"registry.terraform.io/hastack/hastack": {
+            "provider": {"version": 0, "block": {}},
+            "resource_schemas": {"hastack_x": {"version": version, "block": block}}
+        }}})
+    }
+
+    fn base() -> Json {
+        json!({
+            "attributes": {
+                "name": {"type": "string", "required": true},
+                "size": {"type": "number", "optional": true},
+                "id": {"type": "string", "computed": true},
+                "zone": {"type": "string", "optional": true, "computed": true}
+            },
+            "block_types": {
+                "timeouts": {"nesting_mode": "single", "block": {"attributes": {"create": {"type": "string", "optional": true}}}}
+            }
+        })
+    }
+
+    fn with(f: impl FnOnce(&mut Json)) -> Json {
+        let mut b = base();
+        f(&mut b);
+        b
+    }
+
+    #[test]
+    fn each_rule() {
+        let cases: Vec<(&str, Json, Option<(&str, Rule)>)> = vec![
+            ("unchanged", base(), None),
+            ("new_optional_is_fine", with(|b| b["attributes"]["tags"] = json!({"type": ["map", "string"], "optional": true})), None),
+            ("description_change_is_fine", with(|b| b["attributes"]["size"]["description"] = json!("new words")), None),
+            ("removed", with(|b| { b["attributes"].as_object_mut().unwrap().remove("size"); }), Some(("size", Rule::AttributeRemoved))),
+            (
+                "renamed",
+                with(|b| {
+                    let a = b["attributes"].as_object_mut().unwrap();
+                    let v = a.remove("size").unwrap();
+                    a.insert("bundle_size".into(), v);
+                }),
+                Some(("size", Rule::AttributeRemoved)),
+            ),
+            ("type_changed", with(|b| b["attributes"]["size"]["type"] = json!("string")), Some(("size", Rule::TypeChanged))),
+            (
+                "optional_to_required",
+                with(|b| b["attributes"]["size"] = json!({"type": "number", "required": true})),
+                Some(("size", Rule::OptionalToRequired)),
+            ),
+            ("new_required", with(|b| b["attributes"]["must"] = json!({"type": "string", "required": true})), Some(("must", Rule::NewRequiredAttribute))),
+            ("now_computed_only", with(|b| b["attributes"]["zone"] = json!({"type": "string", "computed": true})), Some(("zone", Rule::NowComputedOnly))),
+            ("block_removed", with(|b| { b["block_types"].as_object_mut().unwrap().remove("timeouts"); }), Some(("timeouts", Rule::BlockRemoved))),
+            ("nested_attribute_removed", with(|b| b["block_types"]["timeouts"]["block"]["attributes"] = json!({})), Some(("timeouts.create", Rule::AttributeRemoved))),
+            ("nesting_changed", with(|b| b["block_types"]["timeouts"]["nesting_mode"] = json!("list")), Some(("timeouts", Rule::NestingChanged))),
+        ];
+        for (name, new_block, want) in cases {
+            let got = unversioned_breaking_changes(&doc(0, base()), &doc(0, new_block.clone()));
+            match want {
+                None => assert!(got.is_empty(), "{name}: {got:?}"),
+                Some((path, rule)) => {
+                    assert!(got.iter().any(|b| b.path == path && b.rule == rule), "{name}: {got:?}");
+                    // The same change with a version bump is allowed.
+                    assert!(unversioned_breaking_changes(&doc(0, base()), &doc(1, new_block)).is_empty(), "{name} with bump");
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn removing_a_resource_is_breaking() {
+        let old = doc(0, base());
+        let mut new = old.clone();
+        new["provider_schemas"]["registry.terraform.io/hastack/hastack"]["resource_schemas"] = json!({});
+        let got = unversioned_breaking_changes(&old, &new);
+        assert_eq!(got[0].rule, Rule::SchemaRemoved);
+    }
+}
