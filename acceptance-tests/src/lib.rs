@@ -11,6 +11,7 @@ use std::sync::OnceLock;
 use regex::Regex;
 use serde_json::Value as Json;
 
+pub mod docs;
 pub mod schema_compat;
 mod state;
 pub use state::State;
@@ -43,7 +44,11 @@ fn find_terraform() -> Result<PathBuf, HarnessError> {
     std::env::split_paths(&path)
         .map(|d| d.join("terraform"))
         .find(|p| p.is_file())
-        .ok_or_else(|| HarnessError::Setup("no terraform on PATH and TF_ACC_TERRAFORM_PATH unset; run scripts/setup.sh".into()))
+        .ok_or_else(|| {
+            HarnessError::Setup(
+                "no terraform on PATH and TF_ACC_TERRAFORM_PATH unset; run scripts/setup.sh".into(),
+            )
+        })
 }
 
 /// The directory holding `terraform-provider-hastack`: `HASTACK_PROVIDER_DIR`, else the
@@ -54,7 +59,10 @@ fn find_provider_dir() -> Result<PathBuf, HarnessError> {
     }
     let exe = std::env::current_exe().map_err(|e| HarnessError::Setup(e.to_string()))?;
     // <target>/<profile>/deps/<test-binary>
-    let dir = exe.parent().and_then(Path::parent).ok_or_else(|| HarnessError::Setup("cannot locate target dir".into()))?;
+    let dir = exe
+        .parent()
+        .and_then(Path::parent)
+        .ok_or_else(|| HarnessError::Setup("cannot locate target dir".into()))?;
     if dir.join("terraform-provider-hastack").is_file() {
         Ok(dir.to_path_buf())
     } else {
@@ -110,7 +118,13 @@ struct ImportStep {
 
 impl Step {
     pub fn new(config: impl Into<String>) -> Self {
-        Step { config: config.into(), expect_error: None, check: None, import: None, env: Vec::new() }
+        Step {
+            config: config.into(),
+            expect_error: None,
+            check: None,
+            import: None,
+            env: Vec::new(),
+        }
     }
     /// The plan (or apply) must fail with output matching `pattern`.
     pub fn expect_error(mut self, pattern: &str) -> Self {
@@ -123,7 +137,11 @@ impl Step {
     }
     /// After apply, import `address` by `id` into a fresh state and compare attributes.
     pub fn import_verify(mut self, address: &str, id: &str, ignore: &[&str]) -> Self {
-        self.import = Some(ImportStep { address: address.into(), id: id.into(), ignore: ignore.iter().map(|s| s.to_string()).collect() });
+        self.import = Some(ImportStep {
+            address: address.into(),
+            id: id.into(),
+            ignore: ignore.iter().map(|s| s.to_string()).collect(),
+        });
         self
     }
     pub fn env(mut self, k: &str, v: &str) -> Self {
@@ -144,7 +162,14 @@ pub struct TestCase {
 
 impl TestCase {
     pub fn new(name: &str) -> Self {
-        TestCase { name: name.into(), steps: Vec::new(), env: Vec::new(), check_destroy: None, files: Vec::new(), init: false }
+        TestCase {
+            name: name.into(),
+            steps: Vec::new(),
+            env: Vec::new(),
+            check_destroy: None,
+            files: Vec::new(),
+            init: false,
+        }
     }
     pub fn step(mut self, s: Step) -> Self {
         self.steps.push(s);
@@ -173,12 +198,23 @@ impl TestCase {
     /// Run the test; panics with Terraform's output on failure. Skips (with a note) unless TF_ACC is set.
     pub fn run(self) {
         if !enabled() {
-            eprintln!("skipping acceptance test {}: set TF_ACC=1 to run it", self.name);
+            eprintln!(
+                "skipping acceptance test {}: set TF_ACC=1 to run it",
+                self.name
+            );
             return;
         }
         let h = Harness::get().unwrap_or_else(|e| panic!("{e}"));
-        let dir = tempfile::Builder::new().prefix(&format!("hastack-acc-{}-", self.name)).tempdir().expect("tempdir");
-        let mut run = Run { h, dir: dir.path().to_path_buf(), env: self.env.clone(), log: String::new() };
+        let dir = tempfile::Builder::new()
+            .prefix(&format!("hastack-acc-{}-", self.name))
+            .tempdir()
+            .expect("tempdir");
+        let mut run = Run {
+            h,
+            dir: dir.path().to_path_buf(),
+            env: self.env.clone(),
+            log: String::new(),
+        };
         run.setup(&self.files, self.init);
         match run.steps(&self) {
             Ok(()) => {}
@@ -201,12 +237,21 @@ impl Run<'_> {
     fn setup(&mut self, files: &[(String, String)], init: bool) {
         let cli = if init {
             let mirror = self.dir.join("mirror");
-            let pkg = mirror.join(format!("registry.terraform.io/hastack/hastack/{VERSION}/{}", platform()));
+            let pkg = mirror.join(format!(
+                "registry.terraform.io/hastack/hastack/{VERSION}/{}",
+                platform()
+            ));
             std::fs::create_dir_all(&pkg).expect("mirror dir");
-            std::fs::copy(self.h.provider_dir.join("terraform-provider-hastack"), pkg.join(format!("terraform-provider-hastack_v{VERSION}")))
-                .expect("copy provider into mirror");
+            std::fs::copy(
+                self.h.provider_dir.join("terraform-provider-hastack"),
+                pkg.join(format!("terraform-provider-hastack_v{VERSION}")),
+            )
+            .expect("copy provider into mirror");
             // No `direct` source: init never reaches for the network.
-            format!("provider_installation {{\n  filesystem_mirror {{\n    path = \"{}\"\n  }}\n}}\n", mirror.display())
+            format!(
+                "provider_installation {{\n  filesystem_mirror {{\n    path = \"{}\"\n  }}\n}}\n",
+                mirror.display()
+            )
         } else {
             format!(
                 "provider_installation {{\n  dev_overrides {{\n    \"hastack/hastack\" = \"{}\"\n  }}\n  direct {{}}\n}}\n",
@@ -248,18 +293,28 @@ impl Run<'_> {
         out
     }
 
-    fn ok(&mut self, dir: &Path, args: &[&str], env: &[(String, String)]) -> Result<String, String> {
+    fn ok(
+        &mut self,
+        dir: &Path,
+        args: &[&str],
+        env: &[(String, String)],
+    ) -> Result<String, String> {
         let out = self.terraform(dir, args, env);
         if out.status.success() {
             Ok(String::from_utf8_lossy(&out.stdout).into_owned())
         } else {
-            Err(format!("terraform {} failed: {}", args.join(" "), String::from_utf8_lossy(&out.stderr)))
+            Err(format!(
+                "terraform {} failed: {}",
+                args.join(" "),
+                String::from_utf8_lossy(&out.stderr)
+            ))
         }
     }
 
     fn state(&mut self, dir: &Path, env: &[(String, String)]) -> Result<State, String> {
         let text = self.ok(dir, &["show", "-json", "-no-color"], env)?;
-        let j: Json = serde_json::from_str(&text).map_err(|e| format!("terraform show -json: {e}"))?;
+        let j: Json =
+            serde_json::from_str(&text).map_err(|e| format!("terraform show -json: {e}"))?;
         Ok(State::new(j))
     }
 
@@ -272,8 +327,14 @@ impl Run<'_> {
         let out = self.terraform(&dir, &args, env);
         match out.status.code() {
             Some(0) => Ok(()),
-            Some(2) => Err(format!("plan after apply is not empty (refresh={refresh}):\n{}", String::from_utf8_lossy(&out.stdout))),
-            _ => Err(format!("plan failed: {}", String::from_utf8_lossy(&out.stderr))),
+            Some(2) => Err(format!(
+                "plan after apply is not empty (refresh={refresh}):\n{}",
+                String::from_utf8_lossy(&out.stdout)
+            )),
+            _ => Err(format!(
+                "plan failed: {}",
+                String::from_utf8_lossy(&out.stderr)
+            )),
         }
     }
 
@@ -281,16 +342,30 @@ impl Run<'_> {
         let dir = self.dir.clone();
         let mut applied = false;
         for (i, step) in tc.steps.iter().enumerate() {
-            let fail = |message: String| HarnessError::Step { step: i + 1, message };
+            let fail = |message: String| HarnessError::Step {
+                step: i + 1,
+                message,
+            };
             std::fs::write(dir.join("main.tf"), &step.config).map_err(|e| fail(e.to_string()))?;
             if tc.init && i == 0 {
-                self.ok(&dir, &["init", "-input=false", "-no-color"], &step.env).map_err(fail)?;
+                self.ok(&dir, &["init", "-input=false", "-no-color"], &step.env)
+                    .map_err(fail)?;
             }
             if let Some(re) = &step.expect_error {
-                let out = self.terraform(&dir, &["apply", "-auto-approve", "-input=false", "-no-color"], &step.env);
-                let text = format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+                let out = self.terraform(
+                    &dir,
+                    &["apply", "-auto-approve", "-input=false", "-no-color"],
+                    &step.env,
+                );
+                let text = format!(
+                    "{}{}",
+                    String::from_utf8_lossy(&out.stdout),
+                    String::from_utf8_lossy(&out.stderr)
+                );
                 if out.status.success() {
-                    return Err(fail(format!("expected an error matching {re}, but apply succeeded")));
+                    return Err(fail(format!(
+                        "expected an error matching {re}, but apply succeeded"
+                    )));
                 }
                 // Terraform wraps long messages: match the text with whitespace runs folded too.
                 let folded = text.split_whitespace().collect::<Vec<_>>().join(" ");
@@ -299,8 +374,14 @@ impl Run<'_> {
                 }
                 continue;
             }
-            self.ok(&dir, &["validate", "-no-color"], &step.env).map_err(fail)?;
-            self.ok(&dir, &["apply", "-auto-approve", "-input=false", "-no-color"], &step.env).map_err(fail)?;
+            self.ok(&dir, &["validate", "-no-color"], &step.env)
+                .map_err(fail)?;
+            self.ok(
+                &dir,
+                &["apply", "-auto-approve", "-input=false", "-no-color"],
+                &step.env,
+            )
+            .map_err(fail)?;
             applied = true;
             let st = self.state(&dir, &step.env).map_err(fail)?;
             if let Some(check) = &step.check {
@@ -314,28 +395,57 @@ impl Run<'_> {
         }
         if applied {
             let env = tc.steps.last().map(|s| s.env.clone()).unwrap_or_default();
-            self.ok(&dir, &["destroy", "-auto-approve", "-input=false", "-no-color"], &env)
-                .map_err(|m| HarnessError::Step { step: tc.steps.len() + 1, message: m })?;
-            let st = self.state(&dir, &env).map_err(|m| HarnessError::Step { step: tc.steps.len() + 1, message: m })?;
+            self.ok(
+                &dir,
+                &["destroy", "-auto-approve", "-input=false", "-no-color"],
+                &env,
+            )
+            .map_err(|m| HarnessError::Step {
+                step: tc.steps.len() + 1,
+                message: m,
+            })?;
+            let st = self.state(&dir, &env).map_err(|m| HarnessError::Step {
+                step: tc.steps.len() + 1,
+                message: m,
+            })?;
             if !st.resources().is_empty() {
-                return Err(HarnessError::Step { step: tc.steps.len() + 1, message: "resources left in state after destroy".into() });
+                return Err(HarnessError::Step {
+                    step: tc.steps.len() + 1,
+                    message: "resources left in state after destroy".into(),
+                });
             }
             if let Some(c) = &tc.check_destroy {
-                c(&st).map_err(|m| HarnessError::Step { step: tc.steps.len() + 1, message: m })?;
+                c(&st).map_err(|m| HarnessError::Step {
+                    step: tc.steps.len() + 1,
+                    message: m,
+                })?;
             }
         }
         Ok(())
     }
 
-    fn import_verify(&mut self, imp: &ImportStep, applied: &State, env: &[(String, String)]) -> Result<(), String> {
+    fn import_verify(
+        &mut self,
+        imp: &ImportStep,
+        applied: &State,
+        env: &[(String, String)],
+    ) -> Result<(), String> {
         let idir = self.dir.join("import");
         std::fs::create_dir_all(&idir).map_err(|e| e.to_string())?;
         std::fs::copy(self.dir.join("main.tf"), idir.join("main.tf")).map_err(|e| e.to_string())?;
         let _ = std::fs::remove_file(idir.join("terraform.tfstate"));
-        self.ok(&idir, &["import", "-input=false", "-no-color", &imp.address, &imp.id], env)?;
+        self.ok(
+            &idir,
+            &["import", "-input=false", "-no-color", &imp.address, &imp.id],
+            env,
+        )?;
         let imported = self.state(&idir, env)?;
-        let want = applied.resource(&imp.address).ok_or("applied state lacks the resource")?;
-        let got = imported.resource(&imp.address).ok_or("imported state lacks the resource")?;
+        let want = applied
+            .resource(&imp.address)
+            .ok_or("applied state lacks the resource")?;
+        let got = imported
+            .resource(&imp.address)
+            .ok_or("imported state lacks the resource")?;
         state::compare(want, got, &imp.ignore)
     }
 }
@@ -343,13 +453,23 @@ impl Run<'_> {
 /// The live `terraform providers schema -json` of the freshly built provider.
 pub fn live_provider_schema() -> Result<Json, HarnessError> {
     let h = Harness::get()?;
-    let dir = tempfile::Builder::new().prefix("hastack-schema-").tempdir().map_err(|e| HarnessError::Setup(e.to_string()))?;
-    let mut run = Run { h, dir: dir.path().to_path_buf(), env: Vec::new(), log: String::new() };
+    let dir = tempfile::Builder::new()
+        .prefix("hastack-schema-")
+        .tempdir()
+        .map_err(|e| HarnessError::Setup(e.to_string()))?;
+    let mut run = Run {
+        h,
+        dir: dir.path().to_path_buf(),
+        env: Vec::new(),
+        log: String::new(),
+    };
     run.setup(&[], false);
     std::fs::write(dir.path().join("main.tf"), "terraform {\n  required_providers {\n    hastack = { source = \"hastack/hastack\" }\n  }\n}\n")
         .map_err(|e| HarnessError::Setup(e.to_string()))?;
     let path = dir.path().to_path_buf();
-    let text = run.ok(&path, &["providers", "schema", "-json"], &[]).map_err(|m| HarnessError::Setup(format!("{m}\n{}", run.log)))?;
+    let text = run
+        .ok(&path, &["providers", "schema", "-json"], &[])
+        .map_err(|m| HarnessError::Setup(format!("{m}\n{}", run.log)))?;
     serde_json::from_str(&text).map_err(|e| HarnessError::Setup(format!("schema JSON: {e}")))
 }
 

@@ -49,14 +49,22 @@ pub fn unversioned_breaking_changes(old: &Json, new: &Json) -> Vec<Breaking> {
     };
     let mut out = Vec::new();
     let mut check = |label: String, o: &Json, n: Option<&Json>| match n {
-        None => out.push(Breaking { schema: label, path: String::new(), rule: Rule::SchemaRemoved }),
+        None => out.push(Breaking {
+            schema: label,
+            path: String::new(),
+            rule: Rule::SchemaRemoved,
+        }),
         Some(n) => {
             if version(n) > version(o) {
                 return;
             }
             let mut found = Vec::new();
             block_changes(&o["block"], &n["block"], "", &mut found);
-            out.extend(found.into_iter().map(|(path, rule)| Breaking { schema: label.clone(), path, rule }));
+            out.extend(found.into_iter().map(|(path, rule)| Breaking {
+                schema: label.clone(),
+                path,
+                rule,
+            }));
         }
     };
     if let Some(o) = op.get("provider") {
@@ -78,14 +86,29 @@ fn flag(a: &Json, k: &str) -> bool {
 }
 
 fn attr_type(a: &Json) -> Json {
-    a.get("type").cloned().or_else(|| a.get("nested_type").cloned()).unwrap_or(Json::Null)
+    a.get("type")
+        .cloned()
+        .or_else(|| a.get("nested_type").cloned())
+        .unwrap_or(Json::Null)
 }
 
 fn block_changes(o: &Json, n: &Json, prefix: &str, out: &mut Vec<(String, Rule)>) {
-    let join = |name: &str| if prefix.is_empty() { name.to_string() } else { format!("{prefix}.{name}") };
+    let join = |name: &str| {
+        if prefix.is_empty() {
+            name.to_string()
+        } else {
+            format!("{prefix}.{name}")
+        }
+    };
     let empty = serde_json::Map::new();
-    let oa = o.get("attributes").and_then(Json::as_object).unwrap_or(&empty);
-    let na = n.get("attributes").and_then(Json::as_object).unwrap_or(&empty);
+    let oa = o
+        .get("attributes")
+        .and_then(Json::as_object)
+        .unwrap_or(&empty);
+    let na = n
+        .get("attributes")
+        .and_then(Json::as_object)
+        .unwrap_or(&empty);
     for (name, a) in oa {
         let Some(b) = na.get(name) else {
             out.push((join(name), Rule::AttributeRemoved));
@@ -107,8 +130,14 @@ fn block_changes(o: &Json, n: &Json, prefix: &str, out: &mut Vec<(String, Rule)>
             out.push((join(name), Rule::NewRequiredAttribute));
         }
     }
-    let ob = o.get("block_types").and_then(Json::as_object).unwrap_or(&empty);
-    let nb = n.get("block_types").and_then(Json::as_object).unwrap_or(&empty);
+    let ob = o
+        .get("block_types")
+        .and_then(Json::as_object)
+        .unwrap_or(&empty);
+    let nb = n
+        .get("block_types")
+        .and_then(Json::as_object)
+        .unwrap_or(&empty);
     for (name, a) in ob {
         let Some(b) = nb.get(name) else {
             out.push((join(name), Rule::BlockRemoved));
@@ -158,13 +187,32 @@ mod tests {
         b
     }
 
+    /// (name, new block, the breaking change expected)
+    type Case = (&'static str, Json, Option<(&'static str, Rule)>);
+
     #[test]
     fn each_rule() {
-        let cases: Vec<(&str, Json, Option<(&str, Rule)>)> = vec![
+        let cases: Vec<Case> = vec![
             ("unchanged", base(), None),
-            ("new_optional_is_fine", with(|b| b["attributes"]["tags"] = json!({"type": ["map", "string"], "optional": true})), None),
-            ("description_change_is_fine", with(|b| b["attributes"]["size"]["description"] = json!("new words")), None),
-            ("removed", with(|b| { b["attributes"].as_object_mut().unwrap().remove("size"); }), Some(("size", Rule::AttributeRemoved))),
+            (
+                "new_optional_is_fine",
+                with(|b| {
+                    b["attributes"]["tags"] = json!({"type": ["map", "string"], "optional": true})
+                }),
+                None,
+            ),
+            (
+                "description_change_is_fine",
+                with(|b| b["attributes"]["size"]["description"] = json!("new words")),
+                None,
+            ),
+            (
+                "removed",
+                with(|b| {
+                    b["attributes"].as_object_mut().unwrap().remove("size");
+                }),
+                Some(("size", Rule::AttributeRemoved)),
+            ),
             (
                 "renamed",
                 with(|b| {
@@ -174,26 +222,59 @@ mod tests {
                 }),
                 Some(("size", Rule::AttributeRemoved)),
             ),
-            ("type_changed", with(|b| b["attributes"]["size"]["type"] = json!("string")), Some(("size", Rule::TypeChanged))),
+            (
+                "type_changed",
+                with(|b| b["attributes"]["size"]["type"] = json!("string")),
+                Some(("size", Rule::TypeChanged)),
+            ),
             (
                 "optional_to_required",
                 with(|b| b["attributes"]["size"] = json!({"type": "number", "required": true})),
                 Some(("size", Rule::OptionalToRequired)),
             ),
-            ("new_required", with(|b| b["attributes"]["must"] = json!({"type": "string", "required": true})), Some(("must", Rule::NewRequiredAttribute))),
-            ("now_computed_only", with(|b| b["attributes"]["zone"] = json!({"type": "string", "computed": true})), Some(("zone", Rule::NowComputedOnly))),
-            ("block_removed", with(|b| { b["block_types"].as_object_mut().unwrap().remove("timeouts"); }), Some(("timeouts", Rule::BlockRemoved))),
-            ("nested_attribute_removed", with(|b| b["block_types"]["timeouts"]["block"]["attributes"] = json!({})), Some(("timeouts.create", Rule::AttributeRemoved))),
-            ("nesting_changed", with(|b| b["block_types"]["timeouts"]["nesting_mode"] = json!("list")), Some(("timeouts", Rule::NestingChanged))),
+            (
+                "new_required",
+                with(|b| b["attributes"]["must"] = json!({"type": "string", "required": true})),
+                Some(("must", Rule::NewRequiredAttribute)),
+            ),
+            (
+                "now_computed_only",
+                with(|b| b["attributes"]["zone"] = json!({"type": "string", "computed": true})),
+                Some(("zone", Rule::NowComputedOnly)),
+            ),
+            (
+                "block_removed",
+                with(|b| {
+                    b["block_types"].as_object_mut().unwrap().remove("timeouts");
+                }),
+                Some(("timeouts", Rule::BlockRemoved)),
+            ),
+            (
+                "nested_attribute_removed",
+                with(|b| b["block_types"]["timeouts"]["block"]["attributes"] = json!({})),
+                Some(("timeouts.create", Rule::AttributeRemoved)),
+            ),
+            (
+                "nesting_changed",
+                with(|b| b["block_types"]["timeouts"]["nesting_mode"] = json!("list")),
+                Some(("timeouts", Rule::NestingChanged)),
+            ),
         ];
         for (name, new_block, want) in cases {
             let got = unversioned_breaking_changes(&doc(0, base()), &doc(0, new_block.clone()));
             match want {
                 None => assert!(got.is_empty(), "{name}: {got:?}"),
                 Some((path, rule)) => {
-                    assert!(got.iter().any(|b| b.path == path && b.rule == rule), "{name}: {got:?}");
+                    assert!(
+                        got.iter().any(|b| b.path == path && b.rule == rule),
+                        "{name}: {got:?}"
+                    );
                     // The same change with a version bump is allowed.
-                    assert!(unversioned_breaking_changes(&doc(0, base()), &doc(1, new_block)).is_empty(), "{name} with bump");
+                    assert!(
+                        unversioned_breaking_changes(&doc(0, base()), &doc(1, new_block))
+                            .is_empty(),
+                        "{name} with bump"
+                    );
                 }
             }
         }
@@ -203,7 +284,8 @@ mod tests {
     fn removing_a_resource_is_breaking() {
         let old = doc(0, base());
         let mut new = old.clone();
-        new["provider_schemas"]["registry.terraform.io/hastack/hastack"]["resource_schemas"] = json!({});
+        new["provider_schemas"]["registry.terraform.io/hastack/hastack"]["resource_schemas"] =
+            json!({});
         let got = unversioned_breaking_changes(&old, &new);
         assert_eq!(got[0].rule, Rule::SchemaRemoved);
     }

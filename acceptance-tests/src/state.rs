@@ -20,13 +20,20 @@ impl State {
         self.json
             .pointer("/values/root_module/resources")
             .and_then(Json::as_array)
-            .map(|rs| rs.iter().filter_map(|r| Some((r.get("address")?.as_str()?, r.get("values")?))).collect())
+            .map(|rs| {
+                rs.iter()
+                    .filter_map(|r| Some((r.get("address")?.as_str()?, r.get("values")?)))
+                    .collect()
+            })
             .unwrap_or_default()
     }
 
     /// The attribute values of one resource.
     pub fn resource(&self, address: &str) -> Option<&Json> {
-        self.resources().into_iter().find(|(a, _)| *a == address).map(|(_, v)| v)
+        self.resources()
+            .into_iter()
+            .find(|(a, _)| *a == address)
+            .map(|(_, v)| v)
     }
 
     /// Assert an output equals `want`.
@@ -56,6 +63,9 @@ pub(crate) fn compare(want: &Json, got: &Json, ignore: &[String]) -> Result<(), 
     if diffs.is_empty() {
         Ok(())
     } else {
-        Err(format!("import verify found differences:\n{}", diffs.join("\n")))
+        Err(format!(
+            "import verify found differences:\n{}",
+            diffs.join("\n")
+        ))
     }
 }

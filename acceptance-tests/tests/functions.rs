@@ -23,10 +23,25 @@ fn spread_zones_basic() {
     };
     TestCase::new("spread_zones_basic")
         .with_init()
-        .step(Step::new(config(4)).check(|s| s.expect_output("placement", json!(["us-east-1a", "us-east-1b", "us-east-1c", "us-east-1a"]))))
+        .step(Step::new(config(4)).check(|s| {
+            s.expect_output(
+                "placement",
+                json!(["us-east-1a", "us-east-1b", "us-east-1c", "us-east-1a"]),
+            )
+        }))
         // Growing the count keeps every existing index in its zone.
         .step(Step::new(config(6)).check(|s| {
-            s.expect_output("placement", json!(["us-east-1a", "us-east-1b", "us-east-1c", "us-east-1a", "us-east-1b", "us-east-1c"]))
+            s.expect_output(
+                "placement",
+                json!([
+                    "us-east-1a",
+                    "us-east-1b",
+                    "us-east-1c",
+                    "us-east-1a",
+                    "us-east-1b",
+                    "us-east-1c"
+                ]),
+            )
         }))
         .run();
 }
@@ -37,20 +52,46 @@ fn spread_zones_unknown_count_plans() {
     let config = format!(
         "{HEADER}\nresource \"terraform_data\" \"n\" {{\n  input = 2\n}}\noutput \"placement\" {{\n  value = provider::hastack::spread_zones(terraform_data.n.output, [\"us-east-1a\", \"us-east-1b\"])\n}}\n"
     );
-    TestCase::new("spread_zones_unknown_count").step(Step::new(config).check(|s| s.expect_output("placement", json!(["us-east-1a", "us-east-1b"])))).run();
+    TestCase::new("spread_zones_unknown_count")
+        .step(
+            Step::new(config)
+                .check(|s| s.expect_output("placement", json!(["us-east-1a", "us-east-1b"]))),
+        )
+        .run();
 }
 
 #[test]
 fn spread_zones_bad_arguments() {
     let cases = [
-        ("negative_count", "spread_zones(-1, [\"us-east-1a\"])", "count must be a whole number"),
-        ("fractional_count", "spread_zones(1.5, [\"us-east-1a\"])", "count must be a whole number"),
-        ("no_zones", "spread_zones(2, [])", "at least one availability zone"),
-        ("duplicate_zone", "spread_zones(2, [\"us-east-1a\", \"us-east-1a\"])", "listed twice"),
+        (
+            "negative_count",
+            "spread_zones(-1, [\"us-east-1a\"])",
+            "count must be a whole number",
+        ),
+        (
+            "fractional_count",
+            "spread_zones(1.5, [\"us-east-1a\"])",
+            "count must be a whole number",
+        ),
+        (
+            "no_zones",
+            "spread_zones(2, [])",
+            "at least one availability zone",
+        ),
+        (
+            "duplicate_zone",
+            "spread_zones(2, [\"us-east-1a\", \"us-east-1a\"])",
+            "listed twice",
+        ),
     ];
     for (name, call, err) in cases {
         TestCase::new(&format!("spread_zones_{name}"))
-            .step(Step::new(format!("{HEADER}\noutput \"x\" {{\n  value = provider::hastack::{call}\n}}\n")).expect_error(err))
+            .step(
+                Step::new(format!(
+                    "{HEADER}\noutput \"x\" {{\n  value = provider::hastack::{call}\n}}\n"
+                ))
+                .expect_error(err),
+            )
             .run();
     }
 }

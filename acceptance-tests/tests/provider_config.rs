@@ -32,16 +32,48 @@ output "default_tags" {{
 fn provider_config_bad_values_fail_at_plan_naming_the_attribute() {
     // (name, provider body, summary, the configuration line Terraform must point at)
     let cases = [
-        ("region", "region = \"moon-1\"", "Invalid AWS region", "region = \"moon-1\""),
-        ("endpoint", "region = \"us-east-1\"\nendpoints {\n  lightsail = \"not a url\"\n}", "Invalid endpoint URL", "lightsail = \"not a url\""),
-        ("assume_role_without_arn", "region = \"us-east-1\"\nassume_role {\n  session_name = \"x\"\n}", "Missing role_arn", "assume_role"),
-        ("bad_role_arn", "region = \"us-east-1\"\nassume_role {\n  role_arn = \"deployer\"\n}", "Invalid role ARN", "role_arn = \"deployer\""),
-        ("access_key_alone", "region = \"us-east-1\"\naccess_key = \"AKIDEXAMPLE\"", "Incomplete static credentials", "provider \"hastack\""),
-        ("max_retries", "region = \"us-east-1\"\nmax_retries = -2", "Invalid max_retries", "max_retries = -2"),
+        (
+            "region",
+            "region = \"moon-1\"",
+            "Invalid AWS region",
+            "region = \"moon-1\"",
+        ),
+        (
+            "endpoint",
+            "region = \"us-east-1\"\nendpoints {\n  lightsail = \"not a url\"\n}",
+            "Invalid endpoint URL",
+            "lightsail = \"not a url\"",
+        ),
+        (
+            "assume_role_without_arn",
+            "region = \"us-east-1\"\nassume_role {\n  session_name = \"x\"\n}",
+            "Missing role_arn",
+            "assume_role",
+        ),
+        (
+            "bad_role_arn",
+            "region = \"us-east-1\"\nassume_role {\n  role_arn = \"deployer\"\n}",
+            "Invalid role ARN",
+            "role_arn = \"deployer\"",
+        ),
+        (
+            "access_key_alone",
+            "region = \"us-east-1\"\naccess_key = \"AKIDEXAMPLE\"",
+            "Incomplete static credentials",
+            "provider \"hastack\"",
+        ),
+        (
+            "max_retries",
+            "region = \"us-east-1\"\nmax_retries = -2",
+            "Invalid max_retries",
+            "max_retries = -2",
+        ),
     ];
     for (name, body, summary, line) in cases {
         let pattern = format!(r"(?s)Error: {summary}.*{}", regex::escape(line));
-        TestCase::new(&format!("provider_config_{name}")).step(Step::new(config(body)).expect_error(&pattern)).run();
+        TestCase::new(&format!("provider_config_{name}"))
+            .step(Step::new(config(body)).expect_error(&pattern))
+            .run();
     }
 }
 

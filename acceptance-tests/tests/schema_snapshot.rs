@@ -15,7 +15,9 @@ fn schema_snapshot_matches_live_schema() {
     }
     let live = live_provider_schema().unwrap_or_else(|e| panic!("{e}"));
     let path = snapshot_path();
-    let committed: Option<Json> = std::fs::read_to_string(&path).ok().and_then(|t| serde_json::from_str(&t).ok());
+    let committed: Option<Json> = std::fs::read_to_string(&path)
+        .ok()
+        .and_then(|t| serde_json::from_str(&t).ok());
     if let Some(old) = &committed {
         let breaking = unversioned_breaking_changes(old, &live);
         assert!(
@@ -30,7 +32,12 @@ fn schema_snapshot_matches_live_schema() {
         eprintln!("wrote {}", path.display());
         return;
     }
-    let committed = committed.unwrap_or_else(|| panic!("{} is missing; run with UPDATE_SCHEMA_SNAPSHOT=1", path.display()));
+    let committed = committed.unwrap_or_else(|| {
+        panic!(
+            "{} is missing; run with UPDATE_SCHEMA_SNAPSHOT=1",
+            path.display()
+        )
+    });
     assert!(
         committed == live,
         "the live provider schema differs from {}.\nIf the change is intended, regenerate it: UPDATE_SCHEMA_SNAPSHOT=1 TF_ACC=1 cargo test -p acceptance-tests --test schema_snapshot",
@@ -41,21 +48,41 @@ fn schema_snapshot_matches_live_schema() {
 /// Every committed version of the snapshot, compared with the one before it.
 #[test]
 fn schema_history_has_no_unversioned_breaking_changes() {
-    let root = snapshot_path().parent().unwrap().parent().unwrap().to_path_buf();
-    let log = std::process::Command::new("git").current_dir(&root).args(["log", "--format=%H", "--", "schemas/hastack.json"]).output();
+    let root = snapshot_path()
+        .parent()
+        .unwrap()
+        .parent()
+        .unwrap()
+        .to_path_buf();
+    let log = std::process::Command::new("git")
+        .current_dir(&root)
+        .args(["log", "--format=%H", "--", "schemas/hastack.json"])
+        .output();
     let Some(log) = log.ok().filter(|o| o.status.success()) else {
         eprintln!("skipping: not a git checkout");
         return;
     };
-    let commits: Vec<String> = String::from_utf8_lossy(&log.stdout).lines().map(str::to_string).collect();
+    let commits: Vec<String> = String::from_utf8_lossy(&log.stdout)
+        .lines()
+        .map(str::to_string)
+        .collect();
     let load = |c: &str| -> Option<Json> {
-        let out = std::process::Command::new("git").current_dir(&root).args(["show", &format!("{c}:schemas/hastack.json")]).output().ok()?;
+        let out = std::process::Command::new("git")
+            .current_dir(&root)
+            .args(["show", &format!("{c}:schemas/hastack.json")])
+            .output()
+            .ok()?;
         serde_json::from_slice(&out.stdout).ok()
     };
     for pair in commits.windows(2) {
         let (new, old) = (&pair[0], &pair[1]);
-        let (Some(n), Some(o)) = (load(new), load(old)) else { continue };
+        let (Some(n), Some(o)) = (load(new), load(old)) else {
+            continue;
+        };
         let breaking = unversioned_breaking_changes(&o, &n);
-        assert!(breaking.is_empty(), "commit {new} broke the schema without a version bump: {breaking:?}");
+        assert!(
+            breaking.is_empty(),
+            "commit {new} broke the schema without a version bump: {breaking:?}"
+        );
     }
 }

@@ -80,7 +80,12 @@ mod tests {
         let p = HastackProvider::new(Arc::new(env::MapEnv::default()));
         for r in p.resources() {
             if r.schema().version > 0 {
-                assert!(r.as_upgrade().is_some(), "{} is at schema version {} but has no upgrader", r.type_name(), r.schema().version);
+                assert!(
+                    r.as_upgrade().is_some(),
+                    "{} is at schema version {} but has no upgrader",
+                    r.type_name(),
+                    r.schema().version
+                );
             }
         }
     }
@@ -88,7 +93,19 @@ mod tests {
     #[test]
     fn serves_spread_zones_and_provider_info() {
         let p = HastackProvider::new(Arc::new(env::MapEnv::default()));
-        assert_eq!(p.functions().iter().map(|f| f.name().to_string()).collect::<Vec<_>>(), ["spread_zones"]);
-        assert_eq!(p.data_sources().iter().map(|d| d.type_name().to_string()).collect::<Vec<_>>(), ["hastack_provider_info"]);
+        assert_eq!(
+            p.functions()
+                .iter()
+                .map(|f| f.name().to_string())
+                .collect::<Vec<_>>(),
+            ["spread_zones"]
+        );
+        assert_eq!(
+            p.data_sources()
+                .iter()
+                .map(|d| d.type_name().to_string())
+                .collect::<Vec<_>>(),
+            ["hastack_provider_info"]
+        );
     }
 }

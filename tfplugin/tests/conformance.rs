@@ -8,8 +8,14 @@ use common::*;
 use tfplugin::proto::tfplugin6 as pb;
 use tfplugin::{Type, Value};
 
-async fn thing_type(c: &mut pb::provider_client::ProviderClient<tonic::transport::Channel>) -> Type {
-    let s = c.get_provider_schema(pb::get_provider_schema::Request {}).await.unwrap().into_inner();
+async fn thing_type(
+    c: &mut pb::provider_client::ProviderClient<tonic::transport::Channel>,
+) -> Type {
+    let s = c
+        .get_provider_schema(pb::get_provider_schema::Request {})
+        .await
+        .unwrap()
+        .into_inner();
     block_type(s.resource_schemas["example_thing"].block.as_ref().unwrap())
 }
 
@@ -41,9 +47,16 @@ fn path_names(p: &pb::AttributePath) -> Vec<String> {
 async fn schema_metadata_and_identity_schemas() {
     let p = launch(&[]);
     assert_eq!(p.handshake.network, "unix");
-    assert!(p.handshake.server_cert.is_some(), "AutoMTLS must put the server certificate in the handshake");
+    assert!(
+        p.handshake.server_cert.is_some(),
+        "AutoMTLS must put the server certificate in the handshake"
+    );
     let mut c = provider_client(&p).await;
-    let s = c.get_provider_schema(pb::get_provider_schema::Request {}).await.unwrap().into_inner();
+    let s = c
+        .get_provider_schema(pb::get_provider_schema::Request {})
+        .await
+        .unwrap()
+        .into_inner();
     assert!(s.diagnostics.is_empty());
     let thing = &s.resource_schemas["example_thing"];
     assert_eq!(thing.version, 1);
@@ -51,16 +64,30 @@ async fn schema_metadata_and_identity_schemas() {
     let secret = attrs.iter().find(|a| a.name == "secret").unwrap();
     assert!(secret.write_only && secret.sensitive);
     assert_eq!(secret.description_kind, pb::StringKind::Markdown as i32);
-    assert!(thing.block.as_ref().unwrap().block_types.iter().any(|b| b.type_name == "timeouts"));
+    assert!(thing
+        .block
+        .as_ref()
+        .unwrap()
+        .block_types
+        .iter()
+        .any(|b| b.type_name == "timeouts"));
     assert!(s.data_source_schemas.contains_key("example_echo"));
     assert!(s.functions["join"].variadic_parameter.is_some());
     assert!(s.server_capabilities.unwrap().plan_destroy);
 
-    let m = c.get_metadata(pb::get_metadata::Request {}).await.unwrap().into_inner();
+    let m = c
+        .get_metadata(pb::get_metadata::Request {})
+        .await
+        .unwrap()
+        .into_inner();
     assert_eq!(m.resources[0].type_name, "example_thing");
     assert_eq!(m.functions[0].name, "join");
 
-    let ids = c.get_resource_identity_schemas(pb::get_resource_identity_schemas::Request {}).await.unwrap().into_inner();
+    let ids = c
+        .get_resource_identity_schemas(pb::get_resource_identity_schemas::Request {})
+        .await
+        .unwrap()
+        .into_inner();
     let id = &ids.identity_schemas["example_thing"];
     assert_eq!(id.identity_attributes[0].name, "id");
     assert!(id.identity_attributes[0].required_for_import);
@@ -72,47 +99,101 @@ async fn validation_reports_attribute_paths() {
     let mut c = provider_client(&p).await;
     let pt = Type::object([("endpoint", Type::String)]);
     let r = c
-        .validate_provider_config(pb::validate_provider_config::Request { config: dv(&Value::object([("endpoint", Value::string("bad"))]), &pt) })
+        .validate_provider_config(pb::validate_provider_config::Request {
+            config: dv(&Value::object([("endpoint", Value::string("bad"))]), &pt),
+        })
         .await
         .unwrap()
         .into_inner();
-    assert_eq!(path_names(r.diagnostics[0].attribute.as_ref().unwrap()), ["endpoint"]);
+    assert_eq!(
+        path_names(r.diagnostics[0].attribute.as_ref().unwrap()),
+        ["endpoint"]
+    );
 
     let t = thing_type(&mut c).await;
-    let caps = Some(pb::ClientCapabilities { deferral_allowed: false, write_only_attributes_allowed: true });
+    let caps = Some(pb::ClientCapabilities {
+        deferral_allowed: false,
+        write_only_attributes_allowed: true,
+    });
     let cases = [
         ("ok", thing(&t, &[("name", Value::string("a"))]), None),
-        ("unknown_name_is_fine", thing(&t, &[("name", Value::unknown())]), None),
-        ("empty_name", thing(&t, &[("name", Value::string(""))]), Some(vec!["name"])),
+        (
+            "unknown_name_is_fine",
+            thing(&t, &[("name", Value::unknown())]),
+            None,
+        ),
+        (
+            "empty_name",
+            thing(&t, &[("name", Value::string(""))]),
+            Some(vec!["name"]),
+        ),
         (
             "bad_timeout",
-            thing(&t, &[("name", Value::string("a")), ("timeouts", Value::object([("create", Value::string("soon")), ("read", Value::Null), ("update", Value::Null), ("delete", Value::Null)]))]),
+            thing(
+                &t,
+                &[
+                    ("name", Value::string("a")),
+                    (
+                        "timeouts",
+                        Value::object([
+                            ("create", Value::string("soon")),
+                            ("read", Value::Null),
+                            ("update", Value::Null),
+                            ("delete", Value::Null),
+                        ]),
+                    ),
+                ],
+            ),
             Some(vec!["timeouts", "create"]),
         ),
     ];
     for (name, v, want) in cases {
         let r = c
-            .validate_resource_config(pb::validate_resource_config::Request { type_name: "example_thing".into(), config: dv(&v, &t), client_capabilities: caps })
+            .validate_resource_config(pb::validate_resource_config::Request {
+                type_name: "example_thing".into(),
+                config: dv(&v, &t),
+                client_capabilities: caps,
+            })
             .await
             .unwrap()
             .into_inner();
-        let got = r.diagnostics.first().map(|d| path_names(d.attribute.as_ref().unwrap()));
-        assert_eq!(got, want.map(|w| w.iter().map(|s| s.to_string()).collect::<Vec<_>>()), "{name}");
+        let got = r
+            .diagnostics
+            .first()
+            .map(|d| path_names(d.attribute.as_ref().unwrap()));
+        assert_eq!(
+            got,
+            want.map(|w| w.iter().map(|s| s.to_string()).collect::<Vec<_>>()),
+            "{name}"
+        );
     }
     // A client that cannot handle write-only attributes is told so.
     let r = c
         .validate_resource_config(pb::validate_resource_config::Request {
             type_name: "example_thing".into(),
-            config: dv(&thing(&t, &[("name", Value::string("a")), ("secret", Value::string("s"))]), &t),
+            config: dv(
+                &thing(
+                    &t,
+                    &[("name", Value::string("a")), ("secret", Value::string("s"))],
+                ),
+                &t,
+            ),
             client_capabilities: None,
         })
         .await
         .unwrap()
         .into_inner();
-    assert_eq!(summaries(&r.diagnostics), ["Write-only attribute not supported"]);
+    assert_eq!(
+        summaries(&r.diagnostics),
+        ["Write-only attribute not supported"]
+    );
     // Unknown type names are diagnostics, not gRPC errors.
     let r = c
-        .validate_resource_config(pb::validate_resource_config::Request { type_name: "nope".into(), config: None, client_capabilities: None })
+        .validate_resource_config(pb::validate_resource_config::Request {
+            type_name: "nope".into(),
+            config: None,
+            client_capabilities: None,
+        })
         .await
         .unwrap()
         .into_inner();
@@ -125,8 +206,14 @@ async fn plan_apply_read_update_replace_delete() {
     let mut c = provider_client(&p).await;
     let t = thing_type(&mut c).await;
     let refined = Value::Unknown(Some(vec![0x81, 0x01, 0xc2])); // refined unknown: {1: false} (not null)
-    // Plan a create whose name is not known yet.
-    let config = thing(&t, &[("name", refined.clone()), ("secret", Value::string("hunter2"))]);
+                                                                // Plan a create whose name is not known yet.
+    let config = thing(
+        &t,
+        &[
+            ("name", refined.clone()),
+            ("secret", Value::string("hunter2")),
+        ],
+    );
     let r = c
         .plan_resource_change(pb::plan_resource_change::Request {
             type_name: "example_thing".into(),
@@ -140,12 +227,23 @@ async fn plan_apply_read_update_replace_delete() {
         .into_inner();
     assert!(r.diagnostics.is_empty(), "{:?}", r.diagnostics);
     let planned = decode(&r.planned_state, &t);
-    assert_eq!(planned.get("name"), &refined, "refined unknown goes back unchanged");
+    assert_eq!(
+        planned.get("name"),
+        &refined,
+        "refined unknown goes back unchanged"
+    );
     assert!(planned.get("id").is_unknown() && planned.get("revision").is_unknown());
     assert!(planned.get("secret").is_null(), "write-only never planned");
 
     // Now known: apply the create.
-    let config = thing(&t, &[("name", Value::string("a")), ("size", Value::number(3)), ("secret", Value::string("hunter2"))]);
+    let config = thing(
+        &t,
+        &[
+            ("name", Value::string("a")),
+            ("size", Value::number(3)),
+            ("secret", Value::string("hunter2")),
+        ],
+    );
     let plan = c
         .plan_resource_change(pb::plan_resource_change::Request {
             type_name: "example_thing".into(),
@@ -178,14 +276,22 @@ async fn plan_apply_read_update_replace_delete() {
 
     // Read finds it.
     let rd = c
-        .read_resource(pb::read_resource::Request { type_name: "example_thing".into(), current_state: dv(&state, &t), private: a.private.clone(), ..Default::default() })
+        .read_resource(pb::read_resource::Request {
+            type_name: "example_thing".into(),
+            current_state: dv(&state, &t),
+            private: a.private.clone(),
+            ..Default::default()
+        })
         .await
         .unwrap()
         .into_inner();
     assert_eq!(decode(&rd.new_state, &t), state);
 
     // Update in place: size changes; id is kept (use_state_for_unknown), revision becomes unknown.
-    let config2 = thing(&t, &[("name", Value::string("a")), ("size", Value::number(4))]);
+    let config2 = thing(
+        &t,
+        &[("name", Value::string("a")), ("size", Value::number(4))],
+    );
     let mut proposed = config2.clone();
     *proposed.get_mut("id").unwrap() = state.get("id").clone();
     *proposed.get_mut("revision").unwrap() = state.get("revision").clone();
@@ -240,13 +346,25 @@ async fn plan_apply_read_update_replace_delete() {
             type_name: "example_thing".into(),
             prior_state: dv(&state2, &t),
             proposed_new_state: dv(&renamed, &t),
-            config: dv(&thing(&t, &[("name", Value::string("b")), ("size", Value::number(4))]), &t),
+            config: dv(
+                &thing(
+                    &t,
+                    &[("name", Value::string("b")), ("size", Value::number(4))],
+                ),
+                &t,
+            ),
             ..Default::default()
         })
         .await
         .unwrap()
         .into_inner();
-    assert_eq!(rp.requires_replace.iter().map(path_names).collect::<Vec<_>>(), vec![vec!["name".to_string()]]);
+    assert_eq!(
+        rp.requires_replace
+            .iter()
+            .map(path_names)
+            .collect::<Vec<_>>(),
+        vec![vec!["name".to_string()]]
+    );
 
     // Destroy: plan then apply with a null planned state.
     let dp = c
@@ -277,14 +395,22 @@ async fn plan_apply_read_update_replace_delete() {
 
     // Gone out of band: read answers null.
     let gone = c
-        .read_resource(pb::read_resource::Request { type_name: "example_thing".into(), current_state: dv(&state2, &t), ..Default::default() })
+        .read_resource(pb::read_resource::Request {
+            type_name: "example_thing".into(),
+            current_state: dv(&state2, &t),
+            ..Default::default()
+        })
         .await
         .unwrap()
         .into_inner();
     assert!(decode(&gone.new_state, &t).is_null());
 }
 
-async fn create(c: &mut pb::provider_client::ProviderClient<tonic::transport::Channel>, t: &Type, name: &str) -> Value {
+async fn create(
+    c: &mut pb::provider_client::ProviderClient<tonic::transport::Channel>,
+    t: &Type,
+    name: &str,
+) -> Value {
     let config = thing(t, &[("name", Value::string(name))]);
     let mut planned = config.clone();
     *planned.get_mut("id").unwrap() = Value::unknown();
@@ -310,16 +436,27 @@ async fn import_by_id_and_by_identity() {
     let t = thing_type(&mut c).await;
     create(&mut c, &t, "imp").await;
     let by_id = c
-        .import_resource_state(pb::import_resource_state::Request { type_name: "example_thing".into(), id: "thing-imp".into(), ..Default::default() })
+        .import_resource_state(pb::import_resource_state::Request {
+            type_name: "example_thing".into(),
+            id: "thing-imp".into(),
+            ..Default::default()
+        })
         .await
         .unwrap()
         .into_inner();
-    assert_eq!(decode(&by_id.imported_resources[0].state, &t).get("name").as_str(), Some("imp"));
+    assert_eq!(
+        decode(&by_id.imported_resources[0].state, &t)
+            .get("name")
+            .as_str(),
+        Some("imp")
+    );
     let it = Type::object([("id", Type::String)]);
     let by_identity = c
         .import_resource_state(pb::import_resource_state::Request {
             type_name: "example_thing".into(),
-            identity: Some(pb::ResourceIdentityData { identity_data: dv(&Value::object([("id", Value::string("thing-imp"))]), &it) }),
+            identity: Some(pb::ResourceIdentityData {
+                identity_data: dv(&Value::object([("id", Value::string("thing-imp"))]), &it),
+            }),
             ..Default::default()
         })
         .await
@@ -327,11 +464,18 @@ async fn import_by_id_and_by_identity() {
         .into_inner();
     assert_eq!(by_identity.imported_resources.len(), 1);
     let missing = c
-        .import_resource_state(pb::import_resource_state::Request { type_name: "example_thing".into(), id: "thing-nope".into(), ..Default::default() })
+        .import_resource_state(pb::import_resource_state::Request {
+            type_name: "example_thing".into(),
+            id: "thing-nope".into(),
+            ..Default::default()
+        })
         .await
         .unwrap()
         .into_inner();
-    assert_eq!(summaries(&missing.diagnostics), ["Cannot import non-existent remote object"]);
+    assert_eq!(
+        summaries(&missing.diagnostics),
+        ["Cannot import non-existent remote object"]
+    );
 }
 
 #[tokio::test]
@@ -344,7 +488,10 @@ async fn upgrade_state_and_identity() {
         .upgrade_resource_state(pb::upgrade_resource_state::Request {
             type_name: "example_thing".into(),
             version: 0,
-            raw_state: Some(pb::RawState { json: v0.to_vec(), flatmap: Default::default() }),
+            raw_state: Some(pb::RawState {
+                json: v0.to_vec(),
+                flatmap: Default::default(),
+            }),
         })
         .await
         .unwrap()
@@ -357,17 +504,26 @@ async fn upgrade_state_and_identity() {
         .upgrade_resource_state(pb::upgrade_resource_state::Request {
             type_name: "example_thing".into(),
             version: 7,
-            raw_state: Some(pb::RawState { json: b"{}".to_vec(), flatmap: Default::default() }),
+            raw_state: Some(pb::RawState {
+                json: b"{}".to_vec(),
+                flatmap: Default::default(),
+            }),
         })
         .await
         .unwrap()
         .into_inner();
-    assert_eq!(summaries(&newer.diagnostics), ["State written by a newer provider"]);
+    assert_eq!(
+        summaries(&newer.diagnostics),
+        ["State written by a newer provider"]
+    );
     let ident = c
         .upgrade_resource_identity(pb::upgrade_resource_identity::Request {
             type_name: "example_thing".into(),
             version: 0,
-            raw_identity: Some(pb::RawState { json: br#"{"id":"thing-x"}"#.to_vec(), flatmap: Default::default() }),
+            raw_identity: Some(pb::RawState {
+                json: br#"{"id":"thing-x"}"#.to_vec(),
+                flatmap: Default::default(),
+            }),
         })
         .await
         .unwrap()
@@ -380,7 +536,13 @@ async fn stop_provider_cancels_in_flight_work_and_keeps_serving() {
     let p = launch(&[]);
     let mut c = provider_client(&p).await;
     let t = thing_type(&mut c).await;
-    let config = thing(&t, &[("name", Value::string("slow")), ("create_delay_ms", Value::number(60_000))]);
+    let config = thing(
+        &t,
+        &[
+            ("name", Value::string("slow")),
+            ("create_delay_ms", Value::number(60_000)),
+        ],
+    );
     let mut planned = config.clone();
     *planned.get_mut("id").unwrap() = Value::unknown();
     *planned.get_mut("revision").unwrap() = Value::unknown();
@@ -400,9 +562,16 @@ async fn stop_provider_cancels_in_flight_work_and_keeps_serving() {
         .into_inner()
     });
     tokio::time::sleep(Duration::from_millis(300)).await;
-    let s = c.stop_provider(pb::stop_provider::Request {}).await.unwrap().into_inner();
+    let s = c
+        .stop_provider(pb::stop_provider::Request {})
+        .await
+        .unwrap()
+        .into_inner();
     assert_eq!(s.error, "");
-    let r = tokio::time::timeout(Duration::from_secs(5), apply).await.expect("apply ends soon after StopProvider").unwrap();
+    let r = tokio::time::timeout(Duration::from_secs(5), apply)
+        .await
+        .expect("apply ends soon after StopProvider")
+        .unwrap();
     assert!(started.elapsed() < Duration::from_secs(10));
     assert_eq!(summaries(&r.diagnostics), ["Operation cancelled"]);
     assert!(decode(&r.new_state, &t).is_null());
@@ -426,18 +595,40 @@ async fn data_source_and_functions() {
         .into_inner();
     assert!(vr.diagnostics.is_empty());
     let r = c
-        .read_data_source(pb::read_data_source::Request { type_name: "example_echo".into(), config: dv(&Value::object([("input", Value::string("hi"))]), &et), ..Default::default() })
+        .read_data_source(pb::read_data_source::Request {
+            type_name: "example_echo".into(),
+            config: dv(&Value::object([("input", Value::string("hi"))]), &et),
+            ..Default::default()
+        })
         .await
         .unwrap()
         .into_inner();
     assert_eq!(decode(&r.state, &et).get("output").as_str(), Some("hi"));
 
-    let f = c.get_functions(pb::get_functions::Request {}).await.unwrap().into_inner();
+    let f = c
+        .get_functions(pb::get_functions::Request {})
+        .await
+        .unwrap()
+        .into_inner();
     assert!(f.functions.contains_key("join"));
     let s = |x: &str| dv(&Value::string(x), &Type::String).unwrap();
-    let ok = c.call_function(pb::call_function::Request { name: "join".into(), arguments: vec![s("-"), s("a"), s("b"), s("c")] }).await.unwrap().into_inner();
+    let ok = c
+        .call_function(pb::call_function::Request {
+            name: "join".into(),
+            arguments: vec![s("-"), s("a"), s("b"), s("c")],
+        })
+        .await
+        .unwrap()
+        .into_inner();
     assert_eq!(decode(&ok.result, &Type::String).as_str(), Some("a-b-c"));
-    let bad = c.call_function(pb::call_function::Request { name: "join".into(), arguments: vec![s("-")] }).await.unwrap().into_inner();
+    let bad = c
+        .call_function(pb::call_function::Request {
+            name: "join".into(),
+            arguments: vec![s("-")],
+        })
+        .await
+        .unwrap()
+        .into_inner();
     assert_eq!(bad.error.unwrap().function_argument, Some(1));
 }
 
@@ -446,20 +637,53 @@ async fn optional_rpcs_answer_with_diagnostics() {
     use futures::StreamExt;
     let p = launch(&[]);
     let mut c = provider_client(&p).await;
-    let e = c.validate_ephemeral_resource_config(pb::validate_ephemeral_resource_config::Request::default()).await.unwrap().into_inner();
-    assert_eq!(summaries(&e.diagnostics), ["Ephemeral resources not supported"]);
-    let o = c.open_ephemeral_resource(pb::open_ephemeral_resource::Request::default()).await.unwrap().into_inner();
+    let e = c
+        .validate_ephemeral_resource_config(
+            pb::validate_ephemeral_resource_config::Request::default(),
+        )
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(
+        summaries(&e.diagnostics),
+        ["Ephemeral resources not supported"]
+    );
+    let o = c
+        .open_ephemeral_resource(pb::open_ephemeral_resource::Request::default())
+        .await
+        .unwrap()
+        .into_inner();
     assert!(!o.diagnostics.is_empty());
-    let m = c.move_resource_state(pb::move_resource_state::Request::default()).await.unwrap().into_inner();
+    let m = c
+        .move_resource_state(pb::move_resource_state::Request::default())
+        .await
+        .unwrap()
+        .into_inner();
     assert!(!m.diagnostics.is_empty());
-    let mut l = c.list_resource(pb::list_resource::Request::default()).await.unwrap().into_inner();
+    let mut l = c
+        .list_resource(pb::list_resource::Request::default())
+        .await
+        .unwrap()
+        .into_inner();
     let ev = l.next().await.unwrap().unwrap();
     assert_eq!(summaries(&ev.diagnostic), ["List resources not supported"]);
-    let a = c.plan_action(pb::plan_action::Request::default()).await.unwrap().into_inner();
+    let a = c
+        .plan_action(pb::plan_action::Request::default())
+        .await
+        .unwrap()
+        .into_inner();
     assert_eq!(summaries(&a.diagnostics), ["Actions not supported"]);
-    let g = c.get_states(pb::get_states::Request::default()).await.unwrap().into_inner();
+    let g = c
+        .get_states(pb::get_states::Request::default())
+        .await
+        .unwrap()
+        .into_inner();
     assert_eq!(summaries(&g.diagnostics), ["State stores not supported"]);
-    let st = c.validate_state_store_config(pb::validate_state_store::Request::default()).await.unwrap().into_inner();
+    let st = c
+        .validate_state_store_config(pb::validate_state_store::Request::default())
+        .await
+        .unwrap()
+        .into_inner();
     assert!(!st.diagnostics.is_empty());
 }
 
@@ -487,7 +711,10 @@ async fn a_client_without_the_right_certificate_is_refused() {
     let stranger = client_identity();
     let refused = match channel(&p.handshake, &stranger).await {
         Err(_) => true,
-        Ok(ch) => pb::provider_client::ProviderClient::new(ch).get_provider_schema(pb::get_provider_schema::Request {}).await.is_err(),
+        Ok(ch) => pb::provider_client::ProviderClient::new(ch)
+            .get_provider_schema(pb::get_provider_schema::Request {})
+            .await
+            .is_err(),
     };
     assert!(refused, "a different client certificate must not be served");
     // The rightful client still gets through.
@@ -498,10 +725,17 @@ async fn a_client_without_the_right_certificate_is_refused() {
 #[tokio::test]
 async fn plaintext_client_is_refused_when_tls_is_on() {
     let p = launch(&[]);
-    let plain = Handshake { network: p.handshake.network.clone(), address: p.handshake.address.clone(), server_cert: None };
+    let plain = Handshake {
+        network: p.handshake.network.clone(),
+        address: p.handshake.address.clone(),
+        server_cert: None,
+    };
     let refused = match channel(&plain, &p.identity).await {
         Err(_) => true,
-        Ok(ch) => pb::provider_client::ProviderClient::new(ch).get_metadata(pb::get_metadata::Request {}).await.is_err(),
+        Ok(ch) => pb::provider_client::ProviderClient::new(ch)
+            .get_metadata(pb::get_metadata::Request {})
+            .await
+            .is_err(),
     };
     assert!(refused);
 }
@@ -517,17 +751,30 @@ async fn controller_shutdown_exits_cleanly() {
             assert!(status.success(), "exit status {status}");
             break;
         }
-        assert!(Instant::now() < deadline, "plugin still running 10s after Shutdown");
+        assert!(
+            Instant::now() < deadline,
+            "plugin still running 10s after Shutdown"
+        );
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
-    assert!(!std::path::Path::new(&p.handshake.address).exists(), "unix socket removed on exit");
+    assert!(
+        !std::path::Path::new(&p.handshake.address).exists(),
+        "unix socket removed on exit"
+    );
 }
 
 #[tokio::test]
 async fn tcp_within_plugin_port_range() {
     let p = launch(&[("PLUGIN_MIN_PORT", "47100"), ("PLUGIN_MAX_PORT", "47199")]);
     assert_eq!(p.handshake.network, "tcp");
-    let port: u16 = p.handshake.address.rsplit(':').next().unwrap().parse().unwrap();
+    let port: u16 = p
+        .handshake
+        .address
+        .rsplit(':')
+        .next()
+        .unwrap()
+        .parse()
+        .unwrap();
     assert!((47100..=47199).contains(&port));
     let mut c = provider_client(&p).await;
     assert!(c.get_metadata(pb::get_metadata::Request {}).await.is_ok());
@@ -535,11 +782,17 @@ async fn tcp_within_plugin_port_range() {
 
 #[test]
 fn refuses_to_run_by_hand_and_wrong_protocol() {
-    let out = std::process::Command::new(BIN).env_remove("TF_PLUGIN_MAGIC_COOKIE").output().unwrap();
+    let out = std::process::Command::new(BIN)
+        .env_remove("TF_PLUGIN_MAGIC_COOKIE")
+        .output()
+        .unwrap();
     assert_eq!(out.status.code(), Some(1));
     assert!(String::from_utf8_lossy(&out.stderr).contains("This binary is a plugin"));
     let out = std::process::Command::new(BIN)
-        .env("TF_PLUGIN_MAGIC_COOKIE", tfplugin::plugin::handshake::MAGIC_COOKIE_VALUE)
+        .env(
+            "TF_PLUGIN_MAGIC_COOKIE",
+            tfplugin::plugin::handshake::MAGIC_COOKIE_VALUE,
+        )
         .env("PLUGIN_PROTOCOL_VERSIONS", "5")
         .output()
         .unwrap();
@@ -550,7 +803,11 @@ fn refuses_to_run_by_hand_and_wrong_protocol() {
 #[tokio::test]
 async fn debug_mode_prints_reattach_line_and_serves_plaintext() {
     use std::io::{BufRead, BufReader};
-    let mut child = std::process::Command::new(BIN).arg("--debug").stdout(std::process::Stdio::piped()).spawn().unwrap();
+    let mut child = std::process::Command::new(BIN)
+        .arg("--debug")
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
     let mut reader = BufReader::new(child.stdout.take().unwrap());
     let mut reattach = None;
     for _ in 0..10 {
@@ -564,7 +821,11 @@ async fn debug_mode_prints_reattach_line_and_serves_plaintext() {
     let j: serde_json::Value = serde_json::from_str(&reattach.expect("reattach line")).unwrap();
     let entry = &j["registry.terraform.io/example/example"];
     assert_eq!(entry["ProtocolVersion"], 6);
-    let h = Handshake { network: entry["Addr"]["Network"].as_str().unwrap().into(), address: entry["Addr"]["String"].as_str().unwrap().into(), server_cert: None };
+    let h = Handshake {
+        network: entry["Addr"]["Network"].as_str().unwrap().into(),
+        address: entry["Addr"]["String"].as_str().unwrap().into(),
+        server_cert: None,
+    };
     let ch = channel(&h, &client_identity()).await.unwrap();
     let mut c = pb::provider_client::ProviderClient::new(ch);
     assert!(c.get_metadata(pb::get_metadata::Request {}).await.is_ok());

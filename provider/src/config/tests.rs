@@ -21,9 +21,16 @@ fn s(x: &str) -> Value {
     Value::string(x)
 }
 
+/// (name, provider block settings, the attribute path an error must name)
+type Case = (
+    &'static str,
+    Vec<(&'static str, Value)>,
+    Option<&'static str>,
+);
+
 #[test]
 fn validate_cases_name_the_attribute() {
-    let cases: Vec<(&str, Vec<(&str, Value)>, Option<&str>)> = vec![
+    let cases: Vec<Case> = vec![
         ("empty_is_fine", vec![], None),
         ("good_region", vec![("region", s("eu-west-2"))], None),
         ("gov_region", vec![("region", s("us-gov-west-1"))], None),

