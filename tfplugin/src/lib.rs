@@ -5,6 +5,7 @@
 //! → the [`Provider`], [`Resource`] and [`Function`] traits a provider implements.
 #![forbid(unsafe_code)]
 
+pub mod client;
 pub mod diag;
 pub mod function;
 pub mod plugin;

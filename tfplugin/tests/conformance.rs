@@ -235,13 +235,35 @@ async fn plan_apply_read_update_replace_delete() {
     assert!(planned.get("id").is_unknown() && planned.get("revision").is_unknown());
     assert!(planned.get("secret").is_null(), "write-only never planned");
 
-    // Now known: apply the create.
+    // Now known: apply the create, with every kind of nested attribute and a dynamic value.
+    let ports = Value::List(vec![Value::object([
+        ("from_port", Value::number(80)),
+        ("cidrs", Value::List(vec![Value::string("0.0.0.0/0")])),
+    ])]);
+    let owner = Value::object([("email", Value::string("ops@example.com"))]);
+    let labels = Value::Map(
+        [(
+            "tier".to_string(),
+            Value::object([("value", Value::string("web"))]),
+        )]
+        .into(),
+    );
+    let rules = Value::Set(vec![Value::object([("action", Value::string("allow"))])]);
+    let anything = Value::Dynamic(
+        Box::new(Type::object([("n", Type::Number)])),
+        Box::new(Value::object([("n", Value::number(7))])),
+    );
     let config = thing(
         &t,
         &[
             ("name", Value::string("a")),
             ("size", Value::number(3)),
             ("secret", Value::string("hunter2")),
+            ("ports", ports.clone()),
+            ("owner", owner.clone()),
+            ("labels", labels.clone()),
+            ("rules", rules.clone()),
+            ("anything", anything.clone()),
         ],
     );
     let plan = c
@@ -271,6 +293,15 @@ async fn plan_apply_read_update_replace_delete() {
     let state = decode(&a.new_state, &t);
     assert_eq!(state.get("id").as_str(), Some("thing-a"));
     assert!(state.get("secret").is_null(), "write-only never stored");
+    for (k, v) in [
+        ("ports", &ports),
+        ("owner", &owner),
+        ("labels", &labels),
+        ("rules", &rules),
+        ("anything", &anything),
+    ] {
+        assert_eq!(state.get(k), v, "{k} survives plan and apply");
+    }
     assert_eq!(a.private, b"created");
     assert!(a.new_identity.is_some());
 
@@ -831,4 +862,100 @@ async fn debug_mode_prints_reattach_line_and_serves_plaintext() {
     assert!(c.get_metadata(pb::get_metadata::Request {}).await.is_ok());
     let _ = child.kill();
     let _ = child.wait();
+}
+
+#[tokio::test]
+async fn configure_provider() {
+    let p = launch(&[]);
+    let mut c = provider_client(&p).await;
+    let pt = Type::object([("endpoint", Type::String)]);
+    let r = c
+        .configure_provider(pb::configure_provider::Request {
+            terraform_version: "1.15.5".into(),
+            config: dv(&Value::object([("endpoint", Value::unknown())]), &pt),
+            client_capabilities: Some(pb::ClientCapabilities {
+                deferral_allowed: true,
+                write_only_attributes_allowed: true,
+            }),
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    assert!(r.diagnostics.is_empty(), "{:?}", r.diagnostics);
+    // A value that does not match the schema is a diagnostic, not a transport error.
+    let r = c
+        .configure_provider(pb::configure_provider::Request {
+            terraform_version: "1.15.5".into(),
+            config: Some(pb::DynamicValue {
+                msgpack: vec![0xc3],
+                json: vec![],
+            }),
+            client_capabilities: None,
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(summaries(&r.diagnostics), ["Value conversion failed"]);
+}
+
+#[tokio::test]
+async fn go_plugin_stdio_and_broker_streams_stay_open_until_shutdown() {
+    use futures::StreamExt;
+    use tfplugin::proto::goplugin as gp;
+    let mut p = launch(&[]);
+    let ch = channel(&p.handshake, &p.identity).await.unwrap();
+    let mut stdio = gp::grpc_stdio_client::GrpcStdioClient::new(ch.clone())
+        .stream_stdio(())
+        .await
+        .unwrap()
+        .into_inner();
+    let (tx, rx) = tokio::sync::mpsc::channel::<gp::ConnInfo>(1);
+    let mut broker = gp::grpc_broker_client::GrpcBrokerClient::new(ch.clone())
+        .start_stream(tokio_stream::wrappers::ReceiverStream::new(rx))
+        .await
+        .unwrap()
+        .into_inner();
+    tx.send(gp::ConnInfo {
+        service_id: 1,
+        network: "unix".into(),
+        address: "/nowhere".into(),
+        knock: None,
+    })
+    .await
+    .unwrap();
+    // Open and quiet while serving.
+    assert!(
+        tokio::time::timeout(Duration::from_millis(300), stdio.next())
+            .await
+            .is_err()
+    );
+    assert!(
+        tokio::time::timeout(Duration::from_millis(100), broker.next())
+            .await
+            .is_err()
+    );
+    // Health service answers for go-plugin's "plugin" service.
+    let mut health = tonic_health::pb::health_client::HealthClient::new(ch.clone());
+    let h = health
+        .check(tonic_health::pb::HealthCheckRequest {
+            service: "plugin".into(),
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(
+        h.status,
+        tonic_health::pb::health_check_response::ServingStatus::Serving as i32
+    );
+    // Shutdown ends both streams and the process.
+    controller_client(&p).await.shutdown(()).await.unwrap();
+    let end = tokio::time::timeout(Duration::from_secs(5), stdio.next())
+        .await
+        .expect("stdio stream ends at shutdown");
+    assert!(end.is_none() || end.unwrap().is_err());
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while p.child.try_wait().unwrap().is_none() {
+        assert!(Instant::now() < deadline);
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
 }

@@ -103,6 +103,55 @@ fn thing_schema() -> Schema {
                     .optional()
                     .description("Any value."),
             )
+            .attribute(
+                Attribute::nested(
+                    "ports",
+                    Nesting::List,
+                    vec![
+                        Attribute::new("from_port", Type::Number)
+                            .required()
+                            .description("First port."),
+                        Attribute::new("cidrs", Type::list(Type::String))
+                            .optional()
+                            .description("Sources."),
+                    ],
+                )
+                .optional()
+                .description("Nested list attribute."),
+            )
+            .attribute(
+                Attribute::nested(
+                    "owner",
+                    Nesting::Single,
+                    vec![Attribute::new("email", Type::String)
+                        .required()
+                        .description("Email.")],
+                )
+                .optional()
+                .description("Nested single attribute."),
+            )
+            .attribute(
+                Attribute::nested(
+                    "labels",
+                    Nesting::Map,
+                    vec![Attribute::new("value", Type::String)
+                        .optional()
+                        .description("Value.")],
+                )
+                .optional()
+                .description("Nested map attribute."),
+            )
+            .attribute(
+                Attribute::nested(
+                    "rules",
+                    Nesting::Set,
+                    vec![Attribute::new("action", Type::String)
+                        .required()
+                        .description("Action.")],
+                )
+                .optional()
+                .description("Nested set attribute."),
+            )
             .block(timeouts::block(&TimeoutDefaults::default())),
     )
 }
