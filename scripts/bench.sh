@@ -2,6 +2,8 @@
 # Benchmarks our protocol layer against the tf-provider baseline (prints numbers and ratios).
 # tf-provider's build needs protoc, which setup installs here only for this script.
 set -euo pipefail
+# Terraform must not phone home for update checks (no network here).
+export CHECKPOINT_DISABLE=1
 cd "$(dirname "$0")/.."
 export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$PWD/target}"
 if ! command -v protoc >/dev/null; then

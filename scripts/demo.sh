@@ -7,6 +7,7 @@ cd "$(dirname "$0")/.."
 ROOT=$PWD
 export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$ROOT/target}"
 export AWS_EC2_METADATA_DISABLED=true
+export CHECKPOINT_DISABLE=1
 
 cargo build -q -p terraform-provider-hastack
 version=$(sed -n 's/^version = "\(.*\)"/\1/p' Cargo.toml | head -n1)

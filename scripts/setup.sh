@@ -2,6 +2,8 @@
 # Installs what hastack's build, tests and demo need on a Debian machine (run as root).
 # Idempotent: installs only what is missing.
 set -euo pipefail
+# Terraform must not phone home for update checks (no network here).
+export CHECKPOINT_DISABLE=1
 
 log() { printf '[setup] %s\n' "$*" >&2; }
 need_root() { [ "$(id -u)" = 0 ] || { log "run as root (apt-get and /usr/local/bin)"; exit 1; }; }

@@ -8,6 +8,7 @@ export CARGO_TERM_COLOR=never
 # The AWS SDK's default credential chain must never reach for the instance metadata
 # service (an address outside this machine) during tests.
 export AWS_EC2_METADATA_DISABLED=true
+export CHECKPOINT_DISABLE=1
 
 step() { printf '\n== %s\n' "$*" >&2; }
 

@@ -72,18 +72,36 @@ impl Drop for Plugin {
 
 /// Start the plugin binary `bin` as Terraform would and read its handshake line.
 pub fn launch(bin: &str, extra_env: &[(&str, &str)]) -> Plugin {
-    let identity = client_identity();
+    launch_with(bin, extra_env, Some(client_identity()))
+}
+
+/// Like [`launch`] with a client identity made beforehand; with `None` no client certificate
+/// is offered, so the plugin serves plaintext (what a reattach setup sees).
+pub fn launch_with(
+    bin: &str,
+    extra_env: &[(&str, &str)],
+    identity: Option<ClientIdentity>,
+) -> Plugin {
+    let auto_mtls = identity.is_some();
+    let identity = identity.unwrap_or(ClientIdentity {
+        cert_der: Vec::new(),
+        cert_pem: String::new(),
+        key_der: Vec::new(),
+    });
     let mut cmd = Command::new(bin);
     cmd.env(
         "TF_PLUGIN_MAGIC_COOKIE",
         crate::plugin::handshake::MAGIC_COOKIE_VALUE,
     )
     .env("PLUGIN_PROTOCOL_VERSIONS", "5,6")
-    .env("PLUGIN_CLIENT_CERT", &identity.cert_pem)
+    .env_remove("PLUGIN_CLIENT_CERT")
     .env_remove("PLUGIN_MIN_PORT")
     .env_remove("PLUGIN_MAX_PORT")
     .stdout(Stdio::piped())
     .stderr(Stdio::inherit());
+    if auto_mtls {
+        cmd.env("PLUGIN_CLIENT_CERT", &identity.cert_pem);
+    }
     for (k, v) in extra_env {
         cmd.env(k, v);
     }
@@ -99,16 +117,75 @@ pub fn launch(bin: &str, extra_env: &[(&str, &str)]) -> Plugin {
     }
 }
 
+/// Trusts exactly the certificate from the handshake line, as go-plugin's client does (Go
+/// accepts a self-signed leaf in its root pool even when it carries the CA bit; webpki would not).
+#[derive(Debug)]
+struct PinnedServerCert {
+    der: Vec<u8>,
+    provider: Arc<rustls::crypto::CryptoProvider>,
+}
+
+impl rustls::client::danger::ServerCertVerifier for PinnedServerCert {
+    fn verify_server_cert(
+        &self,
+        end_entity: &CertificateDer<'_>,
+        _intermediates: &[CertificateDer<'_>],
+        _server_name: &ServerName<'_>,
+        _ocsp: &[u8],
+        _now: rustls::pki_types::UnixTime,
+    ) -> Result<rustls::client::danger::ServerCertVerified, rustls::Error> {
+        if end_entity.as_ref() == self.der.as_slice() {
+            Ok(rustls::client::danger::ServerCertVerified::assertion())
+        } else {
+            Err(rustls::Error::InvalidCertificate(
+                rustls::CertificateError::ApplicationVerificationFailure,
+            ))
+        }
+    }
+    fn verify_tls12_signature(
+        &self,
+        message: &[u8],
+        cert: &CertificateDer<'_>,
+        dss: &rustls::DigitallySignedStruct,
+    ) -> Result<rustls::client::danger::HandshakeSignatureValid, rustls::Error> {
+        rustls::crypto::verify_tls12_signature(
+            message,
+            cert,
+            dss,
+            &self.provider.signature_verification_algorithms,
+        )
+    }
+    fn verify_tls13_signature(
+        &self,
+        message: &[u8],
+        cert: &CertificateDer<'_>,
+        dss: &rustls::DigitallySignedStruct,
+    ) -> Result<rustls::client::danger::HandshakeSignatureValid, rustls::Error> {
+        rustls::crypto::verify_tls13_signature(
+            message,
+            cert,
+            dss,
+            &self.provider.signature_verification_algorithms,
+        )
+    }
+    fn supported_verify_schemes(&self) -> Vec<rustls::SignatureScheme> {
+        self.provider
+            .signature_verification_algorithms
+            .supported_schemes()
+    }
+}
+
 fn tls_config(server_cert: &[u8], id: &ClientIdentity) -> rustls::ClientConfig {
     let provider = Arc::new(rustls::crypto::aws_lc_rs::default_provider());
-    let mut roots = rustls::RootCertStore::empty();
-    roots
-        .add(CertificateDer::from(server_cert.to_vec()))
-        .unwrap();
+    let verifier = Arc::new(PinnedServerCert {
+        der: server_cert.to_vec(),
+        provider: provider.clone(),
+    });
     let mut cfg = rustls::ClientConfig::builder_with_provider(provider)
         .with_safe_default_protocol_versions()
         .unwrap()
-        .with_root_certificates(roots)
+        .dangerous()
+        .with_custom_certificate_verifier(verifier)
         .with_client_auth_cert(
             vec![CertificateDer::from(id.cert_der.clone())],
             PrivateKeyDer::Pkcs8(PrivatePkcs8KeyDer::from(id.key_der.clone())),

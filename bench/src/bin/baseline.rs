@@ -87,5 +87,8 @@ impl Provider for Baseline {
 
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
+    // Feature unification enables two rustls crypto providers in this workspace; pick the one
+    // our provider uses, so both sides run the same TLS code.
+    let _ = rustls::crypto::aws_lc_rs::default_provider().install_default();
     serve("baseline", Baseline).await
 }
