@@ -208,6 +208,7 @@ pub fn resolve_endpoint(
 }
 
 /// Build the AWS configuration from a validated `provider` block.
+#[tracing::instrument(skip_all, fields(region = config.get("region").as_str(), profile = config.get("profile").as_str()))]
 pub async fn configure(config: &Value, env: &dyn Env) -> Result<Configured, Diagnostics> {
     let mut d = validate(config);
     if d.has_errors() {
