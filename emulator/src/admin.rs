@@ -1,0 +1,92 @@
+//! The admin API under `/_hastack/`: status, call counts, faults, disappearing resources, reset.
+//! Unsigned: it listens on loopback only and is for tests and the CLI.
+use serde_json::{json, Value as Json};
+
+use crate::server::{json_response, Body};
+use crate::state::Fault;
+use crate::Emulator;
+
+pub fn handle(emu: &Emulator, method: &str, path: &str, body: &[u8]) -> hyper::Response<Body> {
+    let parsed: Result<Json, _> = if body.is_empty() {
+        Ok(json!({}))
+    } else {
+        serde_json::from_slice(body)
+    };
+    let Ok(input) = parsed else {
+        return json_response(400, &json!({"error": "body is not JSON"}), None);
+    };
+    let mut st = emu.state.lock().expect("state lock");
+    let (status, out) = match (method, path) {
+        ("GET", "status") => (
+            200,
+            json!({
+                "profile": emu.profile,
+                "services": {"lightsail": crate::lightsail::handlers::OPERATIONS},
+                "hosts": {"available": false, "reason": "instances are not real hosts yet (hastack-local part 2): user data and Run Command do not execute"},
+                "accounts": st.backends.keys().map(|(a, r)| format!("{a}/{r}")).collect::<Vec<_>>(),
+            }),
+        ),
+        ("GET", "calls") => (200, json!(st.calls)),
+        ("POST", "calls/reset") => {
+            st.calls.clear();
+            (200, json!({}))
+        }
+        ("GET", "faults") => (200, json!(st.faults)),
+        ("POST", "faults") => match serde_json::from_value::<Fault>(input) {
+            Ok(f) => {
+                st.faults.push(f);
+                (200, json!(st.faults))
+            }
+            Err(e) => (400, json!({"error": format!("bad fault: {e}")})),
+        },
+        ("DELETE", "faults") => {
+            st.faults.clear();
+            (200, json!([]))
+        }
+        ("POST", "disappear") => disappear(&mut st, &input),
+        ("POST", "reset") => {
+            *st = Default::default();
+            (200, json!({}))
+        }
+        _ => (
+            404,
+            json!({"error": format!("no admin endpoint {method} /_hastack/{path}")}),
+        ),
+    };
+    json_response(status, &out, None)
+}
+
+/// Remove a resource behind the client's back (out-of-band deletion).
+fn disappear(st: &mut crate::state::State, input: &Json) -> (u16, Json) {
+    let s = |k: &str, d: &str| input.get(k).and_then(Json::as_str).unwrap_or(d).to_string();
+    let (account, region, kind, name) = (
+        s("account", crate::DEFAULT_ACCOUNT),
+        s("region", "us-east-1"),
+        s("kind", ""),
+        s("name", ""),
+    );
+    let b = &mut st.backends(&account, &region).lightsail;
+    let gone = match kind.as_str() {
+        "instance" => {
+            for lb in b.load_balancers.values_mut() {
+                lb.instances.retain(|n| n != &name);
+            }
+            b.instances.remove(&name).is_some()
+        }
+        "load_balancer" => b.load_balancers.remove(&name).is_some(),
+        _ => {
+            return (
+                400,
+                json!({"error": "kind must be instance or load_balancer"}),
+            )
+        }
+    };
+    if gone {
+        (200, json!({"removed": name}))
+    } else {
+        (
+            404,
+            json!({"error": format!("no {kind} {name} in {account}/{region}")}),
+        )
+    }
+}

@@ -1,0 +1,51 @@
+//! hastack-local: an offline stand-in for the AWS services hastack uses, speaking their real
+//! wire protocols (SigV4-signed awsJson1_1). Laid out per service like moto; state is kept
+//! per (account, region); time is injectable and state transitions follow a latency profile.
+#![forbid(unsafe_code)]
+
+pub mod admin;
+pub mod clock;
+pub mod error;
+pub mod lightsail;
+pub mod profile;
+pub mod server;
+pub mod sigv4;
+pub mod state;
+
+use std::sync::{Arc, Mutex};
+
+use clock::Clock;
+use profile::LatencyProfile;
+use sigv4::Credential;
+
+/// The default credentials, documented in the README.
+pub const DEFAULT_ACCESS_KEY: &str = "AKIAHASTACKLOCAL0001";
+pub const DEFAULT_SECRET_KEY: &str = "hastack-local-secret";
+pub const DEFAULT_ACCOUNT: &str = "123456789012";
+
+pub struct Emulator {
+    pub state: Mutex<state::State>,
+    pub clock: Arc<dyn Clock>,
+    pub profile: LatencyProfile,
+    pub credentials: Vec<Credential>,
+}
+
+impl Emulator {
+    pub fn new(profile: LatencyProfile, clock: Arc<dyn Clock>) -> Self {
+        Emulator {
+            state: Mutex::default(),
+            clock,
+            profile,
+            credentials: vec![Credential {
+                access_key: DEFAULT_ACCESS_KEY.into(),
+                secret_key: DEFAULT_SECRET_KEY.into(),
+                account: DEFAULT_ACCOUNT.into(),
+            }],
+        }
+    }
+
+    pub fn with_credentials(mut self, creds: Vec<Credential>) -> Self {
+        self.credentials.extend(creds);
+        self
+    }
+}

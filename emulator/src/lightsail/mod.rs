@@ -1,0 +1,110 @@
+//! Amazon Lightsail (`Lightsail_20161128`, awsJson1_1).
+pub mod error;
+pub mod handlers;
+pub mod model;
+
+use std::collections::BTreeMap;
+
+use serde_json::{json, Value as Json};
+
+use crate::error::AwsError;
+use crate::profile::LatencyProfile;
+use model::{Instance, LoadBalancer, Operation, Outcome};
+
+/// Everything one handler call sees besides its input.
+pub struct Ctx<'a> {
+    pub now: f64,
+    pub account: &'a str,
+    pub region: &'a str,
+    pub profile: &'a LatencyProfile,
+    /// Set by fault injection: the operations this call returns end Failed with this.
+    pub fail_operations: Option<(String, String)>,
+}
+
+/// One account's Lightsail in one region.
+#[derive(Default)]
+pub struct Backend {
+    pub instances: BTreeMap<String, Instance>,
+    pub load_balancers: BTreeMap<String, LoadBalancer>,
+    pub operations: BTreeMap<String, Operation>,
+    /// Order of operation ids, newest last (GetOperations lists newest first).
+    pub operation_log: Vec<String>,
+    next_ip: u32,
+}
+
+pub type Handler = fn(&mut Backend, &Ctx<'_>, &Json) -> Result<Json, AwsError>;
+
+impl Backend {
+    /// Allocate a (private, public) address pair in the benchmarking range this machine keeps to itself.
+    pub fn allocate_ips(&mut self) -> (String, String) {
+        let n = self.next_ip;
+        self.next_ip += 1;
+        (
+            format!("198.18.{}.{}", n / 250, n % 250 + 2),
+            format!("198.19.{}.{}", n / 250, n % 250 + 2),
+        )
+    }
+
+    /// Record a new operation and return its JSON.
+    pub fn operation(
+        &mut self,
+        ctx: &Ctx<'_>,
+        resource_name: &str,
+        resource_type: &str,
+        zone: &str,
+        operation_type: &str,
+        details: &str,
+    ) -> Json {
+        let outcome = match &ctx.fail_operations {
+            Some((code, details)) => Outcome::Failed {
+                code: code.clone(),
+                details: details.clone(),
+            },
+            None => Outcome::Succeeded,
+        };
+        let op = Operation {
+            id: uuid::Uuid::new_v4().to_string(),
+            resource_name: resource_name.into(),
+            resource_type: resource_type.into(),
+            zone: zone.into(),
+            operation_type: operation_type.into(),
+            details: details.into(),
+            created_at: ctx.now,
+            outcome,
+        };
+        let j = operation_json(&op, ctx);
+        self.operation_log.push(op.id.clone());
+        self.operations.insert(op.id.clone(), op);
+        j
+    }
+}
+
+/// An operation as of `ctx.now`: `Started` until the profile's operation latency has passed.
+pub fn operation_json(op: &Operation, ctx: &Ctx<'_>) -> Json {
+    let done_at = op.created_at + ctx.profile.operation;
+    let (status, changed, error) = if ctx.now < done_at {
+        ("Started", op.created_at, None)
+    } else {
+        match &op.outcome {
+            Outcome::Succeeded => ("Succeeded", done_at, None),
+            Outcome::Failed { code, details } => ("Failed", done_at, Some((code, details))),
+        }
+    };
+    let mut j = json!({
+        "id": op.id,
+        "resourceName": op.resource_name,
+        "resourceType": op.resource_type,
+        "createdAt": op.created_at,
+        "location": {"availabilityZone": op.zone, "regionName": ctx.region},
+        "isTerminal": status != "Started",
+        "operationDetails": op.details,
+        "operationType": op.operation_type,
+        "status": status,
+        "statusChangedAt": changed,
+    });
+    if let Some((code, details)) = error {
+        j["errorCode"] = json!(code);
+        j["errorDetails"] = json!(details);
+    }
+    j
+}

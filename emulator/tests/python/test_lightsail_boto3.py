@@ -1,0 +1,83 @@
+"""Scripted Lightsail suite through boto3: CRUD, pagination, errors."""
+import time
+
+import pytest
+from botocore.exceptions import ClientError
+
+
+def wait_running(c, name, timeout=5):
+    deadline = time.time() + timeout
+    while c.get_instance_state(instanceName=name)["state"]["name"] != "running":
+        assert time.time() < deadline, "instance never ran"
+        time.sleep(0.1)
+
+
+def test_catalogue(make_client):
+    c = make_client()
+    regions = c.get_regions(includeAvailabilityZones=True)["regions"]
+    zones = {z["zoneName"] for r in regions for z in r["availabilityZones"]}
+    assert {"us-east-1a", "eu-west-2b"} <= zones
+    assert "debian_12" in {b["blueprintId"] for b in c.get_blueprints()["blueprints"]}
+    assert "nano_3_0" in {b["bundleId"] for b in c.get_bundles()["bundles"]}
+
+
+def test_instance_crud_and_ports(make_client):
+    c = make_client()
+    ops = c.create_instances(instanceNames=["py-1"], availabilityZone="us-east-1a",
+                             blueprintId="ubuntu_22_04", bundleId="nano_3_0",
+                             tags=[{"key": "team", "value": "web"}])["operations"]
+    assert ops[0]["status"] == "Started"
+    wait_running(c, "py-1")
+    inst = c.get_instance(instanceName="py-1")["instance"]
+    assert inst["blueprintId"] == "ubuntu_22_04"
+    assert [p["fromPort"] for p in inst["networking"]["ports"]] == [22, 80]
+    c.put_instance_public_ports(instanceName="py-1", portInfos=[
+        {"fromPort": 80, "toPort": 80, "protocol": "tcp", "cidrs": ["0.0.0.0/0"]},
+        {"fromPort": 443, "toPort": 443, "protocol": "tcp", "cidrs": ["0.0.0.0/0"]}])
+    states = c.get_instance_port_states(instanceName="py-1")["portStates"]
+    assert sorted(p["fromPort"] for p in states) == [80, 443]
+    assert all(p["state"] == "open" for p in states)
+    c.stop_instance(instanceName="py-1")
+    c.delete_instance(instanceName="py-1")
+    with pytest.raises(c.exceptions.NotFoundException):
+        c.get_instance(instanceName="py-1")
+
+
+def test_pagination_with_paginator(make_client):
+    c = make_client(region="us-west-2")
+    names = ["page-%02d" % i for i in range(15)]
+    c.create_instances(instanceNames=names, availabilityZone="us-west-2a",
+                       blueprintId="debian_12", bundleId="micro_3_0")
+    pages = list(c.get_paginator("get_instances").paginate())
+    assert len(pages) == 2
+    assert [i["name"] for p in pages for i in p["instances"]] == names
+
+
+def test_errors(make_client):
+    c = make_client()
+    with pytest.raises(c.exceptions.InvalidInputException):
+        c.create_instances(instanceNames=["x-1"], availabilityZone="eu-west-1a",
+                           blueprintId="debian_12", bundleId="nano_3_0")
+    with pytest.raises(c.exceptions.NotFoundException):
+        c.get_load_balancer(loadBalancerName="nope")
+    with pytest.raises(ClientError) as e:
+        make_client(secret="wrong", retries=1).get_regions()
+    assert e.value.response["Error"]["Code"] == "InvalidSignatureException"
+
+
+def test_load_balancer(make_client):
+    c = make_client(region="eu-west-2")
+    c.create_instances(instanceNames=["lb-a"], availabilityZone="eu-west-2a",
+                       blueprintId="debian_12", bundleId="nano_3_0")
+    c.create_load_balancer(loadBalancerName="py-lb", instancePort=80, healthCheckPath="/health")
+    c.update_load_balancer_attribute(loadBalancerName="py-lb", attributeName="HealthCheckPath",
+                                     attributeValue="/ready")
+    c.attach_instances_to_load_balancer(loadBalancerName="py-lb", instanceNames=["lb-a"])
+    lb = c.get_load_balancer(loadBalancerName="py-lb")["loadBalancer"]
+    assert lb["healthCheckPath"] == "/ready"
+    assert [h["instanceName"] for h in lb["instanceHealthSummary"]] == ["lb-a"]
+    c.detach_instances_from_load_balancer(loadBalancerName="py-lb", instanceNames=["lb-a"])
+    ops = c.delete_load_balancer(loadBalancerName="py-lb")["operations"]
+    op = c.get_operation(operationId=ops[0]["id"])["operation"]
+    assert op["operationType"] == "DeleteLoadBalancer"
+    assert c.get_operations()["operations"]
