@@ -74,7 +74,21 @@ SHIM
   log "installed $(terraform version | head -n1) as /usr/local/bin/terraform"
 }
 
+# boto3/botocore: the independent client and the official service models the emulator's
+# fidelity suite checks against; pytest runs that suite.
+PY_PACKAGES=("boto3==1.43.11" "botocore==1.43.11" "pytest==9.2.0")
+
+install_python() {
+  if python3 -c 'import boto3, botocore, pytest' 2>/dev/null \
+     && [ "$(python3 -c 'import boto3; print(boto3.__version__)')" = "1.43.11" ]; then
+    return
+  fi
+  log "pip install ${PY_PACKAGES[*]}"
+  PIP_BREAK_SYSTEM_PACKAGES=1 python3 -m pip install -q "${PY_PACKAGES[@]}"
+}
+
 install_apt
 check_cargo
 install_terraform
+install_python
 log "ready"

@@ -22,10 +22,22 @@ step "build the provider binary the acceptance tests drive"
 cargo build -p terraform-provider-hastack
 
 step "cargo test (unit, conformance, acceptance with TF_ACC=1)"
-TF_ACC=1 cargo test --no-fail-fast 2>&1 | tee "$CARGO_TARGET_DIR/test-output.txt"
-status=${PIPESTATUS[0]}
+out="$CARGO_TARGET_DIR/test-output.txt"
+set +e
+TF_ACC=1 cargo test --no-fail-fast 2>&1 | tee "$out"
+cargo_status=${PIPESTATUS[0]}
 
-passed=$(grep -Eo 'test result: [a-zA-Z]+\. [0-9]+ passed; [0-9]+ failed' "$CARGO_TARGET_DIR/test-output.txt" | awk '{p+=$4; f+=$6} END {print p+0}')
-failed=$(grep -Eo 'test result: [a-zA-Z]+\. [0-9]+ passed; [0-9]+ failed' "$CARGO_TARGET_DIR/test-output.txt" | awk '{p+=$4; f+=$6} END {print f+0}')
-echo "${passed} passed, ${failed} failed"
-exit "$status"
+step "hastack-local fidelity suite: boto3 against the emulator, responses checked against botocore's models"
+pyout="$CARGO_TARGET_DIR/pytest-output.txt"
+HASTACK_LOCAL_BIN="$CARGO_TARGET_DIR/debug/hastack-local" python3 -m pytest -q -p no:cacheprovider emulator/tests/python 2>&1 | tee "$pyout"
+pytest_status=${PIPESTATUS[0]}
+
+# One closing line over both runners.
+count() { { grep -Eo "[0-9]+ $1" || true; } | awk '{s+=$1} END {print s+0}'; }
+cargo_passed=$(grep -E '^test result:' "$out" | count passed)
+cargo_failed=$(grep -E '^test result:' "$out" | count failed)
+pyline=$(grep -E '^(=+ )?[0-9]+ (passed|failed)' "$pyout" | tail -n1)
+py_passed=$(echo "$pyline" | count passed)
+py_failed=$(echo "$pyline" | count failed)
+echo "$((cargo_passed + py_passed)) passed, $((cargo_failed + py_failed)) failed"
+[ "$cargo_status" = 0 ] && [ "$pytest_status" = 0 ]

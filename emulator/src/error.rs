@@ -8,7 +8,7 @@ pub struct AwsError {
     pub code: String,
     pub message: String,
     /// Extra members of the error shape (Lightsail's `code`, `docs`, `tip`).
-    pub extra: Option<Json>,
+    pub extra: Option<Box<Json>>,
 }
 
 impl AwsError {
@@ -51,7 +51,7 @@ impl AwsError {
     /// The awsJson1_1 body.
     pub fn body(&self) -> Json {
         let mut b = json!({"__type": self.code, "message": self.message});
-        if let (Some(Json::Object(extra)), Some(obj)) = (&self.extra, b.as_object_mut()) {
+        if let (Some(Json::Object(extra)), Some(obj)) = (self.extra.as_deref(), b.as_object_mut()) {
             for (k, v) in extra {
                 obj.insert(k.clone(), v.clone());
             }

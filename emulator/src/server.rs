@@ -156,11 +156,26 @@ async fn handle(emu: Arc<Emulator>, req: Request<Incoming>) -> Response<Body> {
         _ => Err(AwsError::unknown_operation(&target)),
     };
     match result {
-        Ok(j) => json_response(200, &j, None),
+        Ok(mut j) => {
+            strip_nulls(&mut j);
+            json_response(200, &j, None)
+        }
         Err(e) => {
             tracing::debug!(code = %e.code, "error response");
             error_response(&e)
         }
+    }
+}
+
+/// AWS omits absent members rather than sending `null`; so do we.
+fn strip_nulls(j: &mut Json) {
+    match j {
+        Json::Object(m) => {
+            m.retain(|_, v| !v.is_null());
+            m.values_mut().for_each(strip_nulls);
+        }
+        Json::Array(a) => a.iter_mut().for_each(strip_nulls),
+        _ => {}
     }
 }
 

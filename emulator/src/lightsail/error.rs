@@ -5,9 +5,9 @@ use crate::error::AwsError;
 
 fn lightsail(code: &str, message: String) -> AwsError {
     let mut e = AwsError::new(400, code, message.clone());
-    e.extra = Some(
+    e.extra = Some(Box::new(
         json!({"code": code, "docs": "https://docs.aws.amazon.com/lightsail/", "tip": "", "message": message}),
-    );
+    ));
     e
 }
 

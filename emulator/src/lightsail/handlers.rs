@@ -194,8 +194,8 @@ pub fn instance_is_running(i: &Instance, ctx: &Ctx<'_>) -> bool {
 
 fn instance_json(i: &Instance, ctx: &Ctx<'_>) -> Json {
     let (code, name) = instance_state(i, ctx);
-    let bundle = BUNDLES.iter().find(|b| b.0 == i.bundle_id);
-    let blueprint = BLUEPRINTS.iter().find(|b| b.0 == i.blueprint_id);
+    let bundle = BUNDLES.iter().find(|b| b.id == i.bundle_id);
+    let blueprint = BLUEPRINTS.iter().find(|b| b.id == i.blueprint_id);
     let running = code == 16;
     json!({
         "name": i.name,
@@ -206,7 +206,7 @@ fn instance_json(i: &Instance, ctx: &Ctx<'_>) -> Json {
         "resourceType": "Instance",
         "tags": tags_json(&i.tags),
         "blueprintId": i.blueprint_id,
-        "blueprintName": blueprint.map(|b| b.1).unwrap_or(""),
+        "blueprintName": blueprint.map(|b| b.name).unwrap_or(""),
         "bundleId": i.bundle_id,
         "addOns": [],
         "isStaticIp": false,
@@ -215,16 +215,16 @@ fn instance_json(i: &Instance, ctx: &Ctx<'_>) -> Json {
         "ipv6Addresses": [],
         "ipAddressType": i.ip_address_type,
         "hardware": {
-            "cpuCount": bundle.map(|b| b.3).unwrap_or(1),
-            "ramSizeInGb": bundle.map(|b| b.4).unwrap_or(0.5),
-            "disks": [{"name": format!("{}-system-disk", i.name), "sizeInGb": bundle.map(|b| b.5).unwrap_or(20), "isSystemDisk": true, "path": "/dev/xvda", "state": "in-use", "attachmentState": "attached", "createdAt": i.created_at}],
+            "cpuCount": bundle.map(|b| b.cpus).unwrap_or(1),
+            "ramSizeInGb": bundle.map(|b| b.ram_gb).unwrap_or(0.5),
+            "disks": [{"name": format!("{}-system-disk", i.name), "sizeInGb": bundle.map(|b| b.disk_gb).unwrap_or(20), "isSystemDisk": true, "path": "/dev/xvda", "state": "in-use", "attachmentState": "attached", "createdAt": i.created_at}],
         },
         "networking": {
-            "monthlyTransfer": {"gbPerMonthAllocated": bundle.map(|b| b.6).unwrap_or(1024)},
+            "monthlyTransfer": {"gbPerMonthAllocated": bundle.map(|b| b.transfer_gb).unwrap_or(1024)},
             "ports": i.ports.iter().map(PortRule::port_info).collect::<Vec<_>>(),
         },
         "state": {"code": code, "name": name},
-        "username": blueprint.map(|b| b.3).unwrap_or("admin"),
+        "username": blueprint.map(|b| b.username).unwrap_or("admin"),
         "sshKeyName": "LightsailDefaultKeyPair",
         "metadataOptions": {"state": "applied", "httpTokens": "required", "httpEndpoint": "enabled", "httpPutResponseHopLimit": 1, "httpProtocolIpv6": "disabled"},
     })
@@ -254,13 +254,13 @@ fn create_instances(b: &mut Backend, ctx: &Ctx<'_>, input: &Json) -> Result<Json
         )));
     }
     let blueprint = req_str(input, "blueprintId")?;
-    if !BLUEPRINTS.iter().any(|b| b.0 == blueprint) {
+    if !BLUEPRINTS.iter().any(|b| b.id == blueprint) {
         return Err(invalid_input(format!(
             "The blueprint ID is invalid: {blueprint}"
         )));
     }
     let bundle = req_str(input, "bundleId")?;
-    if !BUNDLES.iter().any(|b| b.0 == bundle) {
+    if !BUNDLES.iter().any(|b| b.id == bundle) {
         return Err(invalid_input(format!("The bundle ID is invalid: {bundle}")));
     }
     let taken: Vec<&String> = names
@@ -479,7 +479,7 @@ fn tag_resource(b: &mut Backend, ctx: &Ctx<'_>, input: &Json) -> Result<Json, Aw
     let new = tags_from_json(input.get("tags"));
     let (tags, zone) = tags_of(b, ctx, &name)?;
     tags.extend(new);
-    Ok(json!({ "operations": [b.operation(ctx, &name, "Instance", &zone, "TagResource", "")] }))
+    Ok(json!({ "operations": [b.operation(ctx, &name, "Instance", &zone, "", "TagResource")] }))
 }
 
 fn untag_resource(b: &mut Backend, ctx: &Ctx<'_>, input: &Json) -> Result<Json, AwsError> {
@@ -487,7 +487,7 @@ fn untag_resource(b: &mut Backend, ctx: &Ctx<'_>, input: &Json) -> Result<Json, 
     let keys = str_list(input, "tagKeys");
     let (tags, zone) = tags_of(b, ctx, &name)?;
     tags.retain(|k, _| !keys.contains(k));
-    Ok(json!({ "operations": [b.operation(ctx, &name, "Instance", &zone, "UntagResource", "")] }))
+    Ok(json!({ "operations": [b.operation(ctx, &name, "Instance", &zone, "", "UntagResource")] }))
 }
 
 fn get_operation(b: &mut Backend, ctx: &Ctx<'_>, input: &Json) -> Result<Json, AwsError> {

@@ -98,7 +98,8 @@ pub fn operation_json(op: &Operation, ctx: &Ctx<'_>) -> Json {
         "location": {"availabilityZone": op.zone, "regionName": ctx.region},
         "isTerminal": status != "Started",
         "operationDetails": op.details,
-        "operationType": op.operation_type,
+        // Tagging has no OperationType in the service model: the member is omitted then.
+        "operationType": (!op.operation_type.is_empty()).then_some(&op.operation_type),
         "status": status,
         "statusChangedAt": changed,
     });

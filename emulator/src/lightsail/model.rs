@@ -28,44 +28,146 @@ pub fn zones_of(region: &str) -> Option<Vec<String>> {
         .map(|(r, _, z)| z.iter().map(|s| format!("{r}{s}")).collect())
 }
 
-/// (id, name, version, default username)
-pub const BLUEPRINTS: &[(&str, &str, &str, &str)] = &[
-    ("ubuntu_24_04", "Ubuntu", "24.04 LTS", "ubuntu"),
-    ("ubuntu_22_04", "Ubuntu", "22.04 LTS", "ubuntu"),
-    ("debian_12", "Debian", "12.8", "admin"),
-    ("debian_11", "Debian", "11.11", "admin"),
-    (
-        "amazon_linux_2023",
-        "Amazon Linux 2023",
-        "2023.6",
-        "ec2-user",
-    ),
+/// An OS image.
+pub struct Blueprint {
+    pub id: &'static str,
+    pub name: &'static str,
+    pub version: &'static str,
+    /// The default login user of the image.
+    pub username: &'static str,
+}
+
+pub const BLUEPRINTS: &[Blueprint] = &[
+    Blueprint {
+        id: "ubuntu_24_04",
+        name: "Ubuntu",
+        version: "24.04 LTS",
+        username: "ubuntu",
+    },
+    Blueprint {
+        id: "ubuntu_22_04",
+        name: "Ubuntu",
+        version: "22.04 LTS",
+        username: "ubuntu",
+    },
+    Blueprint {
+        id: "debian_12",
+        name: "Debian",
+        version: "12.8",
+        username: "admin",
+    },
+    Blueprint {
+        id: "debian_11",
+        name: "Debian",
+        version: "11.11",
+        username: "admin",
+    },
+    Blueprint {
+        id: "amazon_linux_2023",
+        name: "Amazon Linux 2023",
+        version: "2023.6",
+        username: "ec2-user",
+    },
 ];
 
-/// (id, name, price, cpus, ram GiB, disk GB, transfer GB, power)
-pub const BUNDLES: &[(&str, &str, f64, i64, f64, i64, i64, i64)] = &[
-    ("nano_3_0", "Nano", 5.0, 2, 0.5, 20, 1024, 298),
-    ("micro_3_0", "Micro", 7.0, 2, 1.0, 40, 2048, 500),
-    ("small_3_0", "Small", 12.0, 2, 2.0, 60, 3072, 1000),
-    ("medium_3_0", "Medium", 24.0, 2, 4.0, 80, 4096, 2000),
-    ("large_3_0", "Large", 44.0, 2, 8.0, 160, 5120, 3000),
-    ("xlarge_3_0", "Xlarge", 84.0, 4, 16.0, 320, 6144, 4000),
-    ("2xlarge_3_0", "2Xlarge", 164.0, 8, 32.0, 640, 7168, 5000),
+/// An instance size, with Lightsail's published numbers.
+pub struct Bundle {
+    pub id: &'static str,
+    pub name: &'static str,
+    pub price: f64,
+    pub cpus: i64,
+    pub ram_gb: f64,
+    pub disk_gb: i64,
+    pub transfer_gb: i64,
+    pub power: i64,
+}
+
+pub const BUNDLES: &[Bundle] = &[
+    Bundle {
+        id: "nano_3_0",
+        name: "Nano",
+        price: 5.0,
+        cpus: 2,
+        ram_gb: 0.5,
+        disk_gb: 20,
+        transfer_gb: 1024,
+        power: 298,
+    },
+    Bundle {
+        id: "micro_3_0",
+        name: "Micro",
+        price: 7.0,
+        cpus: 2,
+        ram_gb: 1.0,
+        disk_gb: 40,
+        transfer_gb: 2048,
+        power: 500,
+    },
+    Bundle {
+        id: "small_3_0",
+        name: "Small",
+        price: 12.0,
+        cpus: 2,
+        ram_gb: 2.0,
+        disk_gb: 60,
+        transfer_gb: 3072,
+        power: 1000,
+    },
+    Bundle {
+        id: "medium_3_0",
+        name: "Medium",
+        price: 24.0,
+        cpus: 2,
+        ram_gb: 4.0,
+        disk_gb: 80,
+        transfer_gb: 4096,
+        power: 2000,
+    },
+    Bundle {
+        id: "large_3_0",
+        name: "Large",
+        price: 44.0,
+        cpus: 2,
+        ram_gb: 8.0,
+        disk_gb: 160,
+        transfer_gb: 5120,
+        power: 3000,
+    },
+    Bundle {
+        id: "xlarge_3_0",
+        name: "Xlarge",
+        price: 84.0,
+        cpus: 4,
+        ram_gb: 16.0,
+        disk_gb: 320,
+        transfer_gb: 6144,
+        power: 4000,
+    },
+    Bundle {
+        id: "2xlarge_3_0",
+        name: "2Xlarge",
+        price: 164.0,
+        cpus: 8,
+        ram_gb: 32.0,
+        disk_gb: 640,
+        transfer_gb: 7168,
+        power: 5000,
+    },
 ];
 
-pub fn blueprint_json(b: &(&str, &str, &str, &str)) -> Json {
+pub fn blueprint_json(b: &Blueprint) -> Json {
     json!({
-        "blueprintId": b.0, "name": b.1, "group": b.0.split('_').next().unwrap_or(b.0), "type": "os",
-        "description": format!("{} {}", b.1, b.2), "isActive": true, "minPower": 0, "version": b.2,
+        "blueprintId": b.id, "name": b.name, "group": b.id.split('_').next().unwrap_or(b.id), "type": "os",
+        "description": format!("{} {}", b.name, b.version), "isActive": true, "minPower": 0, "version": b.version,
         "versionCode": "1", "productUrl": "", "licenseUrl": "", "platform": "LINUX_UNIX",
     })
 }
 
-pub fn bundle_json(b: &(&str, &str, f64, i64, f64, i64, i64, i64)) -> Json {
+pub fn bundle_json(b: &Bundle) -> Json {
     json!({
-        "bundleId": b.0, "name": b.1, "price": b.2, "cpuCount": b.3, "ramSizeInGb": b.4,
-        "diskSizeInGb": b.5, "transferPerMonthInGb": b.6, "power": b.7, "isActive": true,
-        "instanceType": b.0.trim_end_matches("_3_0"), "supportedPlatforms": ["LINUX_UNIX"],
+        "bundleId": b.id, "name": b.name, "price": b.price, "cpuCount": b.cpus, "ramSizeInGb": b.ram_gb,
+        "diskSizeInGb": b.disk_gb, "transferPerMonthInGb": b.transfer_gb, "power": b.power, "isActive": true,
+        "instanceType": b.id.trim_end_matches("_3_0"), "supportedPlatforms": ["LINUX_UNIX"],
     })
 }
 

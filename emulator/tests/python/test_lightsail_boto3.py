@@ -81,3 +81,31 @@ def test_load_balancer(make_client):
     op = c.get_operation(operationId=ops[0]["id"])["operation"]
     assert op["operationType"] == "DeleteLoadBalancer"
     assert c.get_operations()["operations"]
+
+
+def test_power_ports_tags_history(make_client):
+    c = make_client(region="ap-southeast-2")
+    c.create_instances(instanceNames=["misc-1"], availabilityZone="ap-southeast-2a",
+                       blueprintId="debian_12", bundleId="nano_3_0")
+    wait_running(c, "misc-1")
+    https = {"fromPort": 443, "toPort": 443, "protocol": "tcp", "cidrs": ["10.0.0.0/8"]}
+    c.open_instance_public_ports(instanceName="misc-1", portInfo=https)
+    assert 443 in [p["fromPort"] for p in c.get_instance_port_states(instanceName="misc-1")["portStates"]]
+    c.close_instance_public_ports(instanceName="misc-1", portInfo=https)
+    assert 443 not in [p["fromPort"] for p in c.get_instance_port_states(instanceName="misc-1")["portStates"]]
+    c.reboot_instance(instanceName="misc-1")
+    wait_running(c, "misc-1")
+    c.stop_instance(instanceName="misc-1")
+    deadline = time.time() + 5
+    while c.get_instance_state(instanceName="misc-1")["state"]["name"] != "stopped":
+        assert time.time() < deadline
+        time.sleep(0.1)
+    c.start_instance(instanceName="misc-1")
+    c.tag_resource(resourceName="misc-1", tags=[{"key": "a", "value": "1"}, {"key": "b", "value": "2"}])
+    c.untag_resource(resourceName="misc-1", tagKeys=["a"])
+    assert c.get_instance(instanceName="misc-1")["instance"]["tags"] == [{"key": "b", "value": "2"}]
+    types = [o.get("operationType") for o in c.get_operations_for_resource(resourceName="misc-1")["operations"]]
+    details = [o["operationDetails"] for o in c.get_operations_for_resource(resourceName="misc-1")["operations"]]
+    assert details[0] == "UntagResource" and types[-1] == "CreateInstance"
+    c.create_load_balancer(loadBalancerName="misc-lb", instancePort=8080)
+    assert [lb["name"] for lb in c.get_load_balancers()["loadBalancers"]] == ["misc-lb"]
