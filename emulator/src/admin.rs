@@ -12,16 +12,22 @@ pub fn handle(emu: &Emulator, method: &str, path: &str, body: &[u8]) -> hyper::R
     } else {
         serde_json::from_slice(body)
     };
-    let Ok(input) = parsed else {
-        return json_response(400, &json!({"error": "body is not JSON"}), None);
+    let (status, out) = match parsed {
+        Ok(input) => call(emu, method, path, input),
+        Err(_) => (400, json!({"error": "body is not JSON"})),
     };
+    json_response(status, &out, None)
+}
+
+/// One admin call, in process: (HTTP status, JSON answer).
+pub fn call(emu: &Emulator, method: &str, path: &str, input: Json) -> (u16, Json) {
     let mut st = emu.state.lock().expect("state lock");
-    let (status, out) = match (method, path) {
+    match (method, path) {
         ("GET", "status") => (
             200,
             json!({
                 "profile": emu.profile,
-                "services": {"lightsail": crate::lightsail::handlers::OPERATIONS},
+                "services": {"lightsail": crate::lightsail::handlers::OPERATIONS, "ssm": crate::ssm::OPERATIONS, "logs": crate::logs::handlers::OPERATIONS, "cloudwatch": crate::cloudwatch::handlers::OPERATIONS},
                 "hosts": {"available": false, "reason": "instances are not real hosts yet (hastack-local part 2): user data and Run Command do not execute"},
                 "accounts": st.backends.keys().map(|(a, r)| format!("{a}/{r}")).collect::<Vec<_>>(),
             }),
@@ -44,6 +50,8 @@ pub fn handle(emu: &Emulator, method: &str, path: &str, body: &[u8]) -> hyper::R
             (200, json!([]))
         }
         ("POST", "disappear") => disappear(&mut st, &input),
+        ("POST", "ssm/register") => register(emu, &mut st, &input),
+        ("POST", "ssm/connectivity") => connectivity(emu, &mut st, &input),
         ("POST", "reset") => {
             *st = Default::default();
             (200, json!({}))
@@ -52,8 +60,7 @@ pub fn handle(emu: &Emulator, method: &str, path: &str, body: &[u8]) -> hyper::R
             404,
             json!({"error": format!("no admin endpoint {method} /_hastack/{path}")}),
         ),
-    };
-    json_response(status, &out, None)
+    }
 }
 
 /// Remove a resource behind the client's back (out-of-band deletion).
@@ -88,5 +95,64 @@ fn disappear(st: &mut crate::state::State, input: &Json) -> (u16, Json) {
             404,
             json!({"error": format!("no {kind} {name} in {account}/{region}")}),
         )
+    }
+}
+
+fn account_region(input: &Json) -> (String, String) {
+    let s = |k: &str, d: &str| input.get(k).and_then(Json::as_str).unwrap_or(d).to_string();
+    (
+        s("account", crate::DEFAULT_ACCOUNT),
+        s("region", "us-east-1"),
+    )
+}
+
+/// What the stand-in agent's `-register -code C -id I -region R` calls.
+fn register(emu: &Emulator, st: &mut crate::state::State, input: &Json) -> (u16, Json) {
+    let (account, region) = account_region(input);
+    let s = |k: &str| {
+        input
+            .get(k)
+            .and_then(Json::as_str)
+            .unwrap_or("")
+            .to_string()
+    };
+    let ctx = crate::Ctx {
+        now: emu.clock.now(),
+        account: &account,
+        region: &region,
+        profile: &emu.profile,
+        fail_operations: None,
+    };
+    match crate::ssm::activations::register(
+        &mut st.backends(&account, &region).ssm,
+        &ctx,
+        &s("code"),
+        &s("id"),
+        &s("hostname"),
+        &s("ip"),
+    ) {
+        Ok(id) => (200, json!({"instanceId": id})),
+        Err(e) => (400, e.body()),
+    }
+}
+
+/// A node's agent connects or loses its connection (host stopped or partitioned).
+fn connectivity(emu: &Emulator, st: &mut crate::state::State, input: &Json) -> (u16, Json) {
+    let (account, region) = account_region(input);
+    let id = input.get("instanceId").and_then(Json::as_str).unwrap_or("");
+    let online = input.get("online").and_then(Json::as_bool).unwrap_or(true);
+    let now = emu.clock.now();
+    match st.backends(&account, &region).ssm.nodes.get_mut(id) {
+        Some(n) => {
+            n.connected = online;
+            if online {
+                n.last_ping = now;
+            }
+            (
+                200,
+                json!({"instanceId": id, "pingStatus": crate::ssm::activations::ping_status(n)}),
+            )
+        }
+        None => (404, json!({"error": format!("no managed node {id}")})),
     }
 }

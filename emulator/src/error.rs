@@ -9,6 +9,9 @@ pub struct AwsError {
     pub message: String,
     /// Extra members of the error shape (Lightsail's `code`, `docs`, `tip`).
     pub extra: Option<Box<Json>>,
+    /// For awsQueryCompatible services (CloudWatch): the `x-amzn-query-error` header,
+    /// `Code;Sender`, which SDKs match error codes on.
+    pub query_error: Option<String>,
 }
 
 impl AwsError {
@@ -18,8 +21,21 @@ impl AwsError {
             code: code.into(),
             message: message.into(),
             extra: None,
+            query_error: None,
         }
     }
+    /// An error of an awsQueryCompatible service: shape name in `__type`, query code in a header.
+    pub fn query_compatible(
+        status: u16,
+        shape: &str,
+        query_code: &str,
+        message: impl Into<String>,
+    ) -> Self {
+        let mut e = Self::new(status, shape, message);
+        e.query_error = Some(format!("{query_code};Sender"));
+        e
+    }
+
     pub fn throttling() -> Self {
         Self::new(400, "ThrottlingException", "Rate exceeded")
     }

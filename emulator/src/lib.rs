@@ -5,11 +5,14 @@
 
 pub mod admin;
 pub mod clock;
+pub mod cloudwatch;
 pub mod error;
 pub mod lightsail;
+pub mod logs;
 pub mod profile;
 pub mod server;
 pub mod sigv4;
+pub mod ssm;
 pub mod state;
 
 use std::sync::{Arc, Mutex};
@@ -22,6 +25,20 @@ use sigv4::Credential;
 pub const DEFAULT_ACCESS_KEY: &str = "AKIAHASTACKLOCAL0001";
 pub const DEFAULT_SECRET_KEY: &str = "hastack-local-secret";
 pub const DEFAULT_ACCOUNT: &str = "123456789012";
+
+/// Everything one handler call sees besides its input.
+pub struct Ctx<'a> {
+    pub now: f64,
+    pub account: &'a str,
+    pub region: &'a str,
+    pub profile: &'a LatencyProfile,
+    /// Set by fault injection: the operations (Lightsail) this call returns end Failed with this.
+    pub fail_operations: Option<(String, String)>,
+}
+
+/// A handler: one operation of one service, on that service's backend.
+pub type Handler<B> =
+    fn(&mut B, &Ctx<'_>, &serde_json::Value) -> Result<serde_json::Value, error::AwsError>;
 
 pub struct Emulator {
     pub state: Mutex<state::State>,

@@ -23,26 +23,88 @@ const JSON_1_1: &str = "application/x-amz-json-1.1";
 
 pub type Body = Full<Bytes>;
 
+/// How a request was framed, and so how its answer must be.
+#[derive(Clone, Copy, PartialEq)]
+enum Protocol {
+    Json11,
+    Json10,
+    Cbor,
+}
+
 pub fn json_response(status: u16, body: &Json, error_type: Option<&str>) -> Response<Body> {
+    respond(Protocol::Json11, status, body, error_type)
+}
+
+fn respond_error(protocol: Protocol, e: &AwsError) -> Response<Body> {
+    let mut r = respond(protocol, e.status, &e.body(), Some(&e.code));
+    if let Some(q) = e
+        .query_error
+        .as_deref()
+        .and_then(|q| hyper::header::HeaderValue::from_str(q).ok())
+    {
+        r.headers_mut().insert("x-amzn-query-error", q);
+    }
+    r
+}
+
+fn respond(
+    protocol: Protocol,
+    status: u16,
+    body: &Json,
+    error_type: Option<&str>,
+) -> Response<Body> {
     let mut b = Response::builder()
         .status(StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR))
-        .header("content-type", JSON_1_1)
         .header("x-amzn-requestid", uuid::Uuid::new_v4().to_string());
     if let Some(t) = error_type {
         b = b.header("x-amzn-errortype", t);
     }
-    b.body(Full::new(Bytes::from(
-        serde_json::to_vec(body).unwrap_or_default(),
-    )))
-    .expect("valid response")
+    let bytes = match protocol {
+        Protocol::Cbor => {
+            b = b
+                .header("content-type", "application/cbor")
+                .header("smithy-protocol", "rpc-v2-cbor");
+            crate::cloudwatch::protocol::encode(body)
+        }
+        p => {
+            b = b.header(
+                "content-type",
+                if p == Protocol::Json10 {
+                    "application/x-amz-json-1.0"
+                } else {
+                    JSON_1_1
+                },
+            );
+            let mut plain = body.clone();
+            crate::cloudwatch::protocol::unmark_timestamps(&mut plain);
+            serde_json::to_vec(&plain).unwrap_or_default()
+        }
+    };
+    b.body(Full::new(Bytes::from(bytes)))
+        .expect("valid response")
 }
 
 fn error_response(e: &AwsError) -> Response<Body> {
-    json_response(e.status, &e.body(), Some(&e.code))
+    respond(Protocol::Json11, e.status, &e.body(), Some(&e.code))
 }
 
-/// A JSON-protocol service this emulator serves: target prefix, SigV4 signing name, display name.
-const SERVICES: &[(&str, &str, &str)] = &[("Lightsail_20161128", "lightsail", "Lightsail")];
+/// Services: target prefix (and CBOR service name), SigV4 signing name, display name, JSON version.
+const SERVICES: &[(&str, &str, &str, Protocol)] = &[
+    (
+        "Lightsail_20161128",
+        "lightsail",
+        "Lightsail",
+        Protocol::Json11,
+    ),
+    ("AmazonSSM", "ssm", "SSM", Protocol::Json11),
+    ("Logs_20140328", "logs", "Logs", Protocol::Json11),
+    (
+        "GraniteServiceVersion20100801",
+        "monitoring",
+        "CloudWatch",
+        Protocol::Json10,
+    ),
+];
 
 async fn handle(emu: Arc<Emulator>, req: Request<Incoming>) -> Response<Body> {
     let (parts, body) = req.into_parts();
@@ -68,46 +130,71 @@ async fn handle(emu: Arc<Emulator>, req: Request<Incoming>) -> Response<Body> {
             )
         })
         .collect();
-    let target = headers
-        .iter()
-        .find(|(k, _)| k == "x-amz-target")
-        .map(|(_, v)| v.clone())
-        .unwrap_or_default();
+    let header = |name: &str| {
+        headers
+            .iter()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.clone())
+    };
+    // awsJson: `X-Amz-Target: Prefix.Operation`; rpcv2-CBOR: `/service/<Service>/operation/<Operation>`.
+    let (prefix, operation, protocol) = if let Some(rest) = path.strip_prefix("/service/") {
+        match rest.split_once("/operation/") {
+            Some((svc, op)) if header("smithy-protocol").as_deref() == Some("rpc-v2-cbor") => {
+                (svc.to_string(), op.to_string(), Protocol::Cbor)
+            }
+            _ => return error_response(&AwsError::unknown_operation(&path)),
+        }
+    } else {
+        let target = header("x-amz-target").unwrap_or_default();
+        match target.split_once('.') {
+            Some((p, o)) => (p.to_string(), o.to_string(), Protocol::Json11),
+            None => return error_response(&AwsError::unknown_operation(&target)),
+        }
+    };
+    let target = format!("{prefix}.{operation}");
+    let Some((_, signing_name, service, json_version)) =
+        SERVICES.iter().find(|(p, ..)| *p == prefix)
+    else {
+        return error_response(&AwsError::unknown_operation(&target));
+    };
+    let protocol = if protocol == Protocol::Cbor {
+        Protocol::Cbor
+    } else {
+        *json_version
+    };
+    let fail = |e: &AwsError| respond_error(protocol, e);
     let signed = SignedRequest {
         method: parts.method.as_str(),
         path: &path,
         query: parts.uri.query().unwrap_or(""),
-        headers,
+        headers: headers.clone(),
         body: &body,
     };
     let caller = match sigv4::verify(&signed, &emu.credentials) {
         Ok(c) => c,
-        Err(e) => return error_response(&e),
-    };
-    let Some((prefix, operation)) = target.split_once('.') else {
-        return error_response(&AwsError::unknown_operation(&target));
-    };
-    let Some((_, signing_name, service)) = SERVICES.iter().find(|(p, _, _)| *p == prefix) else {
-        return error_response(&AwsError::unknown_operation(&target));
+        Err(e) => return fail(&e),
     };
     if caller.service != *signing_name {
-        return error_response(&AwsError::new(
+        return fail(&AwsError::new(
             400,
             "InvalidSignatureException",
             format!("Credential should be scoped to correct service: '{signing_name}'."),
         ));
     }
-    let input: Json = if body.is_empty() {
-        Json::Object(Default::default())
-    } else {
-        match serde_json::from_slice(&body) {
+    let input: Json = match protocol {
+        Protocol::Cbor => match crate::cloudwatch::protocol::decode(&body) {
+            Ok(j) => j,
+            Err(e) => return fail(&AwsError::serialization(e)),
+        },
+        _ if body.is_empty() => Json::Object(Default::default()),
+        _ => match serde_json::from_slice(&body) {
             Ok(j) => j,
             Err(e) => {
-                return error_response(&AwsError::serialization(format!(
+                return fail(&AwsError::serialization(format!(
                     "request body is not JSON: {e}"
                 )))
             }
-        }
+        },
     };
     let key = format!("{service}.{operation}");
     let span = tracing::info_span!("aws_call", op = %key, account = %caller.account, region = %caller.region);
@@ -120,11 +207,9 @@ async fn handle(emu: Arc<Emulator>, req: Request<Incoming>) -> Response<Body> {
     let mut fail_operations = None;
     for f in faults {
         match f {
-            FaultKind::Throttling => return error_response(&AwsError::throttling()),
-            FaultKind::ServiceUnavailable => {
-                return error_response(&AwsError::service_unavailable())
-            }
-            FaultKind::InternalFailure => return error_response(&AwsError::internal_failure()),
+            FaultKind::Throttling => return fail(&AwsError::throttling()),
+            FaultKind::ServiceUnavailable => return fail(&AwsError::service_unavailable()),
+            FaultKind::InternalFailure => return fail(&AwsError::internal_failure()),
             FaultKind::FailOperation {
                 error_code,
                 error_details,
@@ -134,35 +219,41 @@ async fn handle(emu: Arc<Emulator>, req: Request<Incoming>) -> Response<Body> {
             }
         }
     }
-    let result = match *service {
-        "Lightsail" => match lightsail::handlers::handler(operation) {
-            None => Err(AwsError::unknown_operation(&target)),
-            Some(h) => {
-                let ctx = lightsail::Ctx {
-                    now: emu.clock.now(),
-                    account: &caller.account,
-                    region: &caller.region,
-                    profile: &emu.profile,
-                    fail_operations,
-                };
-                let mut st = emu.state.lock().expect("state lock");
-                h(
-                    &mut st.backends(&caller.account, &caller.region).lightsail,
-                    &ctx,
-                    &input,
-                )
-            }
-        },
-        _ => Err(AwsError::unknown_operation(&target)),
+    let ctx = crate::Ctx {
+        now: emu.clock.now(),
+        account: &caller.account,
+        region: &caller.region,
+        profile: &emu.profile,
+        fail_operations,
+    };
+    let result = {
+        let mut st = emu.state.lock().expect("state lock");
+        let b = st.backends(&caller.account, &caller.region);
+        let unknown = || Err(AwsError::unknown_operation(&target));
+        match *service {
+            "Lightsail" => lightsail::handlers::handler(operation.as_str())
+                .map_or_else(unknown, |h| h(&mut b.lightsail, &ctx, &input)),
+            "SSM" => crate::ssm::handler(&operation)
+                .map_or_else(unknown, |h| h(&mut b.ssm, &ctx, &input)),
+            "Logs" => crate::logs::handlers::handler(&operation).map_or_else(unknown, |h| {
+                let mut fx = crate::logs::Effects::default();
+                let r = h(&mut b.logs, &ctx, &input, &mut fx);
+                b.cloudwatch.ingest(fx.metric_points);
+                r
+            }),
+            "CloudWatch" => crate::cloudwatch::handlers::handler(&operation)
+                .map_or_else(unknown, |h| h(&mut b.cloudwatch, &ctx, &input)),
+            _ => unknown(),
+        }
     };
     match result {
         Ok(mut j) => {
             strip_nulls(&mut j);
-            json_response(200, &j, None)
+            respond(protocol, 200, &j, None)
         }
         Err(e) => {
             tracing::debug!(code = %e.code, "error response");
-            error_response(&e)
+            fail(&e)
         }
     }
 }

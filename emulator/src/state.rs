@@ -3,11 +3,14 @@ use std::collections::{BTreeMap, HashMap};
 
 use serde::{Deserialize, Serialize};
 
-use crate::lightsail;
+use crate::{cloudwatch, lightsail, logs, ssm};
 
 #[derive(Default)]
 pub struct Backends {
     pub lightsail: lightsail::Backend,
+    pub ssm: ssm::Backend,
+    pub logs: logs::Backend,
+    pub cloudwatch: cloudwatch::Backend,
 }
 
 /// An injected fault.

@@ -7,19 +7,8 @@ use std::collections::BTreeMap;
 
 use serde_json::{json, Value as Json};
 
-use crate::error::AwsError;
-use crate::profile::LatencyProfile;
+pub use crate::Ctx;
 use model::{Instance, LoadBalancer, Operation, Outcome};
-
-/// Everything one handler call sees besides its input.
-pub struct Ctx<'a> {
-    pub now: f64,
-    pub account: &'a str,
-    pub region: &'a str,
-    pub profile: &'a LatencyProfile,
-    /// Set by fault injection: the operations this call returns end Failed with this.
-    pub fail_operations: Option<(String, String)>,
-}
 
 /// One account's Lightsail in one region.
 #[derive(Default)]
@@ -32,7 +21,7 @@ pub struct Backend {
     next_ip: u32,
 }
 
-pub type Handler = fn(&mut Backend, &Ctx<'_>, &Json) -> Result<Json, AwsError>;
+pub type Handler = crate::Handler<Backend>;
 
 impl Backend {
     /// Allocate a (private, public) address pair in the benchmarking range this machine keeps to itself.

@@ -1,0 +1,580 @@
+//! The official Rust SDK (aws-sdk-ssm) against hastack-local.
+mod common;
+
+use aws_sdk_ssm::types::{
+    DocumentFormat, DocumentType, InstanceInformationStringFilter, ParameterType, SessionState,
+    Target,
+};
+use aws_sdk_ssm::Client;
+use common::*;
+use serde_json::json;
+
+async fn client_and_node() -> (
+    hastack_local::server::Running,
+    hastack_local::clock::ManualClock,
+    Client,
+    String,
+    String,
+) {
+    let (r, clock) = emulator().await;
+    let c = Client::new(&sdk_config(&r));
+    let a = c
+        .create_activation()
+        .iam_role("HastackSSMRole")
+        .registration_limit(3)
+        .default_instance_name("web-1")
+        .tags(
+            aws_sdk_ssm::types::Tag::builder()
+                .key("app")
+                .value("web")
+                .build()
+                .unwrap(),
+        )
+        .send()
+        .await
+        .unwrap();
+    let (id, code) = (a.activation_id.unwrap(), a.activation_code.unwrap());
+    let (status, j) = admin(
+        &r,
+        "ssm/register",
+        json!({"code": code, "id": id, "hostname": "web-1", "ip": "198.18.0.2"}),
+    );
+    assert_eq!(status, 200, "{j}");
+    let node = j["instanceId"].as_str().unwrap().to_string();
+    (r, clock, c, node, id)
+}
+
+#[tokio::test]
+async fn activations_and_managed_nodes() {
+    let (r, _clock, c, node, act) = client_and_node().await;
+    assert!(node.starts_with("mi-") && node.len() == 20, "{node}");
+    let acts = c
+        .describe_activations()
+        .send()
+        .await
+        .unwrap()
+        .activation_list
+        .unwrap();
+    assert_eq!(acts[0].registrations_count(), Some(1));
+    assert!(!acts[0].expired());
+
+    // A wrong code fails like the real agent's registration.
+    let (status, j) = admin(&r, "ssm/register", json!({"code": "wrong", "id": act}));
+    assert_eq!(
+        (status, j["__type"].as_str()),
+        (400, Some("InvalidActivation"))
+    );
+
+    let info = c
+        .describe_instance_information()
+        .filters(
+            InstanceInformationStringFilter::builder()
+                .key("tag:app")
+                .values("web")
+                .build()
+                .unwrap(),
+        )
+        .send()
+        .await
+        .unwrap();
+    let n = &info.instance_information_list.unwrap()[0];
+    assert_eq!(n.instance_id(), Some(node.as_str()));
+    assert_eq!(n.ping_status().map(|p| p.as_str()), Some("Online"));
+    assert_eq!(n.name(), Some("web-1"));
+
+    // Host lost: ConnectionLost.
+    admin(
+        &r,
+        "ssm/connectivity",
+        json!({"instanceId": node, "online": false}),
+    );
+    let info = c
+        .describe_instance_information()
+        .send()
+        .await
+        .unwrap()
+        .instance_information_list
+        .unwrap();
+    assert_eq!(
+        info[0].ping_status().map(|p| p.as_str()),
+        Some("ConnectionLost")
+    );
+
+    c.deregister_managed_instance()
+        .instance_id(&node)
+        .send()
+        .await
+        .unwrap();
+    assert!(c
+        .describe_instance_information()
+        .send()
+        .await
+        .unwrap()
+        .instance_information_list
+        .unwrap()
+        .is_empty());
+    c.delete_activation()
+        .activation_id(&act)
+        .send()
+        .await
+        .unwrap();
+    let err = c
+        .delete_activation()
+        .activation_id(&act)
+        .send()
+        .await
+        .unwrap_err();
+    assert!(err.as_service_error().unwrap().is_invalid_activation_id());
+    r.stop().await;
+}
+
+#[tokio::test]
+async fn run_command_without_hosts_fails_and_says_why() {
+    let (r, clock, c, node, _) = client_and_node().await;
+    let cmd = c
+        .send_command()
+        .document_name("AWS-RunShellScript")
+        .instance_ids(&node)
+        .parameters("commands", vec!["echo hello".to_string()])
+        .send()
+        .await
+        .unwrap()
+        .command
+        .unwrap();
+    let id = cmd.command_id().unwrap().to_string();
+    let inv = c
+        .get_command_invocation()
+        .command_id(&id)
+        .instance_id(&node)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(inv.status().map(|s| s.as_str()), Some("InProgress"));
+    clock.advance(1.0);
+    let inv = c
+        .get_command_invocation()
+        .command_id(&id)
+        .instance_id(&node)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        inv.status().map(|s| s.as_str()),
+        Some("Failed"),
+        "never a fake Success"
+    );
+    assert!(inv
+        .standard_error_content()
+        .unwrap()
+        .contains("not a real host"));
+    assert_eq!(inv.response_code(), -1);
+    let listed = c
+        .list_commands()
+        .command_id(&id)
+        .send()
+        .await
+        .unwrap()
+        .commands
+        .unwrap();
+    assert_eq!(listed[0].status().map(|s| s.as_str()), Some("Failed"));
+    assert_eq!(listed[0].error_count(), 1);
+    let invs = c
+        .list_command_invocations()
+        .command_id(&id)
+        .details(true)
+        .send()
+        .await
+        .unwrap()
+        .command_invocations
+        .unwrap();
+    assert!(invs[0].command_plugins()[0]
+        .output()
+        .unwrap()
+        .contains("----------ERROR-------"));
+
+    // Validation like SSM's.
+    let err = c
+        .send_command()
+        .document_name("AWS-RunShellScript")
+        .instance_ids(&node)
+        .send()
+        .await
+        .unwrap_err();
+    assert!(
+        err.as_service_error().unwrap().is_invalid_parameters(),
+        "commands is required"
+    );
+    let err = c
+        .send_command()
+        .document_name("AWS-RunShellScript")
+        .instance_ids("mi-00000000000000000")
+        .parameters("commands", vec!["true".into()])
+        .send()
+        .await
+        .unwrap_err();
+    assert!(err.as_service_error().unwrap().is_invalid_instance_id());
+    let err = c
+        .send_command()
+        .document_name("Nope")
+        .instance_ids(&node)
+        .send()
+        .await
+        .unwrap_err();
+    assert!(err.as_service_error().unwrap().is_invalid_document());
+    let err = c
+        .get_command_invocation()
+        .command_id(&id)
+        .instance_id("mi-00000000000000000")
+        .send()
+        .await
+        .unwrap_err();
+    assert!(err
+        .as_service_error()
+        .unwrap()
+        .is_invocation_does_not_exist());
+    r.stop().await;
+}
+
+#[tokio::test]
+async fn commands_to_a_lost_node_stay_pending_and_can_be_cancelled_or_time_out() {
+    let (r, clock, c, node, _) = client_and_node().await;
+    admin(
+        &r,
+        "ssm/connectivity",
+        json!({"instanceId": node, "online": false}),
+    );
+    let send = || {
+        c.send_command()
+            .document_name("AWS-RunShellScript")
+            .targets(Target::builder().key("tag:app").values("web").build())
+            .parameters("commands", vec!["true".into()])
+            .timeout_seconds(30)
+    };
+    let a = send()
+        .send()
+        .await
+        .unwrap()
+        .command
+        .unwrap()
+        .command_id
+        .unwrap();
+    let b = send()
+        .send()
+        .await
+        .unwrap()
+        .command
+        .unwrap()
+        .command_id
+        .unwrap();
+    let status = |id: String| {
+        let c = c.clone();
+        let node = node.clone();
+        async move {
+            c.get_command_invocation()
+                .command_id(id)
+                .instance_id(node)
+                .send()
+                .await
+                .unwrap()
+                .status
+                .unwrap()
+                .as_str()
+                .to_string()
+        }
+    };
+    assert_eq!(status(a.clone()).await, "Pending");
+    c.cancel_command().command_id(&a).send().await.unwrap();
+    assert_eq!(status(a).await, "Cancelled");
+    clock.advance(31.0);
+    assert_eq!(status(b).await, "TimedOut");
+    r.stop().await;
+}
+
+#[tokio::test]
+async fn documents_and_versions() {
+    let (r, _clock, c, _, _) = client_and_node().await;
+    let v1 = json!({"schemaVersion": "2.2", "description": "bootstrap", "parameters": {"role": {"type": "String", "default": "web"}}, "mainSteps": [{"action": "aws:runShellScript", "name": "run", "inputs": {"runCommand": ["echo {{ role }}"]}}]});
+    let d = c
+        .create_document()
+        .name("hastack-bootstrap")
+        .content(v1.to_string())
+        .document_type(DocumentType::Command)
+        .document_format(DocumentFormat::Json)
+        .send()
+        .await
+        .unwrap()
+        .document_description
+        .unwrap();
+    assert_eq!(d.document_version(), Some("1"));
+    assert_eq!(d.parameters()[0].name(), Some("role"));
+    let err = c
+        .create_document()
+        .name("hastack-bootstrap")
+        .content(v1.to_string())
+        .send()
+        .await
+        .unwrap_err();
+    assert!(err.as_service_error().unwrap().is_document_already_exists());
+    let mut v2 = v1.clone();
+    v2["description"] = json!("bootstrap v2");
+    let d2 = c
+        .update_document()
+        .name("hastack-bootstrap")
+        .content(v2.to_string())
+        .document_version("$LATEST")
+        .send()
+        .await
+        .unwrap()
+        .document_description
+        .unwrap();
+    assert_eq!(
+        (
+            d2.document_version(),
+            d2.default_version(),
+            d2.latest_version()
+        ),
+        (Some("2"), Some("1"), Some("2"))
+    );
+    let dup = c
+        .update_document()
+        .name("hastack-bootstrap")
+        .content(v2.to_string())
+        .document_version("$LATEST")
+        .send()
+        .await
+        .unwrap_err();
+    assert!(dup
+        .as_service_error()
+        .unwrap()
+        .is_duplicate_document_content());
+    let latest = c
+        .get_document()
+        .name("hastack-bootstrap")
+        .document_version("$LATEST")
+        .send()
+        .await
+        .unwrap();
+    assert!(latest.content().unwrap().contains("bootstrap v2"));
+    let default = c
+        .get_document()
+        .name("hastack-bootstrap")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(default.document_version(), Some("1"));
+    c.update_document_default_version()
+        .name("hastack-bootstrap")
+        .document_version("2")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        c.describe_document()
+            .name("hastack-bootstrap")
+            .send()
+            .await
+            .unwrap()
+            .document
+            .unwrap()
+            .default_version(),
+        Some("2")
+    );
+    let bad = c
+        .create_document()
+        .name("broken")
+        .content("{not json")
+        .send()
+        .await
+        .unwrap_err();
+    assert!(bad
+        .as_service_error()
+        .unwrap()
+        .is_invalid_document_content());
+    c.delete_document()
+        .name("hastack-bootstrap")
+        .send()
+        .await
+        .unwrap();
+    assert!(c
+        .get_document()
+        .name("hastack-bootstrap")
+        .send()
+        .await
+        .unwrap_err()
+        .as_service_error()
+        .unwrap()
+        .is_invalid_document());
+    r.stop().await;
+}
+
+#[tokio::test]
+async fn parameters_secure_strings_are_encrypted() {
+    let (r, _clock, c, _, _) = client_and_node().await;
+    c.put_parameter()
+        .name("/hastack/db/password")
+        .value("s3cr3t-pa55")
+        .r#type(ParameterType::SecureString)
+        .send()
+        .await
+        .unwrap();
+    let enc = c
+        .get_parameter()
+        .name("/hastack/db/password")
+        .send()
+        .await
+        .unwrap()
+        .parameter
+        .unwrap();
+    assert_ne!(
+        enc.value(),
+        Some("s3cr3t-pa55"),
+        "without decryption the value stays encrypted"
+    );
+    let dec = c
+        .get_parameter()
+        .name("/hastack/db/password")
+        .with_decryption(true)
+        .send()
+        .await
+        .unwrap()
+        .parameter
+        .unwrap();
+    assert_eq!(dec.value(), Some("s3cr3t-pa55"));
+    let err = c
+        .put_parameter()
+        .name("/hastack/db/password")
+        .value("x")
+        .send()
+        .await
+        .unwrap_err();
+    assert!(err
+        .as_service_error()
+        .unwrap()
+        .is_parameter_already_exists());
+    let v = c
+        .put_parameter()
+        .name("/hastack/db/password")
+        .value("n3w")
+        .overwrite(true)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(v.version(), 2);
+    c.put_parameter()
+        .name("/hastack/plain")
+        .value("hello")
+        .r#type(ParameterType::String)
+        .send()
+        .await
+        .unwrap();
+    let many = c
+        .get_parameters()
+        .names("/hastack/plain")
+        .names("/nope")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(many.parameters()[0].value(), Some("hello"));
+    assert_eq!(many.invalid_parameters(), ["/nope"]);
+    c.delete_parameter()
+        .name("/hastack/plain")
+        .send()
+        .await
+        .unwrap();
+    assert!(c
+        .get_parameter()
+        .name("/hastack/plain")
+        .send()
+        .await
+        .unwrap_err()
+        .as_service_error()
+        .unwrap()
+        .is_parameter_not_found());
+    r.stop().await;
+}
+
+#[tokio::test]
+async fn service_setting_and_sessions() {
+    let (r, _clock, c, node, _) = client_and_node().await;
+    let id = "/ssm/managed-instance/activation-tier";
+    assert_eq!(
+        c.get_service_setting()
+            .setting_id(id)
+            .send()
+            .await
+            .unwrap()
+            .service_setting
+            .unwrap()
+            .setting_value(),
+        Some("standard")
+    );
+    c.update_service_setting()
+        .setting_id(id)
+        .setting_value("advanced")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        c.get_service_setting()
+            .setting_id(id)
+            .send()
+            .await
+            .unwrap()
+            .service_setting
+            .unwrap()
+            .setting_value(),
+        Some("advanced")
+    );
+    assert!(c
+        .get_service_setting()
+        .setting_id("/ssm/nope")
+        .send()
+        .await
+        .unwrap_err()
+        .as_service_error()
+        .unwrap()
+        .is_service_setting_not_found());
+
+    let s = c
+        .start_session()
+        .target(&node)
+        .reason("debug")
+        .send()
+        .await
+        .unwrap();
+    let sid = s.session_id.unwrap();
+    let active = c
+        .describe_sessions()
+        .state(SessionState::Active)
+        .send()
+        .await
+        .unwrap()
+        .sessions
+        .unwrap();
+    assert_eq!(active[0].session_id(), Some(sid.as_str()));
+    c.terminate_session().session_id(&sid).send().await.unwrap();
+    let hist = c
+        .describe_sessions()
+        .state(SessionState::History)
+        .send()
+        .await
+        .unwrap()
+        .sessions
+        .unwrap();
+    assert_eq!(hist[0].status().map(|s| s.as_str()), Some("Terminated"));
+    admin(
+        &r,
+        "ssm/connectivity",
+        json!({"instanceId": node, "online": false}),
+    );
+    assert!(c
+        .start_session()
+        .target(&node)
+        .send()
+        .await
+        .unwrap_err()
+        .as_service_error()
+        .unwrap()
+        .is_target_not_connected());
+    r.stop().await;
+}
