@@ -76,10 +76,10 @@ SHIM
 
 # boto3/botocore: the independent client and the official service models the emulator's
 # fidelity suite checks against; pytest runs that suite.
-PY_PACKAGES=("boto3==1.43.11" "botocore==1.43.11" "pytest==9.2.0")
+PY_PACKAGES=("boto3==1.43.11" "botocore==1.43.11" "pytest==9.2.0" "cbor2==6.3.0")
 
 install_python() {
-  if python3 -c 'import boto3, botocore, pytest' 2>/dev/null \
+  if python3 -c "import boto3, botocore, pytest, cbor2" 2>/dev/null \
      && [ "$(python3 -c 'import boto3; print(boto3.__version__)')" = "1.43.11" ]; then
     return
   fi

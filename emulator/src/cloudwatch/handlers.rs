@@ -48,13 +48,9 @@ fn invalid(msg: impl Into<String>) -> AwsError {
     )
 }
 
+/// A required member is absent: the generic validation error every operation can return.
 fn missing(name: &str) -> AwsError {
-    AwsError::query_compatible(
-        400,
-        "MissingRequiredParameterException",
-        "MissingParameter",
-        format!("The parameter {name} is required."),
-    )
+    AwsError::query_compatible(400, "ValidationException", "ValidationError", format!("1 validation error detected: Value null at '{name}' failed to satisfy constraint: Member must not be null"))
 }
 
 fn s<'a>(j: &'a Json, k: &str) -> Option<&'a str> {
@@ -418,6 +414,12 @@ fn describe_alarms(b: &mut Backend, ctx: &Ctx<'_>, input: &Json) -> Result<Json,
 
 fn delete_alarms(b: &mut Backend, _ctx: &Ctx<'_>, input: &Json) -> Result<Json, AwsError> {
     let names = strings(input, "AlarmNames");
+    if names.is_empty() {
+        return Err(missing("AlarmNames"));
+    }
+    if names.is_empty() {
+        return Err(missing("AlarmNames"));
+    }
     if let Some(missing) = names.iter().find(|n| !b.alarms.contains_key(*n)) {
         return Err(AwsError::query_compatible(
             404,

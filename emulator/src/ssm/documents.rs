@@ -91,10 +91,9 @@ pub fn parse_content(content: &str, format: &str) -> Result<Json, AwsError> {
             ))
         }
     }
-    if !j
-        .get("mainSteps")
+    if j.get("mainSteps")
         .and_then(Json::as_array)
-        .is_some_and(|s| !s.is_empty())
+        .is_none_or(Vec::is_empty)
     {
         return Err(err(
             "InvalidDocumentContent",

@@ -184,6 +184,9 @@ pub fn get_parameters(b: &mut Backend, ctx: &Ctx<'_>, input: &Json) -> Result<Js
                 .collect()
         })
         .unwrap_or_default();
+    if names.is_empty() {
+        return Err(super::error::validation("1 validation error detected: Value null at 'names' failed to satisfy constraint: Member must not be null"));
+    }
     let dec = input
         .get("WithDecryption")
         .and_then(Json::as_bool)

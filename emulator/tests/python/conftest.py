@@ -11,14 +11,17 @@ import subprocess
 import time
 from pathlib import Path
 
+import datetime
+
 import boto3
 import botocore.config
+import cbor2
 import pytest
 
 ROOT = Path(__file__).resolve().parents[3]
 COVERED = set()
 CHECKED = {"responses": 0}
-COMMON_ERRORS = {"ThrottlingException", "ServiceUnavailableException", "InternalFailure",
+COMMON_ERRORS = {"UnknownOperationException", "ValidationException", "ThrottlingException", "ServiceUnavailableException", "InternalFailure",
                  "InvalidSignatureException", "UnrecognizedClientException",
                  "MissingAuthenticationTokenException", "SerializationException"}
 
@@ -101,15 +104,21 @@ def check_value(shape, value, path, problems):
         if not isinstance(value, bool):
             problems.append("%s: expected boolean, got %r" % (path, value))
     elif t == "timestamp":
-        if not isinstance(value, (int, float, str)):
+        if not isinstance(value, (int, float, str, datetime.datetime)):
             problems.append("%s: expected timestamp, got %r" % (path, value))
     elif t == "blob":
         if not isinstance(value, str):
             problems.append("%s: expected base64 string" % path)
 
 
+def decode(http_response):
+    if http_response.headers.get("content-type") == "application/cbor":
+        return cbor2.loads(http_response.content) if http_response.content else {}
+    return json.loads(http_response.content or b"{}")
+
+
 def fidelity_hook(http_response, model, **_):
-    body = json.loads(http_response.content or b"{}")
+    body = decode(http_response)
     problems = []
     if http_response.status_code >= 300:
         code = body.get("__type", "").split("#")[-1]
@@ -118,7 +127,7 @@ def fidelity_hook(http_response, model, **_):
             problems.append("error %r is not declared for %s" % (code, model.name))
     elif model.output_shape is not None:
         check_value(model.output_shape, body, model.name, problems)
-    COVERED.add(model.name)
+    COVERED.add("%s.%s" % (model.service_model.service_name, model.name))
     CHECKED["responses"] += 1
     assert not problems, "\n".join(problems)
 
@@ -126,10 +135,11 @@ def fidelity_hook(http_response, model, **_):
 @pytest.fixture
 def make_client(endpoint):
     def make(service="lightsail", region="us-east-1", key="AKIAHASTACKLOCAL0001",
-             secret="hastack-local-secret", retries=3):
+             secret="hastack-local-secret", retries=3, validate=True):
         c = boto3.client(service, region_name=region, endpoint_url=endpoint,
                          aws_access_key_id=key, aws_secret_access_key=secret,
-                         config=botocore.config.Config(retries={"max_attempts": retries, "mode": "standard"}))
+                         config=botocore.config.Config(retries={"max_attempts": retries, "mode": "standard"},
+                                                       parameter_validation=validate))
         c.meta.events.register("after-call.*.*", fidelity_hook)
         return c
     return make
