@@ -32,6 +32,7 @@ pub fn call(emu: &Emulator, method: &str, path: &str, input: Json) -> (u16, Json
                 "accounts": st.backends.keys().map(|(a, r)| format!("{a}/{r}")).collect::<Vec<_>>(),
             }),
         ),
+        ("GET", "state") => (200, state_listing(&mut st)),
         ("GET", "calls") => (200, json!(st.calls)),
         ("POST", "calls/reset") => {
             st.calls.clear();
@@ -155,4 +156,34 @@ fn connectivity(emu: &Emulator, st: &mut crate::state::State, input: &Json) -> (
         }
         None => (404, json!({"error": format!("no managed node {id}")})),
     }
+}
+
+/// What exists, per account and region (names only: no parameter values, no activation codes).
+fn state_listing(st: &mut crate::state::State) -> Json {
+    let mut out = serde_json::Map::new();
+    for ((account, region), b) in st.backends.iter() {
+        out.insert(
+            format!("{account}/{region}"),
+            json!({
+                "lightsail": {
+                    "instances": b.lightsail.instances.keys().collect::<Vec<_>>(),
+                    "load_balancers": b.lightsail.load_balancers.keys().collect::<Vec<_>>(),
+                    "operations": b.lightsail.operations.len(),
+                },
+                "ssm": {
+                    "activations": b.ssm.activations.keys().collect::<Vec<_>>(),
+                    "managed_nodes": b.ssm.nodes.values().map(|n| json!({"id": n.id, "ping": crate::ssm::activations::ping_status(n)})).collect::<Vec<_>>(),
+                    "documents": b.ssm.documents.keys().collect::<Vec<_>>(),
+                    "parameters": b.ssm.parameters.keys().collect::<Vec<_>>(),
+                    "commands": b.ssm.commands.len(),
+                },
+                "logs": {"log_groups": b.logs.groups.keys().collect::<Vec<_>>()},
+                "cloudwatch": {
+                    "alarms": b.cloudwatch.alarms.values().map(|a| json!({"name": a.name, "state": a.state})).collect::<Vec<_>>(),
+                    "metrics": b.cloudwatch.metrics.len(),
+                },
+            }),
+        );
+    }
+    Json::Object(out)
 }

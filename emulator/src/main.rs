@@ -44,6 +44,10 @@ enum Cmd {
     },
     /// API calls per operation since start (or the last reset).
     Calls,
+    /// What exists, per account and region.
+    State,
+    /// Forget every resource, fault and call count.
+    Reset,
     /// Delete a resource behind the provider's back.
     Disappear {
         #[arg(long)]
@@ -242,6 +246,14 @@ async fn run(cli: Cli) -> Result<()> {
                 .await
                 .context("hastack-local does not answer")?;
             print(&j);
+            Ok(())
+        }
+        Cmd::State => {
+            print(&admin(running_port(dir)?, "GET", "state", None).await?.1);
+            Ok(())
+        }
+        Cmd::Reset => {
+            print(&admin(running_port(dir)?, "POST", "reset", None).await?.1);
             Ok(())
         }
         Cmd::Calls => {

@@ -80,6 +80,8 @@ fn up_status_faults_down_leaves_nothing_running() {
     assert!(String::from_utf8_lossy(&list.stdout).contains("throttling"));
     assert!(run(dir.path(), &["faults", "clear"]).status.success());
     assert!(run(dir.path(), &["calls"]).status.success());
+    assert!(run(dir.path(), &["state"]).status.success());
+    assert!(run(dir.path(), &["reset"]).status.success());
     let bad = run(
         dir.path(),
         &["disappear", "--kind", "instance", "--name", "nothing"],

@@ -103,7 +103,8 @@ async fn instance_lifecycle_ports_tags_and_operations() {
     let c = client(&r);
     let ops = create(&c, &["web-1", "web-2"], "us-east-1b").await;
     assert_eq!(ops.len(), 2);
-    assert_eq!(ops[0].status().map(|s| s.as_str()), Some("Started"));
+    assert_eq!(ops[0].status().map(|s| s.as_str()), Some("NotStarted"));
+    assert!(!ops[0].is_terminal().unwrap());
     assert_eq!(
         ops[0].operation_type().map(|s| s.as_str()),
         Some("CreateInstance")
@@ -137,7 +138,17 @@ async fn instance_lifecycle_ports_tags_and_operations() {
     );
 
     // Operations and instances move on with the clock (fast profile: 0.2s and 0.5s).
-    clock.advance(0.3);
+    clock.advance(0.1);
+    let op = c
+        .get_operation()
+        .operation_id(ops[0].id().unwrap())
+        .send()
+        .await
+        .unwrap()
+        .operation
+        .unwrap();
+    assert_eq!(op.status().map(|s| s.as_str()), Some("Started"));
+    clock.advance(0.2);
     let op = c
         .get_operation()
         .operation_id(ops[0].id().unwrap())
@@ -730,6 +741,49 @@ async fn load_balancer_lifecycle() {
         .await
         .unwrap_err();
     assert!(err.as_service_error().unwrap().is_not_found_exception());
+    r.stop().await;
+}
+
+#[tokio::test]
+async fn realistic_profile_takes_its_documented_time() {
+    let clock = ManualClock::new(T0);
+    let r = start(
+        Emulator::new(LatencyProfile::realistic(), Arc::new(clock.clone())),
+        0,
+    )
+    .await
+    .unwrap();
+    let c = client(&r);
+    let ops = create(&c, &["slow-1"], "us-east-1a").await;
+    let state = |c: Client| async move {
+        c.get_instance_state()
+            .instance_name("slow-1")
+            .send()
+            .await
+            .unwrap()
+            .state
+            .unwrap()
+            .name()
+            .unwrap()
+            .to_string()
+    };
+    clock.advance(19.0);
+    assert_eq!(state(c.clone()).await, "pending", "realistic boot is 20s");
+    let op = c
+        .get_operation()
+        .operation_id(ops[0].id().unwrap())
+        .send()
+        .await
+        .unwrap()
+        .operation
+        .unwrap();
+    assert_eq!(
+        op.status().map(|s| s.as_str()),
+        Some("Succeeded"),
+        "realistic operations end after 2s"
+    );
+    clock.advance(1.5);
+    assert_eq!(state(c.clone()).await, "running");
     r.stop().await;
 }
 

@@ -68,11 +68,15 @@ impl Backend {
     }
 }
 
-/// An operation as of `ctx.now`: `Started` until the profile's operation latency has passed.
+/// An operation as of `ctx.now`: NotStarted → Started → Succeeded/Failed over the profile's operation latency.
 pub fn operation_json(op: &Operation, ctx: &Ctx<'_>) -> Json {
     let done_at = op.created_at + ctx.profile.operation;
-    let (status, changed, error) = if ctx.now < done_at {
-        ("Started", op.created_at, None)
+    // NotStarted for the first quarter of the latency, Started until it has passed, then the outcome.
+    let started_at = op.created_at + ctx.profile.operation / 4.0;
+    let (status, changed, error) = if ctx.now < started_at {
+        ("NotStarted", op.created_at, None)
+    } else if ctx.now < done_at {
+        ("Started", started_at, None)
     } else {
         match &op.outcome {
             Outcome::Succeeded => ("Succeeded", done_at, None),
@@ -85,7 +89,7 @@ pub fn operation_json(op: &Operation, ctx: &Ctx<'_>) -> Json {
         "resourceType": op.resource_type,
         "createdAt": op.created_at,
         "location": {"availabilityZone": op.zone, "regionName": ctx.region},
-        "isTerminal": status != "Started",
+        "isTerminal": !matches!(status, "NotStarted" | "Started"),
         "operationDetails": op.details,
         // Tagging has no OperationType in the service model: the member is omitted then.
         "operationType": (!op.operation_type.is_empty()).then_some(&op.operation_type),
