@@ -23,13 +23,16 @@ cargo build -p terraform-provider-hastack
 
 step "cargo test (unit, conformance, acceptance with TF_ACC=1)"
 out="$CARGO_TARGET_DIR/test-output.txt"
+# The emulator's Rust SDK suites log the operations they call; the fidelity suite checks the list.
+export HASTACK_SDK_CALL_LOG="$CARGO_TARGET_DIR/sdk-calls.txt"
+rm -f "$HASTACK_SDK_CALL_LOG"
 set +e
 TF_ACC=1 cargo test --no-fail-fast 2>&1 | tee "$out"
 cargo_status=${PIPESTATUS[0]}
 
 step "hastack-local fidelity suite: boto3 against the emulator, responses checked against botocore's models"
 pyout="$CARGO_TARGET_DIR/pytest-output.txt"
-HASTACK_LOCAL_BIN="$CARGO_TARGET_DIR/debug/hastack-local" python3 -m pytest -q -p no:cacheprovider emulator/tests/python 2>&1 | tee "$pyout"
+HASTACK_LOCAL_BIN="$CARGO_TARGET_DIR/debug/hastack-local" python3 -m pytest -q -rA -p no:cacheprovider emulator/tests/python 2>&1 | tee "$pyout"
 pytest_status=${PIPESTATUS[0]}
 
 # One closing line over both runners.

@@ -45,6 +45,9 @@ pub struct Emulator {
     pub clock: Arc<dyn Clock>,
     pub profile: LatencyProfile,
     pub credentials: Vec<Credential>,
+    /// When set, `Running::stop` appends the `Service.Operation` names called to this file
+    /// (the SDK suites use it to report which operations they exercised).
+    pub call_log: Option<std::path::PathBuf>,
 }
 
 impl Emulator {
@@ -58,7 +61,13 @@ impl Emulator {
                 secret_key: DEFAULT_SECRET_KEY.into(),
                 account: DEFAULT_ACCOUNT.into(),
             }],
+            call_log: None,
         }
+    }
+
+    pub fn with_call_log(mut self, path: Option<std::path::PathBuf>) -> Self {
+        self.call_log = path;
+        self
     }
 
     pub fn with_credentials(mut self, creds: Vec<Credential>) -> Self {

@@ -311,6 +311,25 @@ impl Running {
     pub async fn stop(self) {
         let _ = self.stop.send(true);
         let _ = self.task.await;
+        if let Some(path) = &self.emulator.call_log {
+            let names: String = self
+                .emulator
+                .state
+                .lock()
+                .expect("state lock")
+                .calls
+                .keys()
+                .map(|k| format!("{k}\n"))
+                .collect();
+            use std::io::Write;
+            if let Ok(mut f) = std::fs::OpenOptions::new()
+                .create(true)
+                .append(true)
+                .open(path)
+            {
+                let _ = f.write_all(names.as_bytes());
+            }
+        }
     }
 }
 

@@ -15,14 +15,13 @@ const T0: f64 = 1_790_000_000.0;
 
 async fn emulator() -> (Running, ManualClock) {
     let clock = ManualClock::new(T0);
-    let emu =
-        Emulator::new(LatencyProfile::fast(), Arc::new(clock.clone())).with_credentials(vec![
-            hastack_local::sigv4::Credential {
-                access_key: "AKIASECONDACCOUNT001".into(),
-                secret_key: "second-secret".into(),
-                account: "210987654321".into(),
-            },
-        ]);
+    let emu = Emulator::new(LatencyProfile::fast(), Arc::new(clock.clone()))
+        .with_call_log(std::env::var_os("HASTACK_SDK_CALL_LOG").map(Into::into))
+        .with_credentials(vec![hastack_local::sigv4::Credential {
+            access_key: "AKIASECONDACCOUNT001".into(),
+            secret_key: "second-secret".into(),
+            account: "210987654321".into(),
+        }]);
     (start(emu, 0).await.unwrap(), clock)
 }
 

@@ -12,8 +12,14 @@ pub const T0: f64 = 1_790_000_000.0;
 
 pub async fn emulator() -> (Running, ManualClock) {
     let clock = ManualClock::new(T0);
-    let emu = Emulator::new(LatencyProfile::fast(), Arc::new(clock.clone()));
+    let emu =
+        Emulator::new(LatencyProfile::fast(), Arc::new(clock.clone())).with_call_log(call_log());
     (start(emu, 0).await.unwrap(), clock)
+}
+
+/// Where the SDK suites record the operations they called (set by scripts/test.sh).
+pub fn call_log() -> Option<std::path::PathBuf> {
+    std::env::var_os("HASTACK_SDK_CALL_LOG").map(Into::into)
 }
 
 /// SDK configuration pointing at the emulator with the default credentials.
