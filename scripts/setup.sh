@@ -8,7 +8,10 @@ export CHECKPOINT_DISABLE=1
 log() { printf '[setup] %s\n' "$*" >&2; }
 need_root() { [ "$(id -u)" = 0 ] || { log "run as root (apt-get and /usr/local/bin)"; exit 1; }; }
 
-APT_PACKAGES=(git gcc g++ make pkg-config python3 python3-pip ca-certificates)
+# iproute2/util-linux/curl: hastack-local's hosts (namespaces, veth, bridge; the stand-in agent).
+# nginx, MariaDB, Redis and Sentinel: the real servers the hosts run.
+APT_PACKAGES=(git gcc g++ make pkg-config python3 python3-pip ca-certificates
+              iproute2 util-linux procps curl nginx-light mariadb-server redis-server redis-sentinel)
 
 install_apt() {
   local missing=()
@@ -19,7 +22,12 @@ install_apt() {
     need_root
     log "apt-get install ${missing[*]}"
     apt-get update -qq
-    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null
+    # Packages must not start their services on the machine: only hastack-local's hosts run them.
+    local had_policy=false
+    [ -e /usr/sbin/policy-rc.d ] && had_policy=true
+    $had_policy || printf '#!/bin/sh\nexit 101\n' > /usr/sbin/policy-rc.d && chmod +x /usr/sbin/policy-rc.d
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+    $had_policy || rm -f /usr/sbin/policy-rc.d
   fi
 }
 

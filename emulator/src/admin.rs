@@ -28,11 +28,14 @@ pub fn call(emu: &Emulator, method: &str, path: &str, input: Json) -> (u16, Json
             json!({
                 "profile": emu.profile,
                 "services": {"lightsail": crate::lightsail::handlers::OPERATIONS, "ssm": crate::ssm::OPERATIONS, "logs": crate::logs::handlers::OPERATIONS, "cloudwatch": crate::cloudwatch::handlers::OPERATIONS},
-                "hosts": {"available": false, "reason": "instances are not real hosts yet (hastack-local part 2): user data and Run Command do not execute"},
+                "hosts": match emu.hosts.availability() {
+                    Ok(()) => json!({"available": true, "count": emu.hosts.views().len()}),
+                    Err(reason) => json!({"available": false, "reason": reason}),
+                },
                 "accounts": st.backends.keys().map(|(a, r)| format!("{a}/{r}")).collect::<Vec<_>>(),
             }),
         ),
-        ("GET", "state") => (200, state_listing(&mut st)),
+        ("GET", "state") => (200, state_listing(&mut st, &emu.hosts)),
         ("GET", "calls") => (200, json!(st.calls)),
         ("POST", "calls/reset") => {
             st.calls.clear();
@@ -52,6 +55,19 @@ pub fn call(emu: &Emulator, method: &str, path: &str, input: Json) -> (u16, Json
         }
         ("POST", "disappear") => disappear(&mut st, &input),
         ("POST", "ssm/register") => register(emu, &mut st, &input),
+        ("GET", "hosts") => (200, json!(emu.hosts.views())),
+        ("POST", "hosts/stop")
+        | ("POST", "hosts/start")
+        | ("POST", "hosts/partition")
+        | ("POST", "hosts/restore") => host_op(emu, path, &input),
+        ("POST", "hosts/fail-zone") => {
+            let zone = input.get("zone").and_then(Json::as_str).unwrap_or("");
+            let keys = emu.hosts.in_zone(zone);
+            for k in &keys {
+                let _ = emu.hosts.stop(k);
+            }
+            (200, json!({"stopped": keys}))
+        }
         ("POST", "ssm/connectivity") => connectivity(emu, &mut st, &input),
         ("POST", "reset") => {
             *st = Default::default();
@@ -123,6 +139,7 @@ fn register(emu: &Emulator, st: &mut crate::state::State, input: &Json) -> (u16,
         region: &region,
         profile: &emu.profile,
         fail_operations: None,
+        hosts: &emu.hosts,
     };
     match crate::ssm::activations::register(
         &mut st.backends(&account, &region).ssm,
@@ -151,7 +168,7 @@ fn connectivity(emu: &Emulator, st: &mut crate::state::State, input: &Json) -> (
             }
             (
                 200,
-                json!({"instanceId": id, "pingStatus": crate::ssm::activations::ping_status(n)}),
+                json!({"instanceId": id, "pingStatus": crate::ssm::activations::ping_status(n, &emu.hosts)}),
             )
         }
         None => (404, json!({"error": format!("no managed node {id}")})),
@@ -159,7 +176,7 @@ fn connectivity(emu: &Emulator, st: &mut crate::state::State, input: &Json) -> (
 }
 
 /// What exists, per account and region (names only: no parameter values, no activation codes).
-fn state_listing(st: &mut crate::state::State) -> Json {
+fn state_listing(st: &mut crate::state::State, hosts: &crate::hosts::HostManager) -> Json {
     let mut out = serde_json::Map::new();
     for ((account, region), b) in st.backends.iter() {
         out.insert(
@@ -172,7 +189,7 @@ fn state_listing(st: &mut crate::state::State) -> Json {
                 },
                 "ssm": {
                     "activations": b.ssm.activations.keys().collect::<Vec<_>>(),
-                    "managed_nodes": b.ssm.nodes.values().map(|n| json!({"id": n.id, "ping": crate::ssm::activations::ping_status(n)})).collect::<Vec<_>>(),
+                    "managed_nodes": b.ssm.nodes.values().map(|n| json!({"id": n.id, "ping": crate::ssm::activations::ping_status(n, hosts)})).collect::<Vec<_>>(),
                     "documents": b.ssm.documents.keys().collect::<Vec<_>>(),
                     "parameters": b.ssm.parameters.keys().collect::<Vec<_>>(),
                     "commands": b.ssm.commands.len(),
@@ -186,4 +203,21 @@ fn state_listing(st: &mut crate::state::State) -> Json {
         );
     }
     Json::Object(out)
+}
+
+/// Outages: stop a host abruptly, start it again, cut it off the network, or reconnect it.
+fn host_op(emu: &Emulator, path: &str, input: &Json) -> (u16, Json) {
+    let (account, region) = account_region(input);
+    let name = input.get("name").and_then(Json::as_str).unwrap_or("");
+    let key = format!("{account}/{region}/{name}");
+    let r = match path {
+        "hosts/stop" => emu.hosts.stop(&key),
+        "hosts/start" => emu.hosts.start(&key),
+        "hosts/partition" => emu.hosts.partition(&key, true),
+        _ => emu.hosts.partition(&key, false),
+    };
+    match r {
+        Ok(()) => (200, json!(emu.hosts.view(&key))),
+        Err(e) => (400, json!({"error": e.to_string()})),
+    }
 }

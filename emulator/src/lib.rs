@@ -7,6 +7,7 @@ pub mod admin;
 pub mod clock;
 pub mod cloudwatch;
 pub mod error;
+pub mod hosts;
 pub mod lightsail;
 pub mod logs;
 pub mod profile;
@@ -34,6 +35,8 @@ pub struct Ctx<'a> {
     pub profile: &'a LatencyProfile,
     /// Set by fault injection: the operations (Lightsail) this call returns end Failed with this.
     pub fail_operations: Option<(String, String)>,
+    /// The real hosts behind instances (or the reason there are none).
+    pub hosts: &'a hosts::HostManager,
 }
 
 /// A handler: one operation of one service, on that service's backend.
@@ -48,6 +51,7 @@ pub struct Emulator {
     /// When set, `Running::stop` appends the `Service.Operation` names called to this file
     /// (the SDK suites use it to report which operations they exercised).
     pub call_log: Option<std::path::PathBuf>,
+    pub hosts: hosts::HostManager,
 }
 
 impl Emulator {
@@ -62,7 +66,16 @@ impl Emulator {
                 account: DEFAULT_ACCOUNT.into(),
             }],
             call_log: None,
+            hosts: hosts::HostManager::disabled(
+                "hosts are off (`hastack-local serve --hosts` turns them on)",
+            ),
         }
+    }
+
+    /// Instances become real hosts, kept under `dir`.
+    pub fn with_hosts(mut self, dir: std::path::PathBuf) -> Self {
+        self.hosts = hosts::HostManager::new(dir);
+        self
     }
 
     pub fn with_call_log(mut self, path: Option<std::path::PathBuf>) -> Self {

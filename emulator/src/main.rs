@@ -66,6 +66,9 @@ struct ServeArgs {
     /// `fast` (tests) or `realistic` (demos, benchmarks).
     #[arg(long, default_value = "fast")]
     profile: String,
+    /// Do not turn instances into real hosts (network and mount namespaces; needs root).
+    #[arg(long)]
+    no_hosts: bool,
 }
 
 #[derive(Subcommand)]
@@ -94,13 +97,19 @@ fn default_state_dir() -> PathBuf {
     std::env::temp_dir().join("hastack-local")
 }
 
-async fn serve(args: &ServeArgs) -> Result<()> {
+async fn serve(dir: &Path, args: &ServeArgs) -> Result<()> {
     let profile = LatencyProfile::by_name(&args.profile)
         .with_context(|| format!("unknown profile {:?}: use fast or realistic", args.profile))?;
-    let running =
-        hastack_local::server::start(Emulator::new(profile, Arc::new(SystemClock)), args.port)
-            .await
-            .with_context(|| format!("cannot listen on 127.0.0.1:{}", args.port))?;
+    let mut emu = Emulator::new(profile, Arc::new(SystemClock));
+    if !args.no_hosts {
+        emu = emu.with_hosts(dir.to_path_buf());
+    }
+    if let Err(reason) = emu.hosts.availability() {
+        eprintln!("hastack-local: instances will not be hosts: {reason}");
+    }
+    let running = hastack_local::server::start(emu, args.port)
+        .await
+        .with_context(|| format!("cannot listen on 127.0.0.1:{}", args.port))?;
     eprintln!(
         "hastack-local listening on {} (profile {})",
         running.endpoint(),
@@ -174,6 +183,9 @@ async fn up(dir: &Path, args: &ServeArgs) -> Result<()> {
                 "--profile",
                 &args.profile,
             ])
+            .args(args.no_hosts.then_some("--no-hosts"))
+            .arg("--state-dir")
+            .arg(dir)
             .stdin(Stdio::null())
             .stdout(log.try_clone()?)
             .stderr(log)
@@ -238,7 +250,7 @@ fn print(j: &Json) {
 async fn run(cli: Cli) -> Result<()> {
     let dir = &cli.state_dir;
     match cli.cmd {
-        Cmd::Serve(a) => serve(&a).await,
+        Cmd::Serve(a) => serve(dir, &a).await,
         Cmd::Up(a) => up(dir, &a).await,
         Cmd::Down => down(dir).await,
         Cmd::Status => {

@@ -225,12 +225,13 @@ async fn handle(emu: Arc<Emulator>, req: Request<Incoming>) -> Response<Body> {
         region: &caller.region,
         profile: &emu.profile,
         fail_operations,
+        hosts: &emu.hosts,
     };
     let result = {
         let mut st = emu.state.lock().expect("state lock");
         let b = st.backends(&caller.account, &caller.region);
         let unknown = || Err(AwsError::unknown_operation(&target));
-        match *service {
+        let r = match *service {
             "Lightsail" => lightsail::handlers::handler(operation.as_str())
                 .map_or_else(unknown, |h| h(&mut b.lightsail, &ctx, &input)),
             "SSM" => crate::ssm::handler(&operation)
@@ -244,8 +245,32 @@ async fn handle(emu: Arc<Emulator>, req: Request<Incoming>) -> Response<Body> {
             "CloudWatch" => crate::cloudwatch::handlers::handler(&operation)
                 .map_or_else(unknown, |h| h(&mut b.cloudwatch, &ctx, &input)),
             _ => unknown(),
-        }
+        };
+        (
+            r,
+            std::mem::take(&mut b.lightsail.host_actions),
+            std::mem::take(&mut b.ssm.pending_execs),
+        )
     };
+    let (result, host_actions, execs) = result;
+    let (account, region) = (caller.account.clone(), caller.region.clone());
+    if !host_actions.is_empty() {
+        let emu2 = emu.clone();
+        let (a, r) = (account.clone(), region.clone());
+        // In order, before answering: the call's effect on hosts is part of the call.
+        let _ = tokio::task::spawn_blocking(move || {
+            crate::hosts::apply(&emu2.hosts, &a, &r, host_actions)
+        })
+        .await;
+    }
+    for x in execs {
+        tokio::spawn(crate::hosts::run_command(
+            emu.clone(),
+            account.clone(),
+            region.clone(),
+            x,
+        ));
+    }
     match result {
         Ok(mut j) => {
             strip_nulls(&mut j);
@@ -311,6 +336,8 @@ impl Running {
     pub async fn stop(self) {
         let _ = self.stop.send(true);
         let _ = self.task.await;
+        let emu = self.emulator.clone();
+        let _ = tokio::task::spawn_blocking(move || emu.hosts.shutdown()).await;
         if let Some(path) = &self.emulator.call_log {
             let names: String = self
                 .emulator
@@ -339,6 +366,19 @@ pub async fn start(emu: Emulator, port: u16) -> std::io::Result<Running> {
     let addr = listener.local_addr()?;
     let emulator = Arc::new(emu);
     let (stop, rx) = watch::channel(false);
+    if emulator.hosts.availability().is_ok() {
+        // Hosts reach the emulator (agent registration, log shipping) on the bridge address.
+        match emulator.hosts.ensure_bridge() {
+            Ok(()) => match TcpListener::bind((crate::hosts::BRIDGE_IP, addr.port())).await {
+                Ok(l) => {
+                    emulator.hosts.set_port(addr.port());
+                    tokio::spawn(serve(emulator.clone(), l, rx.clone()));
+                }
+                Err(e) => tracing::warn!(error = %e, "cannot listen on the hosts' bridge"),
+            },
+            Err(e) => tracing::warn!(error = %e, "cannot create the hosts' bridge"),
+        }
+    }
     let task = tokio::spawn(serve(emulator.clone(), listener, rx));
     Ok(Running {
         addr,

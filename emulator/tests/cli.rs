@@ -27,7 +27,14 @@ fn up_status_faults_down_leaves_nothing_running() {
     let port = free_port();
     let up = run(
         dir.path(),
-        &["up", "--port", &port.to_string(), "--profile", "realistic"],
+        &[
+            "up",
+            "--port",
+            &port.to_string(),
+            "--profile",
+            "realistic",
+            "--no-hosts",
+        ],
     );
     assert!(
         up.status.success(),
@@ -55,7 +62,7 @@ fn up_status_faults_down_leaves_nothing_running() {
     assert_eq!(j["profile"]["name"], "realistic");
     assert_eq!(
         j["hosts"]["available"], false,
-        "part 1 says plainly that instances are not hosts"
+        "with --no-hosts, status says plainly that instances are not hosts"
     );
 
     let add = run(

@@ -166,7 +166,7 @@ async fn run_command_without_hosts_fails_and_says_why() {
     assert!(inv
         .standard_error_content()
         .unwrap()
-        .contains("not a real host"));
+        .contains("not backed by a hastack-local host"));
     assert_eq!(inv.response_code(), -1);
     let listed = c
         .list_commands()

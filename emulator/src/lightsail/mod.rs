@@ -19,6 +19,24 @@ pub struct Backend {
     /// Order of operation ids, newest last (GetOperations lists newest first).
     pub operation_log: Vec<String>,
     next_ip: u32,
+    /// Work for the real hosts, done by the server once the call's state change is recorded.
+    pub host_actions: Vec<HostAction>,
+}
+
+/// What a Lightsail call asks of the hosts behind instances.
+#[derive(Clone, Debug, PartialEq)]
+pub enum HostAction {
+    Create {
+        name: String,
+        zone: String,
+        private_ip: String,
+        public_ip: String,
+        user_data: String,
+    },
+    Stop(String),
+    Start(String),
+    Reboot(String),
+    Delete(String),
 }
 
 pub type Handler = crate::Handler<Backend>;

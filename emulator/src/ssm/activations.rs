@@ -34,6 +34,8 @@ pub struct Node {
     pub last_ping: f64,
     /// False after the host stopped answering (stopped, partitioned).
     pub connected: bool,
+    /// The hastack-local host this node runs on, when instances are hosts.
+    pub host: Option<String>,
     pub tags: BTreeMap<String, String>,
 }
 
@@ -194,23 +196,28 @@ pub fn register(
         registered: ctx.now,
         last_ping: ctx.now,
         connected: true,
+        host: ctx.hosts.by_ip(ip),
         tags: a.tags.clone(),
     };
     b.nodes.insert(node_id.clone(), node);
     Ok(node_id)
 }
 
-pub fn ping_status(n: &Node) -> &'static str {
-    if n.connected {
+pub fn ping_status(n: &Node, hosts: &crate::hosts::HostManager) -> &'static str {
+    let online = match &n.host {
+        Some(key) => hosts.view(key).is_some_and(|h| h.running && !h.partitioned),
+        None => n.connected,
+    };
+    if online {
         "Online"
     } else {
         "ConnectionLost"
     }
 }
 
-fn node_json(n: &Node) -> Json {
+fn node_json(n: &Node, hosts: &crate::hosts::HostManager) -> Json {
     json!({
-        "InstanceId": n.id, "PingStatus": ping_status(n), "LastPingDateTime": n.last_ping,
+        "InstanceId": n.id, "PingStatus": ping_status(n, hosts), "LastPingDateTime": n.last_ping,
         "AgentVersion": "3.3.0.0-hastack-local", "IsLatestVersion": true, "PlatformType": "Linux",
         "PlatformName": "Debian GNU/Linux", "PlatformVersion": "12", "ActivationId": n.activation_id,
         "IamRole": n.iam_role, "RegistrationDate": n.registered, "ResourceType": "ManagedInstance",
@@ -220,7 +227,7 @@ fn node_json(n: &Node) -> Json {
 
 pub fn describe_instance_information(
     b: &mut Backend,
-    _ctx: &Ctx<'_>,
+    ctx: &Ctx<'_>,
     input: &Json,
 ) -> Result<Json, AwsError> {
     let filters = input
@@ -261,7 +268,7 @@ pub fn describe_instance_information(
             match key {
                 "InstanceIds" => values.contains(&n.id.as_str()),
                 "ActivationIds" => values.contains(&n.activation_id.as_str()),
-                "PingStatus" => values.contains(&ping_status(n)),
+                "PingStatus" => values.contains(&ping_status(n, ctx.hosts)),
                 "ResourceType" => values.contains(&"ManagedInstance"),
                 "IamRole" => values.contains(&n.iam_role.as_str()),
                 "tag-key" => values.iter().any(|v| n.tags.contains_key(*v)),
@@ -279,7 +286,7 @@ pub fn describe_instance_information(
         .nodes
         .values()
         .filter(|n| matches(n))
-        .map(node_json)
+        .map(|n| node_json(n, ctx.hosts))
         .collect();
     let (items, next) = page(all, input, 50)?;
     let mut out = json!({"InstanceInformationList": items});

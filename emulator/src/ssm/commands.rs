@@ -18,15 +18,29 @@ pub const STDOUT_LIMIT: usize = 24_000;
 pub const STDERR_LIMIT: usize = 8_000;
 pub const PLUGIN_OUTPUT_LIMIT: usize = 2_500;
 
+/// A script to run on a host, handed to the server.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ExecRequest {
+    pub command_id: String,
+    pub instance_id: String,
+    pub host: String,
+    pub script: String,
+    pub workdir: String,
+    pub timeout_secs: u64,
+}
+
 #[derive(Clone, Debug, PartialEq)]
 pub enum Outcome {
-    /// Ran to the end (part 2).
+    /// Delivered to a real host and running there.
+    Running { started: f64 },
+    /// Ran to the end on a real host (or was killed at its execution timeout).
     Ran {
         code: i64,
         stdout: String,
         stderr: String,
         started: f64,
         ended: f64,
+        timed_out: bool,
     },
     /// Could not run on this emulator: why.
     NotRun { reason: String },
@@ -76,12 +90,17 @@ pub fn invocation_status(
             ("Pending", "Pending", -1)
         };
     }
-    if ctx.now < c.requested + ctx.profile.operation {
-        return ("InProgress", "InProgress", -1);
-    }
     match &i.outcome {
+        Outcome::Running { .. } => ("InProgress", "InProgress", -1),
+        Outcome::Ran {
+            timed_out: true, ..
+        } => ("TimedOut", "ExecutionTimedOut", -1),
         Outcome::Ran { code: 0, .. } => ("Success", "Success", 0),
         Outcome::Ran { code, .. } => ("Failed", "Failed", *code),
+        // Not run: reported after the profile's latency, like a real failure would be.
+        Outcome::NotRun { .. } if ctx.now < c.requested + ctx.profile.operation => {
+            ("InProgress", "InProgress", -1)
+        }
         Outcome::NotRun { .. } => ("Failed", "Failed", -1),
     }
 }
@@ -127,6 +146,7 @@ fn command_json(c: &Command, ctx: &Ctx<'_>) -> Json {
 fn outputs(i: &Invocation) -> (String, String) {
     match &i.outcome {
         Outcome::Ran { stdout, stderr, .. } => (stdout.clone(), stderr.clone()),
+        Outcome::Running { .. } => (String::new(), String::new()),
         Outcome::NotRun { reason } => (String::new(), reason.clone()),
     }
 }
@@ -215,7 +235,10 @@ pub fn send_command(b: &mut Backend, ctx: &Ctx<'_>, input: &Json) -> Result<Json
             format!("Instance {dup} is listed twice"),
         ));
     }
+    let command_id = uuid::Uuid::new_v4().to_string();
+    let (script, workdir, exec_timeout) = render_script(&content, &params);
     let mut invocations = Vec::new();
+    let mut execs = Vec::new();
     for id in &ids {
         let n = b.nodes.get(id).ok_or_else(|| {
             err(
@@ -226,13 +249,19 @@ pub fn send_command(b: &mut Backend, ctx: &Ctx<'_>, input: &Json) -> Result<Json
                 ),
             )
         })?;
+        let online = ping_status(n, ctx.hosts) == "Online";
+        let outcome = match (&n.host, online) {
+            (Some(host), true) => {
+                execs.push(ExecRequest { command_id: command_id.clone(), instance_id: id.clone(), host: host.clone(), script: script.clone(), workdir: workdir.clone(), timeout_secs: exec_timeout });
+                Outcome::Running { started: ctx.now }
+            }
+            _ => Outcome::NotRun { reason: format!("hastack-local: {id} is not backed by a hastack-local host (it was registered through the admin API), so the command did not run") },
+        };
         invocations.push(Invocation {
             instance_id: id.clone(),
             instance_name: n.name.clone(),
-            delivered: ping_status(n) == "Online",
-            outcome: Outcome::NotRun {
-                reason: format!("hastack-local: {id} is not a real host (instances become hosts in hastack-local part 2), so the command did not run"),
-            },
+            delivered: online,
+            outcome,
             cancelled_at: None,
         });
     }
@@ -247,7 +276,7 @@ pub fn send_command(b: &mut Backend, ctx: &Ctx<'_>, input: &Json) -> Result<Json
         ));
     }
     let c = Command {
-        id: uuid::Uuid::new_v4().to_string(),
+        id: command_id,
         document_name: doc_name.into(),
         document_version: version.to_string(),
         comment: input
@@ -262,6 +291,7 @@ pub fn send_command(b: &mut Backend, ctx: &Ctx<'_>, input: &Json) -> Result<Json
     };
     let out = command_json(&c, ctx);
     b.commands.push(c);
+    b.pending_execs.extend(execs);
     Ok(json!({"Command": out}))
 }
 
@@ -392,6 +422,9 @@ pub fn get_command_invocation(
         "StandardErrorContent": truncate(&stderr, STDERR_LIMIT), "StandardErrorUrl": "",
         "CloudWatchOutputConfig": {"CloudWatchOutputEnabled": false},
     });
+    if let Outcome::Running { started } = &i.outcome {
+        j["ExecutionStartDateTime"] = json!(rfc3339(*started));
+    }
     if let Outcome::Ran { started, ended, .. } = &i.outcome {
         j["ExecutionStartDateTime"] = json!(rfc3339(*started));
         if finished {
@@ -429,6 +462,92 @@ pub fn cancel_command(b: &mut Backend, ctx: &Ctx<'_>, input: &Json) -> Result<Js
     Ok(json!({}))
 }
 
+/// The shell script, working directory and execution timeout of a Command document's
+/// `aws:runShellScript` steps, with `{{ parameter }}` references filled in (StringList values
+/// one per line) and defaults applied.
+pub fn render_script(content: &Json, params: &Json) -> (String, String, u64) {
+    let declared = content
+        .get("parameters")
+        .and_then(Json::as_object)
+        .cloned()
+        .unwrap_or_default();
+    let value = |name: &str| -> String {
+        let v = params
+            .get(name)
+            .cloned()
+            .or_else(|| declared.get(name).and_then(|p| p.get("default")).cloned())
+            .unwrap_or(Json::Null);
+        match v {
+            Json::Array(a) => a
+                .iter()
+                .map(|x| {
+                    x.as_str()
+                        .map(str::to_string)
+                        .unwrap_or_else(|| x.to_string())
+                })
+                .collect::<Vec<_>>()
+                .join("\n"),
+            Json::String(s) => s,
+            Json::Null => String::new(),
+            other => other.to_string(),
+        }
+    };
+    let fill = |text: &str| -> String {
+        let mut out = String::new();
+        let mut rest = text;
+        while let Some(start) = rest.find("{{") {
+            out.push_str(&rest[..start]);
+            match rest[start..].find("}}") {
+                Some(end) => {
+                    out.push_str(&value(rest[start + 2..start + end].trim()));
+                    rest = &rest[start + end + 2..];
+                }
+                None => {
+                    out.push_str(&rest[start..]);
+                    rest = "";
+                }
+            }
+        }
+        out.push_str(rest);
+        out
+    };
+    let (mut script, mut workdir, mut timeout) = (String::new(), String::new(), 3600u64);
+    for step in content
+        .get("mainSteps")
+        .and_then(Json::as_array)
+        .into_iter()
+        .flatten()
+    {
+        if step.get("action").and_then(Json::as_str) != Some("aws:runShellScript") {
+            continue;
+        }
+        let inputs = step.get("inputs").cloned().unwrap_or(Json::Null);
+        match inputs.get("runCommand") {
+            Some(Json::Array(lines)) => lines.iter().filter_map(Json::as_str).for_each(|l| {
+                script.push_str(&fill(l));
+                script.push('\n');
+            }),
+            Some(Json::String(l)) => {
+                script.push_str(&fill(l));
+                script.push('\n');
+            }
+            _ => {}
+        }
+        if let Some(w) = inputs.get("workingDirectory").and_then(Json::as_str) {
+            workdir = fill(w);
+        }
+        if let Some(t) = inputs
+            .get("timeoutSeconds")
+            .and_then(Json::as_str)
+            .map(fill)
+            .and_then(|t| t.trim().parse().ok())
+        {
+            timeout = t;
+        }
+    }
+    (script, workdir, timeout.clamp(1, 172_800))
+}
+
 /// ISO-8601 timestamps, which GetCommandInvocation uses for its execution times.
 fn rfc3339(t: f64) -> String {
     let secs = t.floor() as i64;
@@ -454,6 +573,26 @@ fn rfc3339(t: f64) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn renders_run_shell_script_like_the_agent() {
+        let content: Json =
+            serde_json::from_str(super::super::documents::RUN_SHELL_SCRIPT).unwrap();
+        let (script, wd, timeout) = render_script(
+            &content,
+            &json!({"commands": ["cd /tmp", "echo {{ x }}"], "workingDirectory": ["/srv"]}),
+        );
+        assert_eq!(
+            script, "cd /tmp\necho {{ x }}\n",
+            "parameter values are not templates themselves"
+        );
+        assert_eq!((wd.as_str(), timeout), ("/srv", 3600));
+        let custom = json!({"parameters": {"role": {"type": "String", "default": "web"}}, "mainSteps": [{"action": "aws:runShellScript", "name": "a", "inputs": {"runCommand": ["echo {{ role }}", "echo {{role}}"], "timeoutSeconds": "60"}}]});
+        assert_eq!(
+            render_script(&custom, &json!({})),
+            ("echo web\necho web\n".to_string(), String::new(), 60)
+        );
+    }
 
     #[test]
     fn timestamps_and_truncation() {

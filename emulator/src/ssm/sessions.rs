@@ -74,7 +74,7 @@ pub fn update_service_setting(
 
 pub fn start_session(b: &mut Backend, ctx: &Ctx<'_>, input: &Json) -> Result<Json, AwsError> {
     let target = req_str(input, "Target")?.to_string();
-    let online = b.nodes.get(&target).map(ping_status) == Some("Online");
+    let online = b.nodes.get(&target).map(|n| ping_status(n, ctx.hosts)) == Some("Online");
     if !online {
         return Err(err(
             "TargetNotConnected",

@@ -43,7 +43,7 @@ def free_port():
 @pytest.fixture(scope="session")
 def endpoint():
     port = free_port()
-    proc = subprocess.Popen([binary(), "serve", "--port", str(port), "--profile", "fast"],
+    proc = subprocess.Popen([binary(), "serve", "--port", str(port), "--profile", "fast", "--no-hosts"],
                             stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     deadline = time.time() + 10
     while True:

@@ -42,7 +42,7 @@ def test_ssm_end_to_end(make_client, endpoint):
             break
         assert time.time() < deadline
         time.sleep(0.1)
-    assert inv["Status"] == "Failed" and "not a real host" in inv["StandardErrorContent"]
+    assert inv["Status"] == "Failed" and "not backed by a hastack-local host" in inv["StandardErrorContent"]
     assert ssm.list_commands(CommandId=cmd["CommandId"])["Commands"][0]["Status"] == "Failed"
     assert ssm.list_command_invocations(CommandId=cmd["CommandId"], Details=True)["CommandInvocations"]
     ssm.cancel_command(CommandId=cmd["CommandId"])
