@@ -56,6 +56,15 @@ pub fn call(emu: &Emulator, method: &str, path: &str, input: Json) -> (u16, Json
         ("POST", "disappear") => disappear(&mut st, &input),
         ("POST", "ssm/register") => register(emu, &mut st, &input),
         ("GET", "hosts") => (200, json!(emu.hosts.views())),
+        ("GET", "load-balancers") => (
+            200,
+            json!(emu
+                .plane
+                .endpoints()
+                .into_iter()
+                .map(|(k, e)| json!({"load_balancer": k, "endpoint": e}))
+                .collect::<Vec<_>>()),
+        ),
         ("POST", "hosts/stop")
         | ("POST", "hosts/start")
         | ("POST", "hosts/partition")
@@ -140,6 +149,7 @@ fn register(emu: &Emulator, st: &mut crate::state::State, input: &Json) -> (u16,
         profile: &emu.profile,
         fail_operations: None,
         hosts: &emu.hosts,
+        plane: &emu.plane,
     };
     match crate::ssm::activations::register(
         &mut st.backends(&account, &region).ssm,

@@ -37,6 +37,8 @@ pub struct Ctx<'a> {
     pub fail_operations: Option<(String, String)>,
     /// The real hosts behind instances (or the reason there are none).
     pub hosts: &'a hosts::HostManager,
+    /// The load balancers' listeners and health checks.
+    pub plane: &'a lightsail::dataplane::DataPlane,
 }
 
 /// A handler: one operation of one service, on that service's backend.
@@ -52,11 +54,13 @@ pub struct Emulator {
     /// (the SDK suites use it to report which operations they exercised).
     pub call_log: Option<std::path::PathBuf>,
     pub hosts: hosts::HostManager,
+    pub plane: lightsail::dataplane::DataPlane,
 }
 
 impl Emulator {
     pub fn new(profile: LatencyProfile, clock: Arc<dyn Clock>) -> Self {
         Emulator {
+            plane: lightsail::dataplane::DataPlane::new(profile.health_check_interval),
             state: Mutex::default(),
             clock,
             profile,

@@ -13,6 +13,8 @@ pub struct LatencyProfile {
     pub instance_stop: f64,
     /// A new load balancer is `provisioning` this long, then `active`.
     pub load_balancer_provision: f64,
+    /// Seconds between a load balancer's health checks of each instance.
+    pub health_check_interval: f64,
 }
 
 impl LatencyProfile {
@@ -24,6 +26,7 @@ impl LatencyProfile {
             instance_boot: 0.5,
             instance_stop: 0.3,
             load_balancer_provision: 0.5,
+            health_check_interval: 0.5,
         }
     }
 
@@ -36,6 +39,7 @@ impl LatencyProfile {
             instance_boot: 20.0,
             instance_stop: 10.0,
             load_balancer_provision: 30.0,
+            health_check_interval: 10.0,
         }
     }
 

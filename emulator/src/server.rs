@@ -226,6 +226,7 @@ async fn handle(emu: Arc<Emulator>, req: Request<Incoming>) -> Response<Body> {
         profile: &emu.profile,
         fail_operations,
         hosts: &emu.hosts,
+        plane: &emu.plane,
     };
     let result = {
         let mut st = emu.state.lock().expect("state lock");
@@ -246,13 +247,21 @@ async fn handle(emu: Arc<Emulator>, req: Request<Incoming>) -> Response<Body> {
                 .map_or_else(unknown, |h| h(&mut b.cloudwatch, &ctx, &input)),
             _ => unknown(),
         };
+        let lbs = (*service == "Lightsail" && emu.hosts.availability().is_ok())
+            .then(|| crate::lightsail::desired_load_balancers(&b.lightsail));
         (
             r,
             std::mem::take(&mut b.lightsail.host_actions),
             std::mem::take(&mut b.ssm.pending_execs),
+            lbs,
         )
     };
-    let (result, host_actions, execs) = result;
+    let (result, host_actions, execs, lbs) = result;
+    if let Some(lbs) = lbs {
+        emu.plane
+            .sync(&format!("{}/{}", caller.account, caller.region), lbs)
+            .await;
+    }
     let (account, region) = (caller.account.clone(), caller.region.clone());
     if !host_actions.is_empty() {
         let emu2 = emu.clone();
@@ -337,6 +346,7 @@ impl Running {
         let _ = self.stop.send(true);
         let _ = self.task.await;
         let emu = self.emulator.clone();
+        emu.plane.shutdown();
         let _ = tokio::task::spawn_blocking(move || emu.hosts.shutdown()).await;
         if let Some(path) = &self.emulator.call_log {
             let names: String = self

@@ -31,6 +31,42 @@ fn http_get(ip: &str, port: u16, path: &str) -> Option<String> {
         .map(|(_, b)| b.trim().to_string())
 }
 
+/// (status, body) of a GET, or None when nothing answered.
+fn http_status(addr: &str, path: &str) -> Option<(u16, String)> {
+    let mut s = TcpStream::connect_timeout(&addr.parse().ok()?, Duration::from_secs(1)).ok()?;
+    s.set_read_timeout(Some(Duration::from_secs(3))).ok()?;
+    write!(s, "GET {path} HTTP/1.0\r\nHost: lb\r\n\r\n").ok()?;
+    let mut out = String::new();
+    s.read_to_string(&mut out).ok()?;
+    let status = out.split_whitespace().nth(1)?.parse().ok()?;
+    Some((
+        status,
+        out.split_once("\r\n\r\n")
+            .map(|(_, b)| b.trim().to_string())
+            .unwrap_or_default(),
+    ))
+}
+
+async fn lb_health(ls: &aws_sdk_lightsail::Client, name: &str) -> Vec<(String, String)> {
+    let lb = ls
+        .get_load_balancer()
+        .load_balancer_name(name)
+        .send()
+        .await
+        .unwrap()
+        .load_balancer
+        .unwrap();
+    lb.instance_health_summary()
+        .iter()
+        .map(|h| {
+            (
+                h.instance_name().unwrap().to_string(),
+                h.instance_health().unwrap().as_str().to_string(),
+            )
+        })
+        .collect()
+}
+
 fn wait_for<T>(what: &str, secs: u64, mut f: impl FnMut() -> Option<T>) -> T {
     let deadline = Instant::now() + Duration::from_secs(secs);
     loop {
@@ -127,7 +163,7 @@ async fn hosts_boot_user_data_run_commands_and_clean_up() {
         .unwrap();
     let (code, id) = (act.activation_code.unwrap(), act.activation_id.unwrap());
     let user_data = format!(
-        "#!/bin/bash\nset -euo pipefail\nmkdir -p /var/www/html\nhostname > /var/www/html/index.html\nnginx\namazon-ssm-agent -register -code {code} -id {id} -region us-east-1\n(amazon-ssm-agent &)\n"
+        "#!/bin/bash\nset -euo pipefail\nmkdir -p /var/www/html\nhostname > /var/www/html/index.html\nsystemctl enable --now nginx\namazon-ssm-agent -register -code {code} -id {id} -region us-east-1\nsystemctl enable --now amazon-ssm-agent\n"
     );
     let zones = ["us-east-1a", "us-east-1b", "us-east-1c"];
     for (i, z) in zones.iter().enumerate() {
@@ -165,6 +201,124 @@ async fn hosts_boot_user_data_run_commands_and_clean_up() {
             "each host serves its own hostname at its reported address"
         );
     }
+
+    // A load balancer routes round-robin to every healthy instance.
+    ls.create_load_balancer()
+        .load_balancer_name("front")
+        .instance_port(80)
+        .health_check_path("/")
+        .send()
+        .await
+        .unwrap();
+    ls.attach_instances_to_load_balancer()
+        .load_balancer_name("front")
+        .instance_names("web-1")
+        .instance_names("web-2")
+        .instance_names("web-3")
+        .send()
+        .await
+        .unwrap();
+    let deadline = Instant::now() + Duration::from_secs(15);
+    while !lb_health(&ls, "front")
+        .await
+        .iter()
+        .all(|(_, h)| h == "healthy")
+    {
+        assert!(
+            Instant::now() < deadline,
+            "instances never became healthy: {:?}",
+            lb_health(&ls, "front").await
+        );
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    let endpoint = hastack_local::admin::call(&r.emulator, "GET", "load-balancers", json!({})).1[0]
+        ["endpoint"]
+        .as_str()
+        .unwrap()
+        .trim_start_matches("http://")
+        .to_string();
+    let ep = endpoint.clone();
+    let seen: std::collections::BTreeSet<String> = tokio::task::spawn_blocking(move || {
+        (0..30)
+            .map(|_| http_status(&ep, "/").expect("answer").1)
+            .collect()
+    })
+    .await
+    .unwrap();
+    assert_eq!(
+        seen.into_iter().collect::<Vec<_>>(),
+        ["web-1", "web-2", "web-3"]
+    );
+
+    // One host dies while requests flow: none fails, and it is unhealthy within two checks.
+    let interval = LatencyProfile::fast().health_check_interval;
+    hastack_local::admin::call(&r.emulator, "POST", "hosts/stop", json!({"name": "web-2"}));
+    let stopped_at = Instant::now();
+    let ep = endpoint.clone();
+    let during: Vec<Option<(u16, String)>> = tokio::task::spawn_blocking(move || {
+        (0..40)
+            .map(|_| {
+                std::thread::sleep(Duration::from_millis(25));
+                http_status(&ep, "/")
+            })
+            .collect()
+    })
+    .await
+    .unwrap();
+    assert!(
+        during.iter().all(|r| matches!(r, Some((200, _)))),
+        "failed requests while a host died: {during:?}"
+    );
+    loop {
+        if lb_health(&ls, "front")
+            .await
+            .contains(&("web-2".to_string(), "unhealthy".to_string()))
+        {
+            break;
+        }
+        assert!(
+            stopped_at.elapsed().as_secs_f64() < 2.0 * interval + 1.0,
+            "not unhealthy within two check intervals"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let ep = endpoint.clone();
+    let after: Vec<String> = tokio::task::spawn_blocking(move || {
+        (0..20)
+            .map(|_| http_status(&ep, "/").expect("answer").1)
+            .collect()
+    })
+    .await
+    .unwrap();
+    assert!(
+        !after.contains(&"web-2".to_string()),
+        "a dead host got traffic: {after:?}"
+    );
+
+    // Restored (enabled services start at boot), it serves again.
+    hastack_local::admin::call(&r.emulator, "POST", "hosts/start", json!({"name": "web-2"}));
+    let deadline = Instant::now() + Duration::from_secs(15);
+    while !lb_health(&ls, "front")
+        .await
+        .iter()
+        .all(|(_, h)| h == "healthy")
+    {
+        assert!(
+            Instant::now() < deadline,
+            "web-2 never recovered: {:?}",
+            lb_health(&ls, "front").await
+        );
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    let ep = endpoint.clone();
+    let back: Vec<String> = tokio::task::spawn_blocking(move || {
+        (0..30)
+            .map(|_| http_status(&ep, "/").expect("answer").1)
+            .collect()
+    })
+    .await
+    .unwrap();
+    assert!(back.contains(&"web-2".to_string()));
 
     // The stand-in agents registered: three Online managed nodes.
     let nodes = loop {

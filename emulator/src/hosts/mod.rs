@@ -16,6 +16,7 @@ pub use net::BRIDGE_IP;
 
 const INIT: &str = include_str!("files/host-init.sh");
 const SSM_AGENT: &str = include_str!("files/amazon-ssm-agent");
+const SYSTEMCTL: &str = include_str!("files/systemctl");
 
 #[derive(Debug, thiserror::Error)]
 pub enum HostError {
@@ -200,6 +201,7 @@ impl HostManager {
         write("private-ip", private_ip)?;
         write("init.sh", INIT)?;
         write("tools/amazon-ssm-agent", SSM_AGENT)?;
+        write("tools/systemctl", SYSTEMCTL)?;
         let endpoint = self.endpoint.lock().expect("hosts lock").clone();
         write("env", &format!("HASTACK_ENDPOINT={endpoint}\nHASTACK_ACCOUNT={account}\nHASTACK_PRIVATE_IP={private_ip}\nHASTACK_PUBLIC_IP={public_ip}\nexport HASTACK_ENDPOINT HASTACK_ACCOUNT HASTACK_PRIVATE_IP HASTACK_PUBLIC_IP\n"))?;
         let mut host = Host {

@@ -559,11 +559,22 @@ fn lb_state(lb: &LoadBalancer, ctx: &Ctx<'_>) -> &'static str {
 fn lb_json(lb: &LoadBalancer, b: &Backend, ctx: &Ctx<'_>) -> Json {
     // Without a data plane (hastack-local part 2) nothing is health-checked, so no instance is
     // ever reported healthy: running instances stay `initial`, others are `unavailable`.
+    let key = format!("{}/{}/{}", ctx.account, ctx.region, lb.name);
     let health: Vec<Json> = lb
         .instances
         .iter()
-        .map(|n| match b.instances.get(n) {
-            Some(i) if instance_is_running(i, ctx) => json!({"instanceName": n, "instanceHealth": "initial", "instanceHealthReason": "Lb.RegistrationInProgress"}),
+        .map(|n| match (ctx.plane.health(&key, n), b.instances.get(n)) {
+            // With hosts, the data plane's health checks decide.
+            (Some(h), Some(_)) => {
+                let mut j = json!({"instanceName": n, "instanceHealth": h.as_str()});
+                match h {
+                    super::dataplane::Health::Healthy => {}
+                    super::dataplane::Health::Unhealthy => j["instanceHealthReason"] = json!("Instance.FailedHealthChecks"),
+                    super::dataplane::Health::Initial => j["instanceHealthReason"] = json!("Lb.RegistrationInProgress"),
+                }
+                j
+            }
+            (_, Some(i)) if instance_is_running(i, ctx) => json!({"instanceName": n, "instanceHealth": "initial", "instanceHealthReason": "Lb.RegistrationInProgress"}),
             _ => json!({"instanceName": n, "instanceHealth": "unavailable", "instanceHealthReason": "Instance.NotInUse"}),
         })
         .collect();

@@ -1,4 +1,5 @@
 //! Amazon Lightsail (`Lightsail_20161128`, awsJson1_1).
+pub mod dataplane;
 pub mod error;
 pub mod handlers;
 pub mod model;
@@ -119,4 +120,30 @@ pub fn operation_json(op: &Operation, ctx: &Ctx<'_>) -> Json {
         j["errorDetails"] = json!(details);
     }
     j
+}
+
+/// What the data plane should run for this backend's load balancers.
+pub fn desired_load_balancers(b: &Backend) -> Vec<(String, dataplane::LbConfig)> {
+    b.load_balancers
+        .values()
+        .map(|lb| {
+            let targets = lb
+                .instances
+                .iter()
+                .filter_map(|n| {
+                    b.instances
+                        .get(n)
+                        .map(|i| (n.clone(), i.private_ip.clone()))
+                })
+                .collect();
+            (
+                lb.name.clone(),
+                dataplane::LbConfig {
+                    instance_port: lb.instance_port.clamp(0, 65535) as u16,
+                    health_check_path: lb.health_check_path.clone(),
+                    targets,
+                },
+            )
+        })
+        .collect()
 }

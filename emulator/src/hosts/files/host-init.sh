@@ -29,6 +29,8 @@ export PATH=/run/hastack/bin:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/
 cp "$host_dir/env" /run/hastack/env
 
 echo "hastack-local: ${name} booted at $(date -u +%FT%TZ)" >> "$host_dir/boot.log"
+# Services enabled on an earlier boot (systemctl enable) start again, as systemd would.
+systemctl boot >> "$host_dir/boot.log" 2>&1 || true
 if [ -s "$host_dir/user-data" ] && [ ! -e "$host_dir/user-data.done" ]; then
   touch "$host_dir/user-data.done"
   (
