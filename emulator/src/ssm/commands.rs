@@ -255,7 +255,12 @@ pub fn send_command(b: &mut Backend, ctx: &Ctx<'_>, input: &Json) -> Result<Json
                 execs.push(ExecRequest { command_id: command_id.clone(), instance_id: id.clone(), host: host.clone(), script: script.clone(), workdir: workdir.clone(), timeout_secs: exec_timeout });
                 Outcome::Running { started: ctx.now }
             }
-            _ => Outcome::NotRun { reason: format!("hastack-local: {id} is not backed by a hastack-local host (it was registered through the admin API), so the command did not run") },
+            _ => Outcome::NotRun {
+                reason: match ctx.hosts.availability() {
+                    Err(why) => format!("hastack-local: {id} is not backed by a hastack-local host ({why}), so the command did not run"),
+                    Ok(()) => format!("hastack-local: {id} is not backed by a hastack-local host (it was registered through the admin API), so the command did not run"),
+                },
+            },
         };
         invocations.push(Invocation {
             instance_id: id.clone(),
