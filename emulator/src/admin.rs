@@ -55,6 +55,8 @@ pub fn call(emu: &Emulator, method: &str, path: &str, input: Json) -> (u16, Json
         }
         ("POST", "disappear") => disappear(&mut st, &input),
         ("POST", "ssm/register") => register(emu, &mut st, &input),
+        ("POST", "ssm/get-parameter") => agent_get_parameter(emu, &mut st, &input),
+        ("POST", "logs/put") => agent_put_logs(emu, &mut st, &input),
         ("GET", "hosts") => (200, json!(emu.hosts.views())),
         ("GET", "load-balancers") => (
             200,
@@ -229,5 +231,87 @@ fn host_op(emu: &Emulator, path: &str, input: &Json) -> (u16, Json) {
     match r {
         Ok(()) => (200, json!(emu.hosts.view(&key))),
         Err(e) => (400, json!({"error": e.to_string()})),
+    }
+}
+
+fn agent_ctx<'a>(emu: &'a Emulator, account: &'a str, region: &'a str) -> crate::Ctx<'a> {
+    crate::Ctx {
+        now: emu.clock.now(),
+        account,
+        region,
+        profile: &emu.profile,
+        fail_operations: None,
+        hosts: &emu.hosts,
+        plane: &emu.plane,
+    }
+}
+
+/// What the stand-in CloudWatch agent's `-c ssm:NAME` reads (decrypted, as the agent would).
+fn agent_get_parameter(emu: &Emulator, st: &mut crate::state::State, input: &Json) -> (u16, Json) {
+    let (account, region) = account_region(input);
+    let ctx = agent_ctx(emu, &account, &region);
+    let name = input.get("name").cloned().unwrap_or(Json::Null);
+    match crate::ssm::parameters::get_parameter(
+        &mut st.backends(&account, &region).ssm,
+        &ctx,
+        &json!({"Name": name, "WithDecryption": true}),
+    ) {
+        Ok(p) => (200, json!({"value": p["Parameter"]["Value"]})),
+        Err(e) => (400, e.body()),
+    }
+}
+
+/// What the stand-in CloudWatch agent ships: creates the group (with its retention) and stream
+/// when missing, as the real agent does, then puts the events through the real handler (so
+/// metric filters see them).
+fn agent_put_logs(emu: &Emulator, st: &mut crate::state::State, input: &Json) -> (u16, Json) {
+    let (account, region) = account_region(input);
+    let ctx = agent_ctx(emu, &account, &region);
+    let b = st.backends(&account, &region);
+    let group = input.get("group").cloned().unwrap_or(Json::Null);
+    let stream = input.get("stream").cloned().unwrap_or(Json::Null);
+    let mut fx = crate::logs::Effects::default();
+    let call =
+        |op: &str, b: &mut crate::logs::Backend, fx: &mut crate::logs::Effects, body: Json| {
+            crate::logs::handlers::handler(op)
+                .map(|h| h(b, &ctx, &body, fx))
+                .unwrap_or_else(|| Err(crate::error::AwsError::unknown_operation(op)))
+        };
+    let exists = |r: Result<Json, crate::error::AwsError>| match r {
+        Err(e) if e.code != "ResourceAlreadyExistsException" => Err(e),
+        _ => Ok(()),
+    };
+    let result = (|| {
+        exists(call(
+            "CreateLogGroup",
+            &mut b.logs,
+            &mut fx,
+            json!({"logGroupName": group}),
+        ))?;
+        if let Some(days) = input.get("retention_in_days") {
+            call(
+                "PutRetentionPolicy",
+                &mut b.logs,
+                &mut fx,
+                json!({"logGroupName": group, "retentionInDays": days}),
+            )?;
+        }
+        exists(call(
+            "CreateLogStream",
+            &mut b.logs,
+            &mut fx,
+            json!({"logGroupName": group, "logStreamName": stream}),
+        ))?;
+        call(
+            "PutLogEvents",
+            &mut b.logs,
+            &mut fx,
+            json!({"logGroupName": group, "logStreamName": stream, "logEvents": input.get("events").cloned().unwrap_or(json!([]))}),
+        )
+    })();
+    b.cloudwatch.ingest(fx.metric_points);
+    match result {
+        Ok(j) => (200, j),
+        Err(e) => (400, json!({"error": e.code, "message": e.message})),
     }
 }

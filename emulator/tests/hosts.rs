@@ -424,17 +424,52 @@ async fn hosts_boot_user_data_run_commands_and_clean_up() {
     );
 
     // A partitioned host: its node loses the connection, the load balancer routes around it.
-    let web1 = nodes.iter().find(|n| n.computer_name() == Some("web-1")).unwrap().instance_id().unwrap().to_string();
+    let web1 = nodes
+        .iter()
+        .find(|n| n.computer_name() == Some("web-1"))
+        .unwrap()
+        .instance_id()
+        .unwrap()
+        .to_string();
     let ping = |ssm: aws_sdk_ssm::Client, id: String| async move {
-        let n = ssm.describe_instance_information().send().await.unwrap().instance_information_list.unwrap();
-        n.iter().find(|x| x.instance_id() == Some(id.as_str())).unwrap().ping_status().unwrap().as_str().to_string()
+        let n = ssm
+            .describe_instance_information()
+            .send()
+            .await
+            .unwrap()
+            .instance_information_list
+            .unwrap();
+        n.iter()
+            .find(|x| x.instance_id() == Some(id.as_str()))
+            .unwrap()
+            .ping_status()
+            .unwrap()
+            .as_str()
+            .to_string()
     };
-    hastack_local::admin::call(&r.emulator, "POST", "hosts/partition", json!({"name": "web-1"}));
+    hastack_local::admin::call(
+        &r.emulator,
+        "POST",
+        "hosts/partition",
+        json!({"name": "web-1"}),
+    );
     assert_eq!(ping(ssm.clone(), web1.clone()).await, "ConnectionLost");
     let ep = endpoint.clone();
-    let cut: Vec<Option<(u16, String)>> = tokio::task::spawn_blocking(move || (0..20).map(|_| http_status(&ep, "/")).collect()).await.unwrap();
-    assert!(cut.iter().all(|r| matches!(r, Some((200, b)) if b != "web-1")), "partitioned host got traffic or a request failed: {cut:?}");
-    hastack_local::admin::call(&r.emulator, "POST", "hosts/restore", json!({"name": "web-1"}));
+    let cut: Vec<Option<(u16, String)>> =
+        tokio::task::spawn_blocking(move || (0..20).map(|_| http_status(&ep, "/")).collect())
+            .await
+            .unwrap();
+    assert!(
+        cut.iter()
+            .all(|r| matches!(r, Some((200, b)) if b != "web-1")),
+        "partitioned host got traffic or a request failed: {cut:?}"
+    );
+    hastack_local::admin::call(
+        &r.emulator,
+        "POST",
+        "hosts/restore",
+        json!({"name": "web-1"}),
+    );
     assert_eq!(ping(ssm.clone(), web1.clone()).await, "Online");
 
     // An abrupt stop: the node loses its connection and commands wait, undelivered.

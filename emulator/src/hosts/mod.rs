@@ -17,6 +17,7 @@ pub use net::BRIDGE_IP;
 const INIT: &str = include_str!("files/host-init.sh");
 const SSM_AGENT: &str = include_str!("files/amazon-ssm-agent");
 const SYSTEMCTL: &str = include_str!("files/systemctl");
+const CW_AGENT: &str = include_str!("files/amazon-cloudwatch-agent-ctl");
 
 #[derive(Debug, thiserror::Error)]
 pub enum HostError {
@@ -202,8 +203,11 @@ impl HostManager {
         write("init.sh", INIT)?;
         write("tools/amazon-ssm-agent", SSM_AGENT)?;
         write("tools/systemctl", SYSTEMCTL)?;
+        write("tools/amazon-cloudwatch-agent-ctl", CW_AGENT)?;
         let endpoint = self.endpoint.lock().expect("hosts lock").clone();
-        write("env", &format!("HASTACK_ENDPOINT={endpoint}\nHASTACK_ACCOUNT={account}\nHASTACK_PRIVATE_IP={private_ip}\nHASTACK_PUBLIC_IP={public_ip}\nexport HASTACK_ENDPOINT HASTACK_ACCOUNT HASTACK_PRIVATE_IP HASTACK_PUBLIC_IP\n"))?;
+        // Keys are account/region/name.
+        let region = key.split('/').nth(1).unwrap_or("us-east-1");
+        write("env", &format!("HASTACK_ENDPOINT={endpoint}\nHASTACK_ACCOUNT={account}\nHASTACK_REGION={region}\nHASTACK_PRIVATE_IP={private_ip}\nHASTACK_PUBLIC_IP={public_ip}\nexport HASTACK_ENDPOINT HASTACK_ACCOUNT HASTACK_REGION HASTACK_PRIVATE_IP HASTACK_PUBLIC_IP\n"))?;
         let mut host = Host {
             index,
             name: name.into(),
