@@ -46,6 +46,25 @@ enum Cmd {
     Calls,
     /// What exists, per account and region.
     State,
+    /// The hosts behind instances, with their addresses and boot output.
+    Hosts,
+    /// Where each load balancer listens (`http://127.0.0.1:PORT`).
+    LoadBalancers,
+    /// Take a host down or bring it back: stop (all its processes die), start, partition
+    /// (its traffic dropped), restore.
+    Outage {
+        /// stop | start | partition | restore
+        action: String,
+        #[arg(long)]
+        name: String,
+        #[arg(long, default_value = "us-east-1")]
+        region: String,
+    },
+    /// Stop every host in an availability zone.
+    FailZone {
+        #[arg(long)]
+        zone: String,
+    },
     /// Forget every resource, fault and call count.
     Reset,
     /// Delete a resource behind the provider's back.
@@ -262,6 +281,52 @@ async fn run(cli: Cli) -> Result<()> {
         }
         Cmd::State => {
             print(&admin(running_port(dir)?, "GET", "state", None).await?.1);
+            Ok(())
+        }
+        Cmd::Hosts => {
+            print(&admin(running_port(dir)?, "GET", "hosts", None).await?.1);
+            Ok(())
+        }
+        Cmd::LoadBalancers => {
+            print(
+                &admin(running_port(dir)?, "GET", "load-balancers", None)
+                    .await?
+                    .1,
+            );
+            Ok(())
+        }
+        Cmd::Outage {
+            action,
+            name,
+            region,
+        } => {
+            if !["stop", "start", "partition", "restore"].contains(&action.as_str()) {
+                bail!("outage action must be stop, start, partition or restore");
+            }
+            let (status, j) = admin(
+                running_port(dir)?,
+                "POST",
+                &format!("hosts/{action}"),
+                Some(serde_json::json!({"name": name, "region": region})),
+            )
+            .await?;
+            print(&j);
+            if status != 200 {
+                bail!("admin API answered {status}");
+            }
+            Ok(())
+        }
+        Cmd::FailZone { zone } => {
+            print(
+                &admin(
+                    running_port(dir)?,
+                    "POST",
+                    "hosts/fail-zone",
+                    Some(serde_json::json!({"zone": zone})),
+                )
+                .await?
+                .1,
+            );
             Ok(())
         }
         Cmd::Reset => {

@@ -88,6 +88,19 @@ fn up_status_faults_down_leaves_nothing_running() {
     assert!(run(dir.path(), &["faults", "clear"]).status.success());
     assert!(run(dir.path(), &["calls"]).status.success());
     assert!(run(dir.path(), &["state"]).status.success());
+    assert!(run(dir.path(), &["hosts"]).status.success());
+    assert!(run(dir.path(), &["load-balancers"]).status.success());
+    let outage = run(dir.path(), &["outage", "stop", "--name", "nothing"]);
+    assert!(
+        !outage.status.success(),
+        "an outage of a host that does not exist fails"
+    );
+    assert!(!run(dir.path(), &["outage", "explode", "--name", "x"])
+        .status
+        .success());
+    assert!(run(dir.path(), &["fail-zone", "--zone", "us-east-1a"])
+        .status
+        .success());
     assert!(run(dir.path(), &["reset"]).status.success());
     let bad = run(
         dir.path(),
