@@ -8,6 +8,7 @@ pub mod clock;
 pub mod cloudwatch;
 pub mod error;
 pub mod hosts;
+pub mod input;
 pub mod lightsail;
 pub mod logs;
 pub mod profile;

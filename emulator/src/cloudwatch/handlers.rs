@@ -4,6 +4,7 @@ use serde_json::{json, Value as Json};
 use super::protocol::ts;
 use super::{Alarm, Backend, MetricKey, Sample};
 use crate::error::AwsError;
+use crate::input::str_list as strings;
 use crate::Ctx;
 
 pub type Handler = crate::Handler<Backend>;
@@ -170,15 +171,7 @@ fn get_metric_statistics(b: &mut Backend, _ctx: &Ctx<'_>, input: &Json) -> Resul
             "The parameter Period must be 1, 5, 10, 30, or a multiple of 60; got {period}."
         )));
     }
-    let stats: Vec<String> = input
-        .get("Statistics")
-        .and_then(Json::as_array)
-        .map(|a| {
-            a.iter()
-                .filter_map(|x| x.as_str().map(str::to_string))
-                .collect()
-        })
-        .unwrap_or_default();
+    let stats: Vec<String> = crate::input::str_list(input, "Statistics");
     if stats.is_empty() || stats.iter().any(|x| !STATISTICS.contains(&x.as_str())) {
         return Err(invalid(format!("Statistics must be among {STATISTICS:?}")));
     }
@@ -280,17 +273,6 @@ fn list_metrics(b: &mut Backend, _ctx: &Ctx<'_>, input: &Json) -> Result<Json, A
         .map(|(n, m, d)| json!({"Namespace": n, "MetricName": m, "Dimensions": dims_json(d)}))
         .collect();
     Ok(json!({"Metrics": metrics}))
-}
-
-fn strings(j: &Json, k: &str) -> Vec<String> {
-    j.get(k)
-        .and_then(Json::as_array)
-        .map(|a| {
-            a.iter()
-                .filter_map(|x| x.as_str().map(str::to_string))
-                .collect()
-        })
-        .unwrap_or_default()
 }
 
 fn put_metric_alarm(b: &mut Backend, ctx: &Ctx<'_>, input: &Json) -> Result<Json, AwsError> {

@@ -5,6 +5,7 @@ use super::error::{invalid_input, not_found, operation_failure};
 use super::model::*;
 use super::{operation_json, Backend, Ctx, Handler};
 use crate::error::AwsError;
+use crate::input::str_list;
 
 /// Results per page for Get* listings.
 pub const PAGE_SIZE: usize = 10;
@@ -81,18 +82,6 @@ fn req_str<'a>(input: &'a Json, key: &str) -> Result<&'a str, AwsError> {
         .ok_or_else(|| invalid_input(format!("{key} is required")))
 }
 
-fn str_list(input: &Json, key: &str) -> Vec<String> {
-    input
-        .get(key)
-        .and_then(Json::as_array)
-        .map(|a| {
-            a.iter()
-                .filter_map(|s| s.as_str().map(str::to_string))
-                .collect()
-        })
-        .unwrap_or_default()
-}
-
 fn valid_name(name: &str) -> bool {
     (2..=255).contains(&name.len())
         && name
@@ -105,15 +94,9 @@ fn valid_name(name: &str) -> bool {
 }
 
 fn page<T: Clone>(items: Vec<T>, input: &Json) -> Result<(Vec<T>, Option<String>), AwsError> {
-    let start = match input.get("pageToken").and_then(Json::as_str) {
-        None | Some("") => 0,
-        Some(t) => t
-            .parse::<usize>()
-            .map_err(|_| invalid_input(format!("pageToken {t:?} is not valid")))?,
-    };
-    let end = (start + PAGE_SIZE).min(items.len());
-    let next = (end < items.len()).then(|| end.to_string());
-    Ok((items.get(start..end).unwrap_or_default().to_vec(), next))
+    let token = input.get("pageToken").and_then(Json::as_str);
+    crate::input::offset_page(items, token, PAGE_SIZE)
+        .map_err(|_| invalid_input(format!("pageToken {:?} is not valid", token.unwrap_or(""))))
 }
 
 fn with_token(mut j: Json, next: Option<String>) -> Json {

@@ -151,19 +151,9 @@ fn page(
         .get("limit")
         .and_then(Json::as_u64)
         .map(|n| n as usize)
-        .unwrap_or(default_limit)
-        .max(1);
-    let start = match input.get("nextToken").and_then(Json::as_str) {
-        None | Some("") => 0,
-        Some(t) => t
-            .parse::<usize>()
-            .map_err(|_| invalid("The specified nextToken is invalid."))?,
-    };
-    let end = (start + limit).min(items.len());
-    Ok((
-        items.get(start..end).unwrap_or_default().to_vec(),
-        (end < items.len()).then(|| end.to_string()),
-    ))
+        .unwrap_or(default_limit);
+    crate::input::offset_page(items, input.get("nextToken").and_then(Json::as_str), limit)
+        .map_err(|_| invalid("The specified nextToken is invalid."))
 }
 
 fn with_token(mut j: Json, next: Option<String>) -> Json {
@@ -538,15 +528,7 @@ fn filter_log_events(
             .unwrap_or(""),
     )
     .map_err(invalid)?;
-    let names: Vec<String> = input
-        .get("logStreamNames")
-        .and_then(Json::as_array)
-        .map(|a| {
-            a.iter()
-                .filter_map(|s| s.as_str().map(str::to_string))
-                .collect()
-        })
-        .unwrap_or_default();
+    let names: Vec<String> = crate::input::str_list(input, "logStreamNames");
     let prefix = input
         .get("logStreamNamePrefix")
         .and_then(Json::as_str)
@@ -715,15 +697,7 @@ fn untag_resource(
     input: &Json,
     _: &mut Effects,
 ) -> Result<Json, AwsError> {
-    let keys: Vec<String> = input
-        .get("tagKeys")
-        .and_then(Json::as_array)
-        .map(|a| {
-            a.iter()
-                .filter_map(|s| s.as_str().map(str::to_string))
-                .collect()
-        })
-        .unwrap_or_default();
+    let keys: Vec<String> = crate::input::str_list(input, "tagKeys");
     group_by_arn(b, input)?
         .tags
         .retain(|k, _| !keys.contains(k));

@@ -191,15 +191,7 @@ pub fn send_command(b: &mut Backend, ctx: &Ctx<'_>, input: &Json) -> Result<Json
         .cloned()
         .unwrap_or_else(|| json!({}));
     check_parameters(&content, &params)?;
-    let mut ids: Vec<String> = input
-        .get("InstanceIds")
-        .and_then(Json::as_array)
-        .map(|a| {
-            a.iter()
-                .filter_map(|s| s.as_str().map(str::to_string))
-                .collect()
-        })
-        .unwrap_or_default();
+    let mut ids: Vec<String> = crate::input::str_list(input, "InstanceIds");
     for t in input
         .get("Targets")
         .and_then(Json::as_array)
@@ -441,15 +433,7 @@ pub fn get_command_invocation(
 
 pub fn cancel_command(b: &mut Backend, ctx: &Ctx<'_>, input: &Json) -> Result<Json, AwsError> {
     let cid = req_str(input, "CommandId")?.to_string();
-    let only: Vec<String> = input
-        .get("InstanceIds")
-        .and_then(Json::as_array)
-        .map(|a| {
-            a.iter()
-                .filter_map(|s| s.as_str().map(str::to_string))
-                .collect()
-        })
-        .unwrap_or_default();
+    let only: Vec<String> = crate::input::str_list(input, "InstanceIds");
     let idx = b
         .commands
         .iter()

@@ -140,19 +140,9 @@ pub(crate) fn page(
         .get("MaxResults")
         .and_then(Json::as_u64)
         .map(|n| n as usize)
-        .unwrap_or(default_max)
-        .max(1);
-    let start = match input.get("NextToken").and_then(Json::as_str) {
-        None | Some("") => 0,
-        Some(t) => t.parse::<usize>().map_err(|_| {
-            AwsError::new(400, "InvalidNextToken", "The specified token is not valid.")
-        })?,
-    };
-    let end = (start + max).min(items.len());
-    Ok((
-        items.get(start..end).unwrap_or_default().to_vec(),
-        (end < items.len()).then(|| end.to_string()),
-    ))
+        .unwrap_or(default_max);
+    crate::input::offset_page(items, input.get("NextToken").and_then(Json::as_str), max)
+        .map_err(|_| AwsError::new(400, "InvalidNextToken", "The specified token is not valid."))
 }
 
 pub(crate) fn ctx_arn(ctx: &Ctx<'_>, resource: &str) -> String {

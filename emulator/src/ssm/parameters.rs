@@ -175,15 +175,7 @@ pub fn get_parameter(b: &mut Backend, ctx: &Ctx<'_>, input: &Json) -> Result<Jso
 }
 
 pub fn get_parameters(b: &mut Backend, ctx: &Ctx<'_>, input: &Json) -> Result<Json, AwsError> {
-    let names: Vec<String> = input
-        .get("Names")
-        .and_then(Json::as_array)
-        .map(|a| {
-            a.iter()
-                .filter_map(|s| s.as_str().map(str::to_string))
-                .collect()
-        })
-        .unwrap_or_default();
+    let names: Vec<String> = crate::input::str_list(input, "Names");
     if names.is_empty() {
         return Err(super::error::validation("1 validation error detected: Value null at 'names' failed to satisfy constraint: Member must not be null"));
     }
