@@ -12,6 +12,7 @@ use regex::Regex;
 use serde_json::Value as Json;
 
 pub mod docs;
+pub mod emulator;
 pub mod schema_compat;
 mod state;
 pub use state::State;
@@ -108,6 +109,7 @@ pub struct Step {
     check: Option<Check>,
     import: Option<ImportStep>,
     env: Vec<(String, String)>,
+    expect_drift: bool,
 }
 
 struct ImportStep {
@@ -124,6 +126,7 @@ impl Step {
             check: None,
             import: None,
             env: Vec::new(),
+            expect_drift: false,
         }
     }
     /// The plan (or apply) must fail with output matching `pattern`.
@@ -146,6 +149,12 @@ impl Step {
     }
     pub fn env(mut self, k: &str, v: &str) -> Self {
         self.env.push((k.into(), v.into()));
+        self
+    }
+    /// The check changes the world behind Terraform's back (e.g. deletes the resource): the
+    /// refreshed plan must then show changes instead of being empty.
+    pub fn expect_drift(mut self) -> Self {
+        self.expect_drift = true;
         self
     }
 }
@@ -338,6 +347,26 @@ impl Run<'_> {
         }
     }
 
+    fn drift_plan(&mut self, env: &[(String, String)]) -> Result<(), String> {
+        let dir = self.dir.clone();
+        let out = self.terraform(
+            &dir,
+            &["plan", "-input=false", "-no-color", "-detailed-exitcode"],
+            env,
+        );
+        match out.status.code() {
+            Some(2) => Ok(()),
+            Some(0) => Err(
+                "expected the refreshed plan to show the out-of-band change, but it is empty"
+                    .into(),
+            ),
+            _ => Err(format!(
+                "plan failed: {}",
+                String::from_utf8_lossy(&out.stderr)
+            )),
+        }
+    }
+
     fn steps(&mut self, tc: &TestCase) -> Result<(), HarnessError> {
         let dir = self.dir.clone();
         let mut applied = false;
@@ -386,6 +415,10 @@ impl Run<'_> {
             let st = self.state(&dir, &step.env).map_err(fail)?;
             if let Some(check) = &step.check {
                 check(&st).map_err(fail)?;
+            }
+            if step.expect_drift {
+                self.drift_plan(&step.env).map_err(fail)?;
+                continue;
             }
             self.empty_plan(false, &step.env).map_err(fail)?;
             self.empty_plan(true, &step.env).map_err(fail)?;

@@ -1,6 +1,7 @@
 //! terraform-provider-hastack: a highly available web stack on AWS Lightsail.
 #![forbid(unsafe_code)]
 
+pub mod aws;
 pub mod config;
 pub mod data_sources;
 pub mod env;
@@ -40,7 +41,9 @@ impl tfplugin::Provider for HastackProvider {
     }
 
     fn resources(&self) -> Vec<Arc<dyn Resource>> {
-        Vec::new()
+        vec![resources::lightsail_load_balancer::new(
+            self.configured.clone(),
+        )]
     }
 
     fn data_sources(&self) -> Vec<Arc<dyn DataSource>> {

@@ -104,7 +104,8 @@ pub struct HostManager {
     endpoint: Mutex<String>,
     hosts: Mutex<HashMap<String, Host>>,
     next: Mutex<u32>,
-    bridge: Mutex<bool>,
+    /// Held while this manager owns the bridge: one hastack-local with hosts per machine.
+    bridge: Mutex<Option<std::fs::File>>,
 }
 
 fn tool(name: &str) -> bool {
@@ -145,7 +146,7 @@ impl HostManager {
             endpoint: Mutex::new(String::new()),
             hosts: Mutex::default(),
             next: Mutex::new(1),
-            bridge: Mutex::new(false),
+            bridge: Mutex::new(None),
         }
     }
 
@@ -166,10 +167,27 @@ impl HostManager {
     }
 
     pub fn ensure_bridge(&self) -> Result<(), HostError> {
-        let mut up = self.bridge.lock().expect("hosts lock");
-        if !*up {
+        let mut owned = self.bridge.lock().expect("hosts lock");
+        if owned.is_none() {
+            // The bridge's address can live on one bridge only: wait (bounded) for another
+            // hastack-local on this machine to finish with it.
+            let lock = std::fs::OpenOptions::new()
+                .create(true)
+                .truncate(false)
+                .write(true)
+                .open(std::env::temp_dir().join("hastack-local-hosts.lock"))
+                .map_err(|e| HostError::Command(format!("hosts lock: {e}")))?;
+            let deadline = Instant::now() + Duration::from_secs(120);
+            while lock.try_lock().is_err() {
+                if Instant::now() > deadline {
+                    return Err(HostError::Command(
+                        "another hastack-local with hosts has held the bridge for 2 minutes".into(),
+                    ));
+                }
+                std::thread::sleep(Duration::from_millis(200));
+            }
             net::create_bridge()?;
-            *up = true;
+            *owned = Some(lock);
         }
         Ok(())
     }
@@ -296,10 +314,10 @@ impl HostManager {
         for k in keys {
             let _ = self.delete(&k);
         }
-        let mut up = self.bridge.lock().expect("hosts lock");
-        if *up {
+        let mut owned = self.bridge.lock().expect("hosts lock");
+        if owned.take().is_some() {
+            // Dropping the file releases the lock, after the bridge is gone.
             let _ = net::delete_bridge();
-            *up = false;
         }
     }
 

@@ -1,1 +1,3 @@
-//! Managed resources, one file each. The web tier, databases and caches arrive in later issues.
+//! Managed resources, one file each.
+pub mod common;
+pub mod lightsail_load_balancer;

@@ -1,0 +1,123 @@
+//! A `hastack-local` for one test: started from the same cargo target directory on a free
+//! loopback port, stopped when dropped. Gives the environment Terraform needs to use it.
+use std::io::{Read, Write};
+use std::net::TcpStream;
+use std::path::PathBuf;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use serde_json::Value as Json;
+
+pub struct Emulator {
+    child: Child,
+    pub port: u16,
+    _dir: tempfile::TempDir,
+}
+
+fn binary() -> PathBuf {
+    if let Ok(p) = std::env::var("HASTACK_LOCAL_BIN") {
+        return p.into();
+    }
+    let exe = std::env::current_exe().expect("test binary path");
+    exe.parent()
+        .and_then(|p| p.parent())
+        .expect("target dir")
+        .join("hastack-local")
+}
+
+impl Emulator {
+    /// Start one (API only: instances are not hosts here).
+    pub fn start() -> Emulator {
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .and_then(|l| l.local_addr())
+            .map(|a| a.port())
+            .expect("free port");
+        let dir = tempfile::tempdir().expect("tempdir");
+        let bin = binary();
+        assert!(
+            bin.is_file(),
+            "{} missing: run `cargo build -p hastack-local`",
+            bin.display()
+        );
+        let child = Command::new(bin)
+            .args([
+                "serve",
+                "--port",
+                &port.to_string(),
+                "--profile",
+                "fast",
+                "--no-hosts",
+                "--state-dir",
+            ])
+            .arg(dir.path())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("start hastack-local");
+        let e = Emulator {
+            child,
+            port,
+            _dir: dir,
+        };
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while TcpStream::connect(("127.0.0.1", port)).is_err() {
+            assert!(Instant::now() < deadline, "hastack-local did not start");
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        e
+    }
+
+    /// The variables that point the provider (and any AWS SDK) at this emulator.
+    pub fn env(&self) -> Vec<(String, String)> {
+        [
+            (
+                "AWS_ENDPOINT_URL",
+                format!("http://127.0.0.1:{}", self.port),
+            ),
+            ("AWS_ACCESS_KEY_ID", "AKIAHASTACKLOCAL0001".to_string()),
+            ("AWS_SECRET_ACCESS_KEY", "hastack-local-secret".to_string()),
+            ("AWS_REGION", "us-east-1".to_string()),
+        ]
+        .into_iter()
+        .map(|(k, v)| (k.to_string(), v))
+        .collect()
+    }
+
+    /// One call to the admin API: (status, JSON).
+    pub fn admin(&self, method: &str, path: &str, body: &Json) -> (u16, Json) {
+        Self::admin_on(self.port)(method, path, body)
+    }
+
+    /// An admin caller for the emulator on `port`, usable inside step checks.
+    pub fn admin_on(port: u16) -> impl Fn(&str, &str, &Json) -> (u16, Json) {
+        move |method, path, body| admin_call(port, method, path, body)
+    }
+}
+
+fn admin_call(port: u16, method: &str, path: &str, body: &Json) -> (u16, Json) {
+    {
+        let payload = body.to_string();
+        let mut s = TcpStream::connect(("127.0.0.1", port)).expect("connect to hastack-local");
+        s.set_read_timeout(Some(Duration::from_secs(10))).ok();
+        write!(s, "{method} /_hastack/{path} HTTP/1.0\r\nHost: localhost\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n{payload}", payload.len()).expect("write");
+        let mut out = String::new();
+        s.read_to_string(&mut out).expect("read");
+        let status = out
+            .split_whitespace()
+            .nth(1)
+            .and_then(|c| c.parse().ok())
+            .unwrap_or(0);
+        let body = out
+            .split_once("\r\n\r\n")
+            .map(|(_, b)| serde_json::from_str(b).unwrap_or(Json::Null))
+            .unwrap_or(Json::Null);
+        (status, body)
+    }
+}
+
+impl Drop for Emulator {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
