@@ -28,6 +28,15 @@ fn binary() -> PathBuf {
 impl Emulator {
     /// Start one (API only: instances are not hosts here).
     pub fn start() -> Emulator {
+        Self::launch(false)
+    }
+
+    /// Start one whose instances are real hosts (needs root; see `hastack-local status`).
+    pub fn start_with_hosts() -> Emulator {
+        Self::launch(true)
+    }
+
+    fn launch(hosts: bool) -> Emulator {
         let port = std::net::TcpListener::bind("127.0.0.1:0")
             .and_then(|l| l.local_addr())
             .map(|a| a.port())
@@ -46,10 +55,10 @@ impl Emulator {
                 &port.to_string(),
                 "--profile",
                 "fast",
-                "--no-hosts",
                 "--state-dir",
             ])
             .arg(dir.path())
+            .args((!hosts).then_some("--no-hosts"))
             .stdout(Stdio::null())
             .stderr(Stdio::null())
             .spawn()
@@ -116,7 +125,18 @@ fn admin_call(port: u16, method: &str, path: &str, body: &Json) -> (u16, Json) {
 }
 
 impl Drop for Emulator {
+    /// SIGTERM, so a hosts-enabled emulator tears its hosts down; SIGKILL after 10 s.
     fn drop(&mut self) {
+        let _ = Command::new("kill")
+            .args(["-TERM", &self.child.id().to_string()])
+            .status();
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while Instant::now() < deadline {
+            if let Ok(Some(_)) = self.child.try_wait() {
+                return;
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
         let _ = self.child.kill();
         let _ = self.child.wait();
     }

@@ -31,7 +31,14 @@ fn examples_apply_cleanly() {
             "lightsail_load_balancer",
             "resources/hastack_lightsail_load_balancer/resource.tf",
         ),
+        (
+            "lightsail_lb_attachment",
+            "resources/hastack_lightsail_lb_attachment/resource.tf",
+        ),
     ] {
+        if name == "lightsail_lb_attachment" {
+            instances(&e, &["web-1", "web-2"]);
+        }
         e.env()
             .iter()
             .fold(TestCase::new(&format!("example_{name}")), |tc, (k, v)| {
@@ -40,4 +47,34 @@ fn examples_apply_cleanly() {
             .step(Step::new(example(path)))
             .run();
     }
+}
+
+/// The instances the attachment example names, made through the API.
+fn instances(e: &Emulator, names: &[&str]) {
+    let conf = aws_sdk_lightsail::Config::builder()
+        .behavior_version_latest()
+        .region(aws_sdk_lightsail::config::Region::new("us-east-1"))
+        .endpoint_url(format!("http://127.0.0.1:{}", e.port))
+        .credentials_provider(aws_credential_types::Credentials::new(
+            "AKIAHASTACKLOCAL0001",
+            "hastack-local-secret",
+            None,
+            None,
+            "test",
+        ))
+        .build();
+    let c = aws_sdk_lightsail::Client::from_conf(conf);
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    rt.block_on(
+        c.create_instances()
+            .set_instance_names(Some(names.iter().map(|s| s.to_string()).collect()))
+            .availability_zone("us-east-1a")
+            .blueprint_id("debian_12")
+            .bundle_id("nano_3_0")
+            .send(),
+    )
+    .unwrap();
 }

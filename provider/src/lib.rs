@@ -41,9 +41,10 @@ impl tfplugin::Provider for HastackProvider {
     }
 
     fn resources(&self) -> Vec<Arc<dyn Resource>> {
-        vec![resources::lightsail_load_balancer::new(
-            self.configured.clone(),
-        )]
+        vec![
+            resources::lightsail_load_balancer::new(self.configured.clone()),
+            resources::lightsail_lb_attachment::new(self.configured.clone()),
+        ]
     }
 
     fn data_sources(&self) -> Vec<Arc<dyn DataSource>> {

@@ -1,3 +1,4 @@
 //! Managed resources, one file each.
 pub mod common;
+pub mod lightsail_lb_attachment;
 pub mod lightsail_load_balancer;
