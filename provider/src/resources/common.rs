@@ -45,3 +45,10 @@ pub fn map_value(m: &BTreeMap<String, String>) -> Value {
             .collect(),
     )
 }
+
+/// One error diagnostic.
+pub fn error(summary: &str, detail: String) -> Diagnostics {
+    let mut d = Diagnostics::new();
+    d.error(summary, detail);
+    d
+}

@@ -12,7 +12,7 @@ use tfplugin::timeouts::{self, Operation, TimeoutDefaults};
 use tfplugin::{Attribute, AttributePath, Block, Diagnostics, Schema, Type, Value};
 
 use crate::aws::lightsail::{client, wait_operations};
-use crate::resources::common::{configured, text};
+use crate::resources::common::{configured, error, text};
 use crate::Shared;
 
 pub struct LightsailLbAttachment {
@@ -42,12 +42,6 @@ fn names(v: &Value) -> BTreeSet<String> {
         .iter()
         .filter_map(|e| e.as_str().map(str::to_string))
         .collect()
-}
-
-fn error(summary: &str, detail: String) -> Diagnostics {
-    let mut d = Diagnostics::new();
-    d.error(summary, detail);
-    d
 }
 
 /// (attached instance → health) of a load balancer, or None when it does not exist.
@@ -124,82 +118,39 @@ impl LightsailLbAttachment {
         let lb = text(planned.get("load_balancer_name")).unwrap_or_default();
         let started = tokio::time::Instant::now();
         if !remove.is_empty() {
-            match c
+            let sent = c
                 .detach_instances_from_load_balancer()
                 .load_balancer_name(&lb)
                 .set_instance_names(Some(remove))
                 .send()
                 .await
-            {
-                Ok(out) => {
-                    if let Err(e) =
-                        wait_operations(&c, out.operations(), timeout, &ctx.cancel).await
-                    {
-                        return self
-                            .partial(
-                                &c,
-                                &lb,
-                                planned,
-                                error("Error waiting for instances to detach", e.to_string()),
-                            )
-                            .await;
-                    }
-                }
-                Err(e) => {
-                    return self
-                        .partial(
-                            &c,
-                            &lb,
-                            planned,
-                            error(
-                                "Error detaching instances",
-                                crate::aws::describe("DetachInstancesFromLoadBalancer", &e).1,
-                            ),
-                        )
-                        .await
-                }
+                .map(|o| o.operations.unwrap_or_default())
+                .map_err(|e| crate::aws::describe("DetachInstancesFromLoadBalancer", &e).1);
+            if let Some(failed) = self.settle(&c, ctx, planned, "detach", sent, timeout).await {
+                return failed;
             }
         }
         if !add.is_empty() {
-            match c
+            let sent = c
                 .attach_instances_to_load_balancer()
                 .load_balancer_name(&lb)
                 .set_instance_names(Some(add))
                 .send()
                 .await
+                .map(|o| o.operations.unwrap_or_default())
+                .map_err(|e| crate::aws::describe("AttachInstancesToLoadBalancer", &e).1);
+            if let Some(failed) = self
+                .settle(
+                    &c,
+                    ctx,
+                    planned,
+                    "attach",
+                    sent,
+                    timeout.saturating_sub(started.elapsed()),
+                )
+                .await
             {
-                Ok(out) => {
-                    if let Err(e) = wait_operations(
-                        &c,
-                        out.operations(),
-                        timeout.saturating_sub(started.elapsed()),
-                        &ctx.cancel,
-                    )
-                    .await
-                    {
-                        return self
-                            .partial(
-                                &c,
-                                &lb,
-                                planned,
-                                error("Error waiting for instances to attach", e.to_string()),
-                            )
-                            .await;
-                    }
-                }
-                Err(e) => {
-                    return self
-                        .partial(
-                            &c,
-                            &lb,
-                            planned,
-                            error(
-                                "Error attaching instances",
-                                crate::aws::describe("AttachInstancesToLoadBalancer", &e).1,
-                            ),
-                        )
-                        .await
-                }
+                return failed;
             }
         }
         if planned.get("wait_for_healthy").as_bool() != Some(false) {
@@ -253,6 +204,31 @@ impl LightsailLbAttachment {
             }
         }
         self.partial(&c, &lb, planned, Diagnostics::new()).await
+    }
+
+    /// Wait for the operations an attach or detach call returned; the response to give when
+    /// the call or the wait failed.
+    async fn settle(
+        &self,
+        c: &aws_sdk_lightsail::Client,
+        ctx: &Context,
+        planned: &Value,
+        what: &str,
+        sent: Result<Vec<aws_sdk_lightsail::types::Operation>, String>,
+        timeout: Duration,
+    ) -> Option<ApplyResponse> {
+        let failure = match sent {
+            Err(e) => error(&format!("Error trying to {what} instances"), e),
+            Ok(ops) => match wait_operations(c, &ops, timeout, &ctx.cancel).await {
+                Ok(()) => return None,
+                Err(e) => error(
+                    &format!("Error waiting for instances to {what}"),
+                    e.to_string(),
+                ),
+            },
+        };
+        let lb = text(planned.get("load_balancer_name")).unwrap_or_default();
+        Some(self.partial(c, &lb, planned, failure).await)
     }
 
     /// Whatever is attached now, with `diagnostics`.

@@ -10,7 +10,7 @@ use tfplugin::timeouts::{self, Operation, TimeoutDefaults};
 use tfplugin::{Attribute, AttributePath, Block, Diagnostics, Schema, Type, Value};
 
 use crate::aws::lightsail::{client, wait_operations};
-use crate::resources::common::{configured, map_value, num, string_map, text};
+use crate::resources::common::{configured, error, map_value, num, string_map, text};
 use crate::Shared;
 
 pub struct LightsailLoadBalancer {
@@ -246,12 +246,6 @@ impl LightsailLoadBalancer {
         }
         Ok(())
     }
-}
-
-fn error(summary: &str, detail: String) -> Diagnostics {
-    let mut d = Diagnostics::new();
-    d.error(summary, detail);
-    d
 }
 
 #[async_trait]
