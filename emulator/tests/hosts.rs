@@ -321,19 +321,7 @@ async fn hosts_boot_user_data_run_commands_and_clean_up() {
     assert!(back.contains(&"web-2".to_string()));
 
     // The stand-in agents registered: three Online managed nodes.
-    let nodes = loop {
-        let n = ssm
-            .describe_instance_information()
-            .send()
-            .await
-            .unwrap()
-            .instance_information_list
-            .unwrap();
-        if n.len() == 3 {
-            break n;
-        }
-        tokio::time::sleep(Duration::from_millis(200)).await;
-    };
+    let nodes = managed_nodes(&ssm, 3).await;
     assert!(nodes
         .iter()
         .all(|n| n.ping_status().map(|p| p.as_str()) == Some("Online")));
@@ -368,22 +356,7 @@ async fn hosts_boot_user_data_run_commands_and_clean_up() {
         .unwrap()
         .command_id
         .unwrap();
-    let inv = loop {
-        let inv = ssm
-            .get_command_invocation()
-            .command_id(&cmd)
-            .instance_id(&node)
-            .send()
-            .await
-            .unwrap();
-        if !matches!(
-            inv.status().map(|s| s.as_str()),
-            Some("InProgress") | Some("Pending")
-        ) {
-            break inv;
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    };
+    let inv = finished_invocation(&ssm, &cmd, &node).await;
     assert_eq!(inv.status().map(|s| s.as_str()), Some("Failed"));
     assert_eq!(
         inv.response_code(),
@@ -405,19 +378,8 @@ async fn hosts_boot_user_data_run_commands_and_clean_up() {
         .await
         .unwrap();
     let probe_id = probe.command.unwrap().command_id.unwrap();
-    loop {
-        let s = ssm
-            .get_command_invocation()
-            .command_id(&probe_id)
-            .instance_id(&node)
-            .send()
-            .await
-            .unwrap();
-        if s.status().map(|s| s.as_str()) == Some("Success") {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
+    let probed = finished_invocation(&ssm, &probe_id, &node).await;
+    assert_eq!(probed.status().map(|s| s.as_str()), Some("Success"));
     assert!(
         !std::path::Path::new("/etc/hastack-probe").exists(),
         "a host wrote to the machine's /etc"

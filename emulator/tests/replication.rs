@@ -123,19 +123,7 @@ async fn mariadb_and_redis_replicate_between_hosts() {
             .await
             .unwrap();
     }
-    let nodes = loop {
-        let n = ssm
-            .describe_instance_information()
-            .send()
-            .await
-            .unwrap()
-            .instance_information_list
-            .unwrap();
-        if n.len() == 2 {
-            break n;
-        }
-        tokio::time::sleep(Duration::from_millis(200)).await;
-    };
+    let nodes = managed_nodes(&ssm, 2).await;
     let node = |host: &str| {
         nodes
             .iter()

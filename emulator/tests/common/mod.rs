@@ -48,3 +48,58 @@ pub fn sdk_config(r: &Running) -> aws_config::SdkConfig {
 pub fn admin(r: &Running, path: &str, body: serde_json::Value) -> (u16, serde_json::Value) {
     hastack_local::admin::call(&r.emulator, "POST", path, body)
 }
+
+/// Wait (at most 30 s) until `n` managed nodes are registered; they are returned.
+pub async fn managed_nodes(
+    ssm: &aws_sdk_ssm::Client,
+    n: usize,
+) -> Vec<aws_sdk_ssm::types::InstanceInformation> {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    loop {
+        let nodes = ssm
+            .describe_instance_information()
+            .send()
+            .await
+            .unwrap()
+            .instance_information_list
+            .unwrap_or_default();
+        if nodes.len() == n {
+            return nodes;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "{} managed nodes registered, want {n}",
+            nodes.len()
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    }
+}
+
+/// Wait (at most 90 s) until a command invocation is no longer Pending or InProgress.
+pub async fn finished_invocation(
+    ssm: &aws_sdk_ssm::Client,
+    command: &str,
+    node: &str,
+) -> aws_sdk_ssm::operation::get_command_invocation::GetCommandInvocationOutput {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(90);
+    loop {
+        let inv = ssm
+            .get_command_invocation()
+            .command_id(command)
+            .instance_id(node)
+            .send()
+            .await
+            .unwrap();
+        if !matches!(
+            inv.status().map(|s| s.as_str()),
+            Some("Pending") | Some("InProgress")
+        ) {
+            return inv;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "command {command} on {node} did not finish"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+}
