@@ -13,6 +13,15 @@ fn run(dir: &std::path::Path, args: &[&str]) -> std::process::Output {
         .unwrap()
 }
 
+/// Runs `down` when the test ends, passing or not, so a failed assertion leaves nothing running.
+struct Down<'a>(&'a std::path::Path);
+
+impl Drop for Down<'_> {
+    fn drop(&mut self) {
+        let _ = run(self.0, &["down"]);
+    }
+}
+
 fn free_port() -> u16 {
     std::net::TcpListener::bind("127.0.0.1:0")
         .unwrap()
@@ -24,6 +33,7 @@ fn free_port() -> u16 {
 #[test]
 fn up_status_faults_down_leaves_nothing_running() {
     let dir = tempfile::tempdir().unwrap();
+    let _down = Down(dir.path());
     let port = free_port();
     let up = run(
         dir.path(),
