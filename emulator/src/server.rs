@@ -247,8 +247,11 @@ async fn handle(emu: Arc<Emulator>, req: Request<Incoming>) -> Response<Body> {
                 .map_or_else(unknown, |h| h(&mut b.cloudwatch, &ctx, &input)),
             _ => unknown(),
         };
-        let lbs = (*service == "Lightsail" && emu.hosts.availability().is_ok())
-            .then(|| crate::lightsail::desired_load_balancers(&b.lightsail));
+        // Only calls that can change load balancers or their instances re-sync the data plane.
+        let lbs = (*service == "Lightsail"
+            && !operation.starts_with("Get")
+            && emu.hosts.availability().is_ok())
+        .then(|| crate::lightsail::desired_load_balancers(&b.lightsail));
         (
             r,
             std::mem::take(&mut b.lightsail.host_actions),

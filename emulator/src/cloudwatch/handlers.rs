@@ -176,6 +176,10 @@ fn get_metric_statistics(b: &mut Backend, _ctx: &Ctx<'_>, input: &Json) -> Resul
         return Err(invalid(format!("Statistics must be among {STATISTICS:?}")));
     }
     let key: MetricKey = (ns.into(), name.into(), dims(input));
+    let unit = b
+        .metrics
+        .get(&key)
+        .and_then(|v| v.iter().find_map(|s| s.unit.clone()));
     let mut points = Vec::new();
     let mut t = start;
     while t < end && points.len() < 1440 {
@@ -186,11 +190,7 @@ fn get_metric_statistics(b: &mut Backend, _ctx: &Ctx<'_>, input: &Json) -> Resul
             for st in &stats {
                 p[st.as_str()] = json!(b.statistic(&key, st, t, t + period as f64));
             }
-            if let Some(u) = b
-                .metrics
-                .get(&key)
-                .and_then(|v| v.iter().find_map(|s| s.unit.clone()))
-            {
+            if let Some(u) = &unit {
                 p["Unit"] = json!(u);
             }
             points.push(p);

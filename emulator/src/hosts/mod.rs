@@ -398,25 +398,7 @@ impl HostManager {
             .spawn()
             .map_err(|e| HostError::Command(format!("nsenter: {e}")))?;
         let (out_pipe, err_pipe) = (child.stdout.take(), child.stderr.take());
-        let read = |p: Option<std::process::ChildStdout>| {
-            std::thread::spawn(move || {
-                let mut s = String::new();
-                if let Some(mut p) = p {
-                    use std::io::Read;
-                    let _ = p.read_to_string(&mut s);
-                }
-                s
-            })
-        };
-        let out_t = read(out_pipe);
-        let err_t = std::thread::spawn(move || {
-            let mut s = String::new();
-            if let Some(mut p) = err_pipe {
-                use std::io::Read;
-                let _ = p.read_to_string(&mut s);
-            }
-            s
-        });
+        let (out_t, err_t) = (drain(out_pipe), drain(err_pipe));
         let deadline = Instant::now() + timeout;
         let (code, timed_out) = loop {
             if let Some(st) = child
@@ -439,6 +421,17 @@ impl HostManager {
             timed_out,
         })
     }
+}
+
+/// Read a child's pipe to the end on a thread of its own (so neither pipe can fill and block).
+fn drain<R: std::io::Read + Send + 'static>(pipe: Option<R>) -> std::thread::JoinHandle<String> {
+    std::thread::spawn(move || {
+        let mut s = String::new();
+        if let Some(mut p) = pipe {
+            let _ = p.read_to_string(&mut s);
+        }
+        s
+    })
 }
 
 fn view(key: &str, h: &Host) -> HostView {

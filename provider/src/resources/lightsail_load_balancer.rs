@@ -151,7 +151,7 @@ impl LightsailLoadBalancer {
         }
     }
 
-    /// Set the attributes whose planned value differs from `current`.
+    /// Set the attributes whose planned value differs from `current`; whether any was set.
     async fn set_attributes(
         &self,
         c: &aws_sdk_lightsail::Client,
@@ -160,7 +160,7 @@ impl LightsailLoadBalancer {
         planned: &Value,
         current: &Value,
         timeout: std::time::Duration,
-    ) -> Result<(), String> {
+    ) -> Result<bool, String> {
         let changes = [
             (
                 LoadBalancerAttributeName::HealthCheckPath,
@@ -175,6 +175,7 @@ impl LightsailLoadBalancer {
                 "session_stickiness_lb_cookie_duration_seconds",
             ),
         ];
+        let mut changed = false;
         for (attr, key) in changes {
             let want = planned.get(key);
             if want.is_unknown() || want.is_null() || want == current.get(key) {
@@ -197,8 +198,9 @@ impl LightsailLoadBalancer {
             wait_operations(c, out.operations(), timeout, &ctx.cancel)
                 .await
                 .map_err(|e| e.to_string())?;
+            changed = true;
         }
-        Ok(())
+        Ok(changed)
     }
 
     async fn sync_tags(
@@ -357,16 +359,27 @@ impl Resource for LightsailLoadBalancer {
                 ..Default::default()
             };
         }
-        let current = self.complete(&c, &name, p, &cfg).await.unwrap_or(partial);
-        if let Err(e) = self
+        let fetched = self.complete(&c, &name, p, &cfg).await;
+        let current = fetched.clone().unwrap_or(partial);
+        match self
             .set_attributes(&c, &req.ctx, &name, p, &current, timeout)
             .await
         {
-            return ApplyResponse {
-                state: current,
-                diagnostics: error("Error configuring Lightsail load balancer", e),
-                ..Default::default()
-            };
+            Err(e) => {
+                return ApplyResponse {
+                    state: current,
+                    diagnostics: error("Error configuring Lightsail load balancer", e),
+                    ..Default::default()
+                }
+            }
+            // Nothing changed since the read: no need to read again.
+            Ok(false) if fetched.is_some() => {
+                return ApplyResponse {
+                    state: current,
+                    ..Default::default()
+                }
+            }
+            Ok(_) => {}
         }
         match self.complete(&c, &name, p, &cfg).await {
             Some(state) => ApplyResponse {
