@@ -1,7 +1,10 @@
 //! `hastack_lightsail_lb_attachment` through the real Terraform CLI against hastack-local.
+mod common;
+
 use acceptance_tests::emulator::Emulator;
-use acceptance_tests::{Step, TestCase};
+use acceptance_tests::Step;
 use aws_sdk_lightsail::Client;
+use common::{lightsail_on, with_emulator};
 use serde_json::json;
 
 fn lightsail(e: &Emulator) -> Client {
@@ -52,12 +55,6 @@ resource "hastack_lightsail_lb_attachment" "app" {{
 }}
 "#
     )
-}
-
-fn with_emulator(name: &str, e: &Emulator) -> TestCase {
-    e.env()
-        .iter()
-        .fold(TestCase::new(name), |tc, (k, v)| tc.env(k, v))
 }
 
 fn attached(s: &acceptance_tests::State) -> Result<Vec<String>, String> {
@@ -140,22 +137,6 @@ fn lightsail_lb_attachment_basic_update_disappears() {
         state["123456789012/us-east-1"]["lightsail"]["load_balancers"],
         json!([])
     );
-}
-
-fn lightsail_on(port: u16) -> Client {
-    let conf = aws_sdk_lightsail::Config::builder()
-        .behavior_version_latest()
-        .region(aws_sdk_lightsail::config::Region::new("us-east-1"))
-        .endpoint_url(format!("http://127.0.0.1:{port}"))
-        .credentials_provider(aws_credential_types::Credentials::new(
-            "AKIAHASTACKLOCAL0001",
-            "hastack-local-secret",
-            None,
-            None,
-            "test",
-        ))
-        .build();
-    Client::from_conf(conf)
 }
 
 #[test]

@@ -42,6 +42,7 @@ impl tfplugin::Provider for HastackProvider {
 
     fn resources(&self) -> Vec<Arc<dyn Resource>> {
         vec![
+            resources::lightsail_ha_instance::new(self.configured.clone()),
             resources::lightsail_load_balancer::new(self.configured.clone()),
             resources::lightsail_lb_attachment::new(self.configured.clone()),
         ]

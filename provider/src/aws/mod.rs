@@ -1,5 +1,7 @@
 //! AWS plumbing shared by resources: clients, operation waits, error text.
+pub mod instances;
 pub mod lightsail;
+pub mod ssm;
 
 use aws_smithy_types::error::display::DisplayErrorContext;
 use aws_smithy_types::error::metadata::ProvideErrorMetadata;

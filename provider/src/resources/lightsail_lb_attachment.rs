@@ -96,15 +96,10 @@ fn state(lb: &str, health: &[(String, String)], prior: &Value) -> Value {
 }
 
 impl LightsailLbAttachment {
-    /// Attach `add`, detach `remove`, wait for the operations, then (optionally) for health.
-    async fn converge(
-        &self,
-        ctx: &Context,
-        planned: &Value,
-        add: Vec<String>,
-        remove: Vec<String>,
-        timeout: Duration,
-    ) -> ApplyResponse {
+    /// Attach what is wanted and not attached, detach what is attached and not wanted (the
+    /// difference to what is attached now, so work a rolling replacement already did is not
+    /// redone), wait for the operations, then (optionally) for health.
+    async fn converge(&self, ctx: &Context, planned: &Value, timeout: Duration) -> ApplyResponse {
         let cfg = match configured(&self.configured) {
             Ok(c) => c,
             Err(d) => {
@@ -117,6 +112,18 @@ impl LightsailLbAttachment {
         let c = client(&cfg);
         let lb = text(planned.get("load_balancer_name")).unwrap_or_default();
         let started = tokio::time::Instant::now();
+        let want = names(planned.get("instance_names"));
+        let now: BTreeSet<String> = match attached(&c, &lb).await {
+            Ok(h) => h.unwrap_or_default().into_iter().map(|(n, _)| n).collect(),
+            Err(e) => {
+                return ApplyResponse {
+                    diagnostics: error("Error reading load balancer attachments", e),
+                    ..Default::default()
+                }
+            }
+        };
+        let add: Vec<String> = want.difference(&now).cloned().collect();
+        let remove: Vec<String> = now.difference(&want).cloned().collect();
         if !remove.is_empty() {
             let sent = c
                 .detach_instances_from_load_balancer()
@@ -273,11 +280,7 @@ impl Resource for LightsailLbAttachment {
 
     async fn create(&self, req: CreateRequest) -> ApplyResponse {
         let timeout = timeouts::get(&req.config, Operation::Create, &defaults());
-        let add = names(req.planned_state.get("instance_names"))
-            .into_iter()
-            .collect();
-        self.converge(&req.ctx, &req.planned_state, add, vec![], timeout)
-            .await
+        self.converge(&req.ctx, &req.planned_state, timeout).await
     }
 
     async fn read(&self, req: ReadRequest) -> ReadResponse {
@@ -304,14 +307,7 @@ impl Resource for LightsailLbAttachment {
 
     async fn update(&self, req: UpdateRequest) -> ApplyResponse {
         let timeout = timeouts::get(&req.config, Operation::Update, &defaults());
-        let (want, have) = (
-            names(req.planned_state.get("instance_names")),
-            names(req.prior_state.get("instance_names")),
-        );
-        let add = want.difference(&have).cloned().collect();
-        let remove = have.difference(&want).cloned().collect();
-        self.converge(&req.ctx, &req.planned_state, add, remove, timeout)
-            .await
+        self.converge(&req.ctx, &req.planned_state, timeout).await
     }
 
     async fn delete(&self, req: DeleteRequest) -> DeleteResponse {

@@ -1,0 +1,399 @@
+//! `hastack_lightsail_ha_instance` through the real Terraform CLI against hastack-local, whose
+//! instances are real hosts: user data runs, the SSM agent registers, nginx serves.
+mod common;
+
+use std::sync::{Arc, Mutex};
+
+use acceptance_tests::emulator::Emulator;
+use acceptance_tests::{State, Step};
+use aws_sdk_lightsail::types::{NetworkProtocol, PortInfo, PortState};
+use common::{block_on, hosts_emulator, lightsail_on, with_emulator};
+use serde_json::{json, Value as Json};
+
+const NGINX: &str = "#!/bin/bash\nset -e\nmkdir -p /var/www/html\nhostname > /var/www/html/index.html\nsystemctl enable --now nginx\n";
+
+fn config(body: &str) -> String {
+    format!(
+        r#"
+terraform {{
+  required_providers {{
+    hastack = {{ source = "hastack/hastack" }}
+  }}
+}}
+provider "hastack" {{
+  default_tags {{
+    tags = {{ managed_by = "hastack" }}
+  }}
+}}
+resource "hastack_lightsail_ha_instance" "app" {{
+  blueprint_id = "debian_12"
+  bundle_id    = "nano_3_0"
+  ssm_role     = "hastack-ssm"
+{body}
+}}
+"#
+    )
+}
+
+/// The group's body: prefix, count, zones, ports (HCL), user data, tags (HCL).
+fn group(prefix: &str, count: u32, ports: &str, user_data: &str, tags: &str) -> String {
+    format!(
+        "  name_prefix = \"{prefix}\"\n  instance_count = {count}\n  availability_zones = [\"us-east-1a\", \"us-east-1b\"]\n  public_ports = [{ports}]\n  user_data = {}\n  tags = {{ {tags} }}\n",
+        Json::String(user_data.into())
+    )
+}
+
+const HTTP: &str = "{ from_port = 80, to_port = 80, protocol = \"tcp\" }";
+const HTTPS_PRIVATE: &str =
+    "{ from_port = 443, to_port = 443, protocol = \"tcp\", cidrs = [\"10.0.0.0/8\"] }";
+
+fn instances(s: &State) -> Result<Vec<Json>, String> {
+    s.resource("hastack_lightsail_ha_instance.app")
+        .and_then(|r| r["instances"].as_array().cloned())
+        .ok_or_else(|| "no instances in state".to_string())
+}
+
+fn names(s: &State) -> Result<Vec<String>, String> {
+    Ok(instances(s)?
+        .iter()
+        .map(|i| i["name"].as_str().unwrap_or("").to_string())
+        .collect())
+}
+
+/// Every member runs, is an Online SSM node, and sits in zone a, b, a, … by index.
+fn healthy_members(s: &State, count: usize) -> Result<(), String> {
+    let all = instances(s)?;
+    if all.len() != count {
+        return Err(format!("{} members, want {count}: {all:?}", all.len()));
+    }
+    for (i, m) in all.iter().enumerate() {
+        let zone = if i % 2 == 0 {
+            "us-east-1a"
+        } else {
+            "us-east-1b"
+        };
+        if m["index"] != json!(i) || m["zone"] != zone || m["state"] != "running" {
+            return Err(format!("member {i}: {m}"));
+        }
+        if !m["ssm_instance_id"]
+            .as_str()
+            .unwrap_or("")
+            .starts_with("mi-")
+        {
+            return Err(format!("member {i} has no SSM node: {m}"));
+        }
+    }
+    Ok(())
+}
+
+/// Open rules of one instance: (from, to, protocol).
+type OpenPorts = Vec<(i32, i32, String)>;
+
+/// The public port states of every member, as Lightsail reports them.
+fn port_states(port: u16, names: &[String]) -> Result<Vec<(String, OpenPorts)>, String> {
+    let c = lightsail_on(port);
+    block_on(async {
+        let mut out = Vec::new();
+        for n in names {
+            let ps = c
+                .get_instance_port_states()
+                .instance_name(n)
+                .send()
+                .await
+                .map_err(|e| format!("{e:?}"))?;
+            out.push((
+                n.clone(),
+                ps.port_states()
+                    .iter()
+                    .filter(|p| p.state() == Some(&PortState::Open))
+                    .map(|p| {
+                        (
+                            p.from_port(),
+                            p.to_port(),
+                            p.protocol()
+                                .map(|x| x.as_str().to_string())
+                                .unwrap_or_default(),
+                        )
+                    })
+                    .collect(),
+            ));
+        }
+        Ok(out)
+    })
+}
+
+/// No member has port 22 open, and each has exactly `want` open (from, to).
+fn ports_are(port: u16, s: &State, want: &[(i32, i32)]) -> Result<(), String> {
+    for (name, open) in port_states(port, &names(s)?)? {
+        if open
+            .iter()
+            .any(|(f, t, p)| *f <= 22 && 22 <= *t && (p == "tcp" || p == "all"))
+        {
+            return Err(format!("port 22 open on {name}: {open:?}"));
+        }
+        let mut got: Vec<(i32, i32)> = open.iter().map(|(f, t, _)| (*f, *t)).collect();
+        got.sort();
+        if got != want {
+            return Err(format!("{name} has ports {got:?}, want {want:?}"));
+        }
+    }
+    Ok(())
+}
+
+#[test]
+fn lightsail_ha_instance_basic_update_disappears_tags() {
+    if !acceptance_tests::enabled() {
+        return;
+    }
+    let Some((_hosts, e)) = hosts_emulator() else {
+        return;
+    };
+    let port = e.port;
+    let first: Arc<Mutex<Vec<String>>> = Arc::default();
+    let (keep, keep2, keep3) = (first.clone(), first.clone(), first.clone());
+    let ports2 = format!("{HTTP}, {HTTPS_PRIVATE}");
+    let app = "app = \"web\"";
+    with_emulator("lightsail_ha_instance_basic", &e)
+        // _basic: two members in two zones, SSM Online, port 22 closed, import by prefix.
+        .step(
+            Step::new(config(&group("web", 2, HTTP, NGINX, app)))
+                .check(move |s| {
+                    healthy_members(s, 2)?;
+                    ports_are(port, s, &[(80, 80)])?;
+                    let r = s.resource("hastack_lightsail_ha_instance.app").unwrap();
+                    if r["tags_all"] != json!({"app": "web", "managed_by": "hastack"}) {
+                        return Err(format!("tags_all {}", r["tags_all"]));
+                    }
+                    *keep.lock().unwrap() = names(s)?;
+                    Ok(())
+                })
+                .import_verify(
+                    "hastack_lightsail_ha_instance.app",
+                    "web",
+                    &["user_data", "ssm_role", "timeouts"],
+                ),
+        )
+        // _update_count (up) and _update_ports: existing members stay, the new one goes to zone a.
+        .step(
+            Step::new(config(&group("web", 3, &ports2, NGINX, app))).check(move |s| {
+                healthy_members(s, 3)?;
+                let now = names(s)?;
+                if now[..2] != keep2.lock().unwrap()[..] {
+                    return Err(format!("growing moved members: {now:?}"));
+                }
+                ports_are(port, s, &[(80, 80), (443, 443)])
+            }),
+        )
+        // Port 22 opened by hand: drift…
+        .step(
+            Step::new(config(&group("web", 3, &ports2, NGINX, app)))
+                .check(move |s| {
+                    let c = lightsail_on(port);
+                    let name = names(s)?[0].clone();
+                    block_on(
+                        c.open_instance_public_ports()
+                            .instance_name(name)
+                            .port_info(
+                                PortInfo::builder()
+                                    .from_port(22)
+                                    .to_port(22)
+                                    .protocol(NetworkProtocol::Tcp)
+                                    .cidrs("0.0.0.0/0")
+                                    .build(),
+                            )
+                            .send(),
+                    )
+                    .map(|_| ())
+                    .map_err(|e| format!("{e:?}"))
+                })
+                .expect_drift(),
+        )
+        // …that the next apply closes again.
+        .step(
+            Step::new(config(&group("web", 3, &ports2, NGINX, app)))
+                .check(move |s| ports_are(port, s, &[(80, 80), (443, 443)])),
+        )
+        // _disappears: a member deleted out of band is drift, and the next apply restores it.
+        .step(
+            Step::new(config(&group("web", 3, &ports2, NGINX, app)))
+                .check(move |s| {
+                    let name = names(s)?[1].clone();
+                    block_on(
+                        lightsail_on(port)
+                            .delete_instance()
+                            .instance_name(name)
+                            .send(),
+                    )
+                    .map(|_| ())
+                    .map_err(|e| format!("{e:?}"))
+                })
+                .expect_drift(),
+        )
+        .step(
+            Step::new(config(&group("web", 3, &ports2, NGINX, app)))
+                .check(|s| healthy_members(s, 3)),
+        )
+        // _update_count (down): the highest index goes.
+        .step(
+            Step::new(config(&group("web", 2, &ports2, NGINX, app))).check(move |s| {
+                healthy_members(s, 2)?;
+                let now = names(s)?;
+                if now[0] != keep3.lock().unwrap()[0] {
+                    return Err(format!("shrinking replaced member 0: {now:?}"));
+                }
+                Ok(())
+            }),
+        )
+        // _update_rolling: new user data replaces every member (one at a time).
+        .step(
+            Step::new(config(&group(
+                "web",
+                2,
+                &ports2,
+                &format!("{NGINX}echo v2 >> /var/www/html/index.html\n"),
+                app,
+            )))
+            .check(move |s| {
+                healthy_members(s, 2)?;
+                let now = names(s)?;
+                let before = first.lock().unwrap().clone();
+                if now.iter().any(|n| before.contains(n)) {
+                    return Err(format!("not replaced: {now:?} vs {before:?}"));
+                }
+                ports_are(port, s, &[(80, 80), (443, 443)])
+            }),
+        )
+        // _tags: changed in place on every member.
+        .step(
+            Step::new(config(&group(
+                "web",
+                2,
+                &ports2,
+                &format!("{NGINX}echo v2 >> /var/www/html/index.html\n"),
+                "app = \"web\", tier = \"front\"",
+            )))
+            .check(|s| {
+                let r = s.resource("hastack_lightsail_ha_instance.app").unwrap();
+                if r["tags_all"] == json!({"app": "web", "tier": "front", "managed_by": "hastack"})
+                {
+                    Ok(())
+                } else {
+                    Err(format!("tags_all {}", r["tags_all"]))
+                }
+            }),
+        )
+        .run();
+    let (_, state) = e.admin("GET", "state", &json!({}));
+    let region = &state["123456789012/us-east-1"];
+    assert_eq!(
+        region["lightsail"]["instances"],
+        json!([]),
+        "destroy deletes every member"
+    );
+    assert_eq!(
+        region["ssm"]["activations"],
+        json!([]),
+        "no activation outlives an apply"
+    );
+}
+
+/// Each bad input fails at plan, naming the attribute (no hosts needed: nothing is created).
+#[test]
+fn lightsail_ha_instance_bad_inputs_fail_at_plan() {
+    if !acceptance_tests::enabled() {
+        return;
+    }
+    let e = Emulator::start();
+    let cases = [
+        (
+            "port 22",
+            group(
+                "bad",
+                2,
+                "{ from_port = 22, to_port = 22, protocol = \"tcp\" }",
+                "",
+                "",
+            ),
+            r"(?s)Port 22 must stay closed.*public_ports\[0\].*include 22",
+        ),
+        (
+            "all ports",
+            group(
+                "bad",
+                2,
+                "{ from_port = 0, to_port = 65535, protocol = \"all\" }",
+                "",
+                "",
+            ),
+            r"(?s)Port 22 must stay closed.*public_ports",
+        ),
+        (
+            "count 0",
+            group("bad", 0, HTTP, "", ""),
+            r"(?s)Invalid instance count.*instance_count is 0",
+        ),
+        (
+            "malformed cidr",
+            group(
+                "bad",
+                2,
+                "{ from_port = 80, to_port = 80, protocol = \"tcp\", cidrs = [\"10.0.0/8\"] }",
+                "",
+                "",
+            ),
+            r#"(?s)Invalid port rule.*public_ports\[0\]: cidrs: "10.0.0/8""#,
+        ),
+        (
+            "zone of another region",
+            group("bad", 2, HTTP, "", "").replace("us-east-1b", "eu-west-1a"),
+            r"(?s)Availability zone not in the provider's region.*eu-west-1a is not a zone of us-east-1",
+        ),
+    ];
+    for (case, body, pattern) in cases {
+        with_emulator(
+            &format!("lightsail_ha_instance_bad_{}", case.replace(' ', "_")),
+            &e,
+        )
+        .step(Step::new(config(&body)).expect_error(pattern))
+        .run();
+    }
+    // Unknown bundle: checked against GetBundles at plan time.
+    with_emulator("lightsail_ha_instance_bad_bundle", &e)
+        .step(
+            Step::new(config(&group("bad", 1, HTTP, "", "")).replace("nano_3_0", "huge_9_9"))
+                .expect_error(r#"(?s)Unknown Lightsail bundle.*bundle_id "huge_9_9""#),
+        )
+        .run();
+    let (_, calls) = e.admin("GET", "calls", &json!({}));
+    assert!(
+        calls.get("Lightsail.CreateInstances").is_none(),
+        "nothing was created: {calls}"
+    );
+}
+
+/// A failed CreateInstances operation's errorCode reaches the diagnostic verbatim.
+#[test]
+fn lightsail_ha_instance_failed_operation() {
+    if !acceptance_tests::enabled() {
+        return;
+    }
+    let e = Emulator::start();
+    let (status, _) = e.admin(
+        "POST",
+        "faults",
+        &json!({"operation": "Lightsail.CreateInstances", "fault": "fail_operation", "error_code": "InsufficientCapacity", "error_details": "no nano_3_0 capacity in us-east-1a", "count": 1}),
+    );
+    assert_eq!(status, 200);
+    with_emulator("lightsail_ha_instance_failed_operation", &e)
+        .step(
+            Step::new(config(&group("doomed", 1, HTTP, "", "")))
+                .expect_error("InsufficientCapacity: no nano_3_0 capacity in us-east-1a"),
+        )
+        .run();
+    let (_, state) = e.admin("GET", "state", &json!({}));
+    assert_eq!(
+        state["123456789012/us-east-1"]["ssm"]["activations"],
+        json!([]),
+        "the activation is deleted after a failed launch"
+    );
+}

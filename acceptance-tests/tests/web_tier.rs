@@ -1,0 +1,249 @@
+//! examples/web-tier through Terraform on hastack-local with hosts: traffic through the load
+//! balancer survives a killed host, the next apply restores a deleted instance, and a rolling
+//! replacement keeps serving with at least count − 1 healthy instances.
+mod common;
+
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
+use std::thread::JoinHandle;
+use std::time::{Duration, Instant};
+
+use acceptance_tests::{State, Step};
+use common::{block_on, hosts_emulator, http_get, lightsail_on, with_emulator};
+use serde_json::json;
+
+fn web_tier() -> String {
+    let p = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../examples/web-tier/main.tf");
+    std::fs::read_to_string(&p).unwrap_or_else(|e| panic!("{}: {e}", p.display()))
+}
+
+/// What a traffic run saw: per request (instant, body or error), and the fewest healthy
+/// instances the load balancer reported while it ran.
+#[derive(Default)]
+struct Seen {
+    requests: Vec<(Instant, Result<String, String>)>,
+    min_healthy: Option<usize>,
+}
+
+/// Requests through the load balancer every 50 ms (at most 4000, at most 240 s) until stopped.
+struct Traffic {
+    stop: Arc<AtomicBool>,
+    seen: Arc<Mutex<Seen>>,
+    thread: Option<JoinHandle<()>>,
+}
+
+impl Traffic {
+    fn start(lb: u16, api: u16) -> Traffic {
+        let stop = Arc::new(AtomicBool::new(false));
+        let seen = Arc::new(Mutex::new(Seen::default()));
+        let (s, out) = (stop.clone(), seen.clone());
+        let thread = std::thread::spawn(move || {
+            let c = lightsail_on(api);
+            let started = Instant::now();
+            for i in 0..4000 {
+                if s.load(Ordering::Relaxed) || started.elapsed() > Duration::from_secs(240) {
+                    break;
+                }
+                let r = http_get(lb, "/");
+                out.lock().unwrap().requests.push((Instant::now(), r));
+                if i % 5 == 0 {
+                    let healthy =
+                        block_on(c.get_load_balancer().load_balancer_name("web-lb").send())
+                            .ok()
+                            .and_then(|o| o.load_balancer)
+                            .map(|l| {
+                                l.instance_health_summary()
+                                    .iter()
+                                    .filter(|h| {
+                                        h.instance_health().map(|x| x.as_str()) == Some("healthy")
+                                    })
+                                    .count()
+                            });
+                    if let Some(h) = healthy {
+                        let mut o = out.lock().unwrap();
+                        o.min_healthy = Some(o.min_healthy.map_or(h, |m| m.min(h)));
+                    }
+                }
+                std::thread::sleep(Duration::from_millis(50));
+            }
+        });
+        Traffic {
+            stop,
+            seen,
+            thread: Some(thread),
+        }
+    }
+
+    fn finish(mut self) -> Seen {
+        self.stop.store(true, Ordering::Relaxed);
+        if let Some(t) = self.thread.take() {
+            let _ = t.join();
+        }
+        std::mem::take(&mut *self.seen.lock().unwrap())
+    }
+}
+
+fn members(s: &State) -> Result<Vec<(String, String)>, String> {
+    Ok(s.resource("hastack_lightsail_ha_instance.web")
+        .and_then(|r| r["instances"].as_array().cloned())
+        .ok_or("no instances")?
+        .iter()
+        .map(|i| {
+            (
+                i["name"].as_str().unwrap_or("").into(),
+                i["zone"].as_str().unwrap_or("").into(),
+            )
+        })
+        .collect())
+}
+
+/// 30 requests through the load balancer: all answered, by instances in ≥ 2 zones.
+fn serves_from_zones(lb: u16, s: &State, version: &str) -> Result<(), String> {
+    let members = members(s)?;
+    let mut zones = std::collections::BTreeSet::new();
+    for _ in 0..30 {
+        let body = http_get(lb, "/")?;
+        let (host, v) = body.split_once(' ').ok_or(format!("response {body:?}"))?;
+        if v != format!("v{version}") {
+            return Err(format!("response {body:?}, want version {version}"));
+        }
+        let zone = members
+            .iter()
+            .find(|(n, _)| n == host)
+            .map(|(_, z)| z.clone())
+            .ok_or(format!("{host} is not a member: {members:?}"))?;
+        zones.insert(zone);
+    }
+    if zones.len() < 2 {
+        return Err(format!("answers came from zones {zones:?} only"));
+    }
+    Ok(())
+}
+
+#[test]
+fn web_tier_survives_a_killed_host_and_restores_a_deleted_instance() {
+    if !acceptance_tests::enabled() {
+        return;
+    }
+    let Some((_hosts, e)) = hosts_emulator() else {
+        return;
+    };
+    let api = e.port;
+    let lb = Arc::new(Mutex::new(0u16));
+    let traffic: Arc<Mutex<Option<Traffic>>> = Arc::default();
+    let before: Arc<Mutex<Vec<String>>> = Arc::default();
+    let (lb1, lb2, lb3) = (lb.clone(), lb.clone(), lb.clone());
+    let (t1, t2) = (traffic.clone(), traffic.clone());
+    let emu_port = e.port;
+    let lb_of = move || {
+        let e = acceptance_tests::emulator::Emulator::admin_on(emu_port);
+        let (_, lbs) = e("GET", "load-balancers", &json!({}));
+        lbs.as_array()
+            .and_then(|a| a.first().cloned())
+            .and_then(|l| {
+                l["endpoint"]
+                    .as_str()
+                    .and_then(|u| u.rsplit(':').next()?.parse().ok())
+            })
+            .unwrap_or(0u16)
+    };
+    with_emulator("web_tier", &e)
+        .step(
+            Step::new(web_tier())
+                .check(move |s| {
+                    let port = lb_of();
+                    *lb1.lock().unwrap() = port;
+                    serves_from_zones(port, s, "1")?;
+                    // Kill the host of member 0 while requests flow.
+                    let victim = members(s)?[0].0.clone();
+                    let traffic = Traffic::start(port, api);
+                    std::thread::sleep(Duration::from_secs(1));
+                    let (code, out) = acceptance_tests::emulator::Emulator::admin_on(api)(
+                        "POST",
+                        "hosts/stop",
+                        &json!({"name": victim}),
+                    );
+                    if code != 200 {
+                        return Err(format!("hosts/stop: {out}"));
+                    }
+                    let killed = Instant::now();
+                    let c = lightsail_on(api);
+                    let detected = loop {
+                        let lbo = block_on(c.get_load_balancer().load_balancer_name("web-lb").send())
+                            .map_err(|e| format!("{e:?}"))?
+                            .load_balancer
+                            .ok_or("no load balancer")?;
+                        let sick = lbo.instance_health_summary().iter().any(|h| {
+                            h.instance_name() == Some(&victim)
+                                && h.instance_health().map(|x| x.as_str()) == Some("unhealthy")
+                        });
+                        if sick {
+                            break Instant::now();
+                        }
+                        if killed.elapsed() > Duration::from_secs(20) {
+                            return Err("the killed instance never became unhealthy".into());
+                        }
+                        std::thread::sleep(Duration::from_millis(100));
+                    };
+                    std::thread::sleep(Duration::from_secs(3));
+                    let seen = traffic.finish();
+                    let failed_before: usize = seen.requests.iter().filter(|(t, r)| *t < detected && r.is_err()).count();
+                    let after: Vec<&(Instant, Result<String, String>)> = seen.requests.iter().filter(|(t, _)| *t >= detected).collect();
+                    let failed_after = after.iter().filter(|(_, r)| r.is_err()).count();
+                    let to_victim = after.iter().filter(|(_, r)| r.as_ref().is_ok_and(|b| b.starts_with(&victim))).count();
+                    eprintln!(
+                        "kill: detected unhealthy after {:?}; {} requests, {failed_before} failed before detection, {} after detection with {failed_after} failed and {to_victim} answered by the killed host",
+                        detected - killed,
+                        seen.requests.len(),
+                        after.len()
+                    );
+                    if failed_after > 0 || to_victim > 0 || after.len() < 20 {
+                        return Err(format!("after detection: {failed_after} failed, {to_victim} to the killed host, {} requests", after.len()));
+                    }
+                    // Then the instance is deleted out of band: drift the next apply repairs.
+                    block_on(c.delete_instance().instance_name(&victim).send()).map_err(|e| format!("{e:?}"))?;
+                    Ok(())
+                })
+                .expect_drift(),
+        )
+        .step(Step::new(web_tier()).check(move |s| {
+            let port = *lb2.lock().unwrap();
+            if members(s)?.len() != 3 {
+                return Err(format!("not restored: {:?}", members(s)?));
+            }
+            let r = s.resource("hastack_lightsail_lb_attachment.web").ok_or("no attachment")?;
+            let health = r["instance_health"].as_object().ok_or("no health")?;
+            if health.len() != 3 || health.values().any(|h| h != "healthy") {
+                return Err(format!("attachment health {health:?}"));
+            }
+            serves_from_zones(port, s, "1")?;
+            *before.lock().unwrap() = members(s)?.into_iter().map(|(n, _)| n).collect();
+            // Requests keep flowing through the next step's rolling replacement.
+            *t1.lock().unwrap() = Some(Traffic::start(port, api));
+            Ok(())
+        }))
+        .step(Step::new(web_tier()).env("TF_VAR_app_version", "2").check(move |s| {
+            let port = *lb3.lock().unwrap();
+            let seen = t2.lock().unwrap().take().ok_or("no traffic running")?.finish();
+            let failed = seen.requests.iter().filter(|(_, r)| r.is_err()).count();
+            let v2 = seen.requests.iter().filter(|(_, r)| r.as_ref().is_ok_and(|b| b.ends_with("v2"))).count();
+            eprintln!(
+                "rolling replace: {} requests, {failed} failed, {v2} answered by v2, fewest healthy instances seen {:?}",
+                seen.requests.len(),
+                seen.min_healthy
+            );
+            if failed > 0 {
+                return Err(format!("{failed} requests failed during the rolling replacement"));
+            }
+            if seen.min_healthy.unwrap_or(0) < 2 {
+                return Err(format!("capacity dropped to {:?} healthy (count 3)", seen.min_healthy));
+            }
+            serves_from_zones(port, s, "2")
+        }))
+        .run();
+    let (_, state) = e.admin("GET", "state", &json!({}));
+    assert_eq!(
+        state["123456789012/us-east-1"]["lightsail"]["instances"],
+        json!([])
+    );
+}

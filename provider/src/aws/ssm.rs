@@ -1,0 +1,128 @@
+//! SSM: hybrid activations and the managed nodes of an instance group.
+use std::collections::BTreeMap;
+
+use aws_sdk_ssm::types::{InstanceInformationStringFilter, PingStatus, Tag};
+use aws_sdk_ssm::Client;
+
+use crate::config::Configured;
+
+pub fn client(c: &Configured) -> Client {
+    Client::new(&c.for_service("ssm"))
+}
+
+/// The tag every managed node of group `prefix` carries (through its activation).
+pub const GROUP_TAG: &str = "hastack:group";
+
+/// An activation's id and code. The code is a secret: no `Debug`, never logged.
+pub struct Activation {
+    pub id: String,
+    pub code: String,
+}
+
+/// A managed node: id, private IP it registered from, whether it is Online.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Node {
+    pub id: String,
+    pub ip: String,
+    pub online: bool,
+}
+
+/// An activation for `limit` registrations, tagged for the group (the tags reach the nodes).
+#[tracing::instrument(skip_all, fields(group = group, limit = limit))]
+pub async fn create_activation(
+    c: &Client,
+    group: &str,
+    role: &str,
+    limit: i32,
+    tags: &BTreeMap<String, String>,
+) -> Result<Activation, String> {
+    let mut all = tags.clone();
+    all.insert(GROUP_TAG.into(), group.into());
+    let out = c
+        .create_activation()
+        .iam_role(role)
+        .registration_limit(limit)
+        .default_instance_name(group)
+        .description(format!("hastack_lightsail_ha_instance {group}"))
+        .set_tags(Some(
+            all.iter()
+                .map(|(k, v)| Tag::builder().key(k).value(v).build())
+                .collect::<Result<_, _>>()
+                .map_err(|e| e.to_string())?,
+        ))
+        .send()
+        .await
+        .map_err(|e| crate::aws::describe("CreateActivation", &e).1)?;
+    match (out.activation_id, out.activation_code) {
+        (Some(id), Some(code)) => Ok(Activation { id, code }),
+        _ => Err("CreateActivation returned no activation id or code".into()),
+    }
+}
+
+#[tracing::instrument(skip_all, fields(activation = id))]
+pub async fn delete_activation(c: &Client, id: &str) -> Result<(), String> {
+    match c.delete_activation().activation_id(id).send().await {
+        Ok(_) => Ok(()),
+        Err(e)
+            if e.as_service_error()
+                .is_some_and(|s| s.is_invalid_activation_id()) =>
+        {
+            Ok(())
+        }
+        Err(e) => Err(crate::aws::describe("DeleteActivation", &e).1),
+    }
+}
+
+/// Every managed node registered for group `prefix`, by private IP.
+#[tracing::instrument(skip_all, fields(group = group))]
+pub async fn nodes(c: &Client, group: &str) -> Result<BTreeMap<String, Node>, String> {
+    let filter = InstanceInformationStringFilter::builder()
+        .key(format!("tag:{GROUP_TAG}"))
+        .values(group)
+        .build()
+        .map_err(|e| e.to_string())?;
+    let mut out = BTreeMap::new();
+    let mut token = None;
+    loop {
+        let page = c
+            .describe_instance_information()
+            .filters(filter.clone())
+            .set_next_token(token)
+            .send()
+            .await
+            .map_err(|e| crate::aws::describe("DescribeInstanceInformation", &e).1)?;
+        for i in page.instance_information_list() {
+            let (Some(id), Some(ip)) = (i.instance_id(), i.ip_address()) else {
+                continue;
+            };
+            let node = Node {
+                id: id.to_string(),
+                ip: ip.to_string(),
+                online: i.ping_status() == Some(&PingStatus::Online),
+            };
+            // A re-registered host (same IP): keep the Online one.
+            if out.get(ip).is_none_or(|n: &Node| !n.online) {
+                out.insert(ip.to_string(), node);
+            }
+        }
+        token = page.next_token;
+        if token.is_none() {
+            return Ok(out);
+        }
+    }
+}
+
+/// Remove a managed node (its instance is gone). Already gone is fine.
+#[tracing::instrument(skip_all, fields(node = id))]
+pub async fn deregister(c: &Client, id: &str) -> Result<(), String> {
+    match c.deregister_managed_instance().instance_id(id).send().await {
+        Ok(_) => Ok(()),
+        Err(e)
+            if e.as_service_error()
+                .is_some_and(|s| s.is_invalid_instance_id()) =>
+        {
+            Ok(())
+        }
+        Err(e) => Err(crate::aws::describe("DeregisterManagedInstance", &e).1),
+    }
+}

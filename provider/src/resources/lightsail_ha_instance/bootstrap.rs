@@ -1,0 +1,125 @@
+//! The user data every member boots with: `bootstrap.sh` rendered with the activation and the
+//! module's own user data.
+use base64::Engine;
+
+const TEMPLATE: &str = include_str!("bootstrap.sh");
+
+#[derive(Debug, thiserror::Error, PartialEq)]
+pub enum RenderError {
+    #[error("{0} has characters a bootstrap script cannot carry safely")]
+    Unsafe(&'static str),
+}
+
+/// Only what AWS hands out: region names, activation ids (UUIDs) and codes (alphanumeric, `+`, `/`).
+fn safe(s: &str) -> bool {
+    !s.is_empty()
+        && s.bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b"-_+/=".contains(&b))
+}
+
+pub fn render(
+    region: &str,
+    activation_id: &str,
+    activation_code: &str,
+    user_data: &str,
+) -> Result<String, RenderError> {
+    for (what, v) in [
+        ("region", region),
+        ("activation id", activation_id),
+        ("activation code", activation_code),
+    ] {
+        if !safe(v) {
+            return Err(RenderError::Unsafe(what));
+        }
+    }
+    let encoded = base64::engine::general_purpose::STANDARD.encode(user_data);
+    // Lines of 76 so the heredoc stays readable and `base64 -d` accepts it.
+    let wrapped: Vec<&str> = encoded
+        .as_bytes()
+        .chunks(76)
+        .map(|c| std::str::from_utf8(c).expect("base64 is ASCII"))
+        .collect();
+    Ok(TEMPLATE
+        .replace("@REGION@", region)
+        .replace("@ACTIVATION_ID@", activation_id)
+        .replace("@ACTIVATION_CODE@", activation_code)
+        .replace(
+            "@HAS_USER_DATA@",
+            if user_data.is_empty() { "" } else { "1" },
+        )
+        .replace("@USER_DATA_B64@", &wrapped.join("\n")))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn renders_registration_then_user_data() {
+        let s = render(
+            "us-east-1",
+            "0a1b2c3d-1111-2222-3333-444455556666",
+            "AbCdEf0123456789wxyz",
+            "#!/bin/bash\necho 'app'\n",
+        )
+        .unwrap();
+        assert!(s.starts_with("#!/bin/bash\n"));
+        assert!(s.contains("set -euo pipefail"));
+        assert!(!s.contains('@'), "every placeholder is filled");
+        let register = s.find("-register -code").unwrap();
+        let app = s.find("running the module's user data").unwrap();
+        assert!(register < app, "SSM first, then the app");
+        assert!(s.contains("ACTIVATION_CODE='AbCdEf0123456789wxyz'"));
+        // The code is only ever passed to the agent, never echoed.
+        assert!(!s.contains("echo \"$ACTIVATION_CODE"));
+        assert!(!s.contains("log \"$ACTIVATION_CODE"));
+        // Idempotent: registration and user data are guarded.
+        assert!(s.contains("[ -s /var/lib/amazon/ssm/registration ]"));
+        assert!(s.contains("user-data.done"));
+        assert!(
+            s.contains("IyEvYmluL2Jhc2gKZWNobyAnYXBwJwo="),
+            "user data base64"
+        );
+        // The app runs with the usual umask (files it writes for nginx stay readable).
+        assert!(s.find("umask 022").unwrap() > s.find("umask 077").unwrap());
+        assert!(s.find("umask 022").unwrap() < s.rfind("bash \"$STATE_DIR/user-data\"").unwrap());
+    }
+
+    #[test]
+    fn no_user_data_runs_nothing_after_the_agent() {
+        let s = render("us-east-1", "id-1", "code", "").unwrap();
+        assert!(s.contains("if [ -n '' ]"));
+    }
+
+    #[test]
+    fn refuses_values_that_could_break_out_of_quotes() {
+        assert_eq!(
+            render("us-east-1", "id", "x'; rm -rf /; '", ""),
+            Err(RenderError::Unsafe("activation code"))
+        );
+        assert_eq!(
+            render("us east", "id", "c", ""),
+            Err(RenderError::Unsafe("region"))
+        );
+    }
+
+    /// The script is valid bash (when bash is here to say so).
+    #[test]
+    fn script_parses() {
+        let s = render("us-east-1", "id-1", "code", "echo hi").unwrap();
+        let dir = std::env::temp_dir().join(format!("hastack-bootstrap-{}", std::process::id()));
+        std::fs::write(&dir, s).unwrap();
+        if let Ok(out) = std::process::Command::new("bash")
+            .arg("-n")
+            .arg(&dir)
+            .output()
+        {
+            assert!(
+                out.status.success(),
+                "{}",
+                String::from_utf8_lossy(&out.stderr)
+            );
+        }
+        let _ = std::fs::remove_file(&dir);
+    }
+}

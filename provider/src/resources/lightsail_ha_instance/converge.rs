@@ -1,0 +1,309 @@
+//! Apply: bring the group's members to what the configuration wants — launch, ports, tags,
+//! delete, and the one-at-a-time rolling replacement.
+use std::collections::BTreeMap;
+use std::time::Duration;
+
+use tokio::time::Instant;
+use tokio_util::sync::CancellationToken;
+
+use super::bootstrap;
+use super::layout::{self, canonical, PortRule, Spec, Wanted};
+use crate::aws::instances::{self, Launch, Member};
+use crate::aws::lightsail::wait_operations;
+use crate::aws::ssm;
+
+/// What the configuration wants of the group.
+pub struct Group {
+    pub prefix: String,
+    pub count: usize,
+    pub zones: Vec<String>,
+    pub blueprint_id: String,
+    pub bundle_id: String,
+    pub user_data: String,
+    pub ports: Vec<PortRule>,
+    pub ssm_role: String,
+    pub tags: BTreeMap<String, String>,
+}
+
+impl Group {
+    pub fn spec(&self) -> Spec<'_> {
+        Spec {
+            prefix: &self.prefix,
+            blueprint_id: &self.blueprint_id,
+            bundle_id: &self.bundle_id,
+            user_data: &self.user_data,
+        }
+    }
+}
+
+/// One apply's clients, deadline and cancellation.
+pub struct Run<'a> {
+    pub ls: aws_sdk_lightsail::Client,
+    pub ssm: aws_sdk_ssm::Client,
+    pub region: String,
+    pub cancel: &'a CancellationToken,
+    pub deadline: Instant,
+}
+
+impl Run<'_> {
+    fn left(&self) -> Duration {
+        self.deadline.saturating_duration_since(Instant::now())
+    }
+
+    async fn wait(&self, ops: &[aws_sdk_lightsail::types::Operation]) -> Result<(), String> {
+        wait_operations(&self.ls, ops, self.left(), self.cancel)
+            .await
+            .map_err(|e| e.to_string())
+    }
+
+    /// Sleep before the next poll, or say why waiting is over.
+    async fn pause(&self, delay: &mut Duration, what: &str) -> Result<(), String> {
+        if Instant::now() + *delay >= self.deadline {
+            return Err(format!("timed out waiting for {what}"));
+        }
+        tokio::select! {
+            _ = self.cancel.cancelled() => return Err("cancelled (Terraform asked the provider to stop)".into()),
+            _ = tokio::time::sleep(*delay) => {}
+        }
+        *delay = (*delay * 2).min(Duration::from_secs(5));
+        Ok(())
+    }
+
+    /// Make the group what `g` wants. Steps in order: ports and tags of members that stay,
+    /// deletions (highest index first), creations, then replacements one at a time.
+    pub async fn converge(&self, g: &Group) -> Result<(), String> {
+        let members = instances::members(&self.ls, &g.prefix).await?;
+        let wanted = layout::wanted(&g.spec(), g.count, &g.zones);
+        let names: Vec<String> = members.iter().map(|m| m.name.clone()).collect();
+        let plan = layout::changes(&names, &g.prefix, &wanted);
+        tracing::info!(
+            group = g.prefix,
+            create = plan.create.len(),
+            replace = plan.replace.len(),
+            delete = plan.delete.len(),
+            "converging"
+        );
+        let leaving: Vec<&String> = plan
+            .delete
+            .iter()
+            .chain(plan.replace.iter().map(|(_, old)| old))
+            .collect();
+        for m in members.iter().filter(|m| !leaving.contains(&&m.name)) {
+            self.settle(m, g).await?;
+        }
+        let nodes = ssm::nodes(&self.ssm, &g.prefix).await?;
+        for name in &plan.delete {
+            let m = members.iter().find(|m| &m.name == name);
+            self.retire(name, m.and_then(|m| nodes.get(&m.private_ip)))
+                .await?;
+        }
+        if !plan.create.is_empty() {
+            self.launch(g, &plan.create).await?;
+        }
+        for (new, old) in &plan.replace {
+            self.launch(g, std::slice::from_ref(new)).await?;
+            for (lb, _) in instances::load_balancers_of(&self.ls, old).await? {
+                let out = self
+                    .ls
+                    .attach_instances_to_load_balancer()
+                    .load_balancer_name(&lb)
+                    .instance_names(&new.name)
+                    .send()
+                    .await
+                    .map_err(|e| crate::aws::describe("AttachInstancesToLoadBalancer", &e).1)?;
+                self.wait(out.operations()).await?;
+                self.healthy(&new.name, &lb).await?;
+            }
+            let m = members.iter().find(|m| &m.name == old);
+            self.retire(old, m.and_then(|m| nodes.get(&m.private_ip)))
+                .await?;
+        }
+        Ok(())
+    }
+
+    /// Ports and tags of a member that stays, each changed only when it differs.
+    async fn settle(&self, m: &Member, g: &Group) -> Result<(), String> {
+        if canonical(&m.ports) != canonical(&g.ports) {
+            let ops = instances::put_ports(&self.ls, &m.name, &g.ports).await?;
+            self.wait(&ops).await?;
+        }
+        if m.tags != g.tags {
+            let removed: Vec<String> = m
+                .tags
+                .keys()
+                .filter(|k| !g.tags.contains_key(*k))
+                .cloned()
+                .collect();
+            if !removed.is_empty() {
+                let out = self
+                    .ls
+                    .untag_resource()
+                    .resource_name(&m.name)
+                    .set_tag_keys(Some(removed))
+                    .send()
+                    .await
+                    .map_err(|e| crate::aws::describe("UntagResource", &e).1)?;
+                self.wait(out.operations()).await?;
+            }
+            let changed: BTreeMap<String, String> = g
+                .tags
+                .iter()
+                .filter(|(k, v)| m.tags.get(*k) != Some(*v))
+                .map(|(k, v)| (k.clone(), v.clone()))
+                .collect();
+            if !changed.is_empty() {
+                let out = self
+                    .ls
+                    .tag_resource()
+                    .resource_name(&m.name)
+                    .set_tags(Some(instances::tags(&changed)))
+                    .send()
+                    .await
+                    .map_err(|e| crate::aws::describe("TagResource", &e).1)?;
+                self.wait(out.operations()).await?;
+            }
+        }
+        Ok(())
+    }
+
+    /// Create `members` with one activation: instances (one call per zone), exact public
+    /// ports as soon as they exist, then wait until each runs and its SSM node is Online.
+    /// The activation is deleted whatever happens.
+    pub async fn launch(&self, g: &Group, members: &[Wanted]) -> Result<(), String> {
+        let activation = ssm::create_activation(
+            &self.ssm,
+            &g.prefix,
+            &g.ssm_role,
+            members.len() as i32,
+            &g.tags,
+        )
+        .await?;
+        let result = self.launch_with(g, members, &activation).await;
+        let deleted = ssm::delete_activation(&self.ssm, &activation.id).await;
+        result.and(deleted)
+    }
+
+    async fn launch_with(
+        &self,
+        g: &Group,
+        members: &[Wanted],
+        activation: &ssm::Activation,
+    ) -> Result<(), String> {
+        let user_data =
+            bootstrap::render(&self.region, &activation.id, &activation.code, &g.user_data)
+                .map_err(|e| e.to_string())?;
+        let mut by_zone: BTreeMap<&str, Vec<String>> = BTreeMap::new();
+        for w in members {
+            by_zone.entry(&w.zone).or_default().push(w.name.clone());
+        }
+        let mut ops = Vec::new();
+        for (zone, names) in by_zone {
+            ops.extend(
+                instances::create(
+                    &self.ls,
+                    Launch {
+                        zone,
+                        names,
+                        blueprint_id: &g.blueprint_id,
+                        bundle_id: &g.bundle_id,
+                        user_data: &user_data,
+                        tags: &g.tags,
+                    },
+                )
+                .await?,
+            );
+        }
+        self.wait(&ops).await?;
+        // Close Lightsail's default SSH rule before anything else happens.
+        let mut ops = Vec::new();
+        for w in members {
+            ops.extend(instances::put_ports(&self.ls, &w.name, &g.ports).await?);
+        }
+        self.wait(&ops).await?;
+        self.ready(&g.prefix, members).await
+    }
+
+    /// Until every member is `running` and its managed node (matched by private IP) Online.
+    async fn ready(&self, prefix: &str, members: &[Wanted]) -> Result<(), String> {
+        let mut delay = Duration::from_millis(250);
+        loop {
+            let all = instances::members(&self.ls, prefix).await?;
+            let mine: Vec<&Member> = all
+                .iter()
+                .filter(|m| members.iter().any(|w| w.name == m.name))
+                .collect();
+            let running = mine.len() == members.len() && mine.iter().all(|m| m.state == "running");
+            let waiting: Vec<&str> = if running {
+                let nodes = ssm::nodes(&self.ssm, prefix).await?;
+                mine.iter()
+                    .filter(|m| !nodes.get(&m.private_ip).is_some_and(|n| n.online))
+                    .map(|m| m.name.as_str())
+                    .collect()
+            } else {
+                members.iter().map(|w| w.name.as_str()).collect()
+            };
+            if waiting.is_empty() {
+                return Ok(());
+            }
+            let what = if running {
+                format!("the SSM agent of {} to come Online (check the instance's boot log: the bootstrap installs and registers it)", waiting.join(", "))
+            } else {
+                format!("{} to be running", waiting.join(", "))
+            };
+            self.pause(&mut delay, &what).await?;
+        }
+    }
+
+    /// Until `name` is healthy on load balancer `lb`.
+    async fn healthy(&self, name: &str, lb: &str) -> Result<(), String> {
+        let mut delay = Duration::from_millis(250);
+        loop {
+            let health = instances::load_balancers_of(&self.ls, name).await?;
+            if health.iter().any(|(l, h)| l == lb && h == "healthy") {
+                return Ok(());
+            }
+            self.pause(
+                &mut delay,
+                &format!("{name} to be healthy on load balancer {lb}"),
+            )
+            .await?;
+        }
+    }
+
+    /// Take a member out: detach it from load balancers (waiting for draining), delete it,
+    /// and deregister its managed node.
+    pub async fn retire(&self, name: &str, node: Option<&ssm::Node>) -> Result<(), String> {
+        for (lb, _) in instances::load_balancers_of(&self.ls, name).await? {
+            let out = self
+                .ls
+                .detach_instances_from_load_balancer()
+                .load_balancer_name(&lb)
+                .instance_names(name)
+                .send()
+                .await
+                .map_err(|e| crate::aws::describe("DetachInstancesFromLoadBalancer", &e).1)?;
+            self.wait(out.operations()).await?;
+        }
+        let ops = instances::delete(&self.ls, name).await?;
+        self.wait(&ops).await?;
+        if let Some(n) = node {
+            ssm::deregister(&self.ssm, &n.id).await?;
+        }
+        Ok(())
+    }
+
+    /// Delete every member at once (destroy): all calls first, then one wait.
+    pub async fn destroy(&self, prefix: &str) -> Result<(), String> {
+        let members = instances::members(&self.ls, prefix).await?;
+        let nodes = ssm::nodes(&self.ssm, prefix).await?;
+        let mut ops = Vec::new();
+        for m in &members {
+            ops.extend(instances::delete(&self.ls, &m.name).await?);
+        }
+        self.wait(&ops).await?;
+        for n in nodes.values() {
+            ssm::deregister(&self.ssm, &n.id).await?;
+        }
+        Ok(())
+    }
+}

@@ -1,0 +1,78 @@
+//! The schema of `hastack_lightsail_ha_instance`.
+use tfplugin::schema::Nesting;
+use tfplugin::timeouts::{self, TimeoutDefaults};
+use tfplugin::{Attribute, Block, Schema, Type};
+
+pub fn defaults() -> TimeoutDefaults {
+    TimeoutDefaults::default()
+}
+
+pub fn instance_type() -> Type {
+    Type::object([
+        ("name", Type::String),
+        ("index", Type::Number),
+        ("zone", Type::String),
+        ("arn", Type::String),
+        ("private_ip", Type::String),
+        ("public_ip", Type::String),
+        ("ssm_instance_id", Type::String),
+        ("state", Type::String),
+    ])
+}
+
+const DESCRIPTION: &str = "A group of identical Lightsail instances spread across availability zones, \
+reachable only through AWS Systems Manager: port 22 is never open.
+
+Each member boots with hastack's bootstrap (it installs the SSM agent when missing, registers the \
+instance with a one-use hybrid activation and starts the agent), then runs `user_data`. The provider \
+sets the public ports to exactly `public_ports` (closing Lightsail's default SSH rule) and waits until \
+every member is `running` and its SSM managed node is `Online`. The activation is deleted once every \
+member has registered, so its code is useless afterwards.
+
+Members are named `<name_prefix>-<index>-<revision>`: the revision is a hash of the zone, blueprint, \
+bundle and user data, so a change of any of those replaces members **one at a time** — the new member \
+is Online (and healthy on every load balancer the old one was attached to) before the old one is \
+detached and deleted. Capacity never drops below `instance_count - 1`.
+
+The SSM role must exist and trust `ssm.amazonaws.com`, e.g.:
+
+```hcl
+resource \"aws_iam_role\" \"ssm\" {
+  name = \"hastack-ssm\"
+  assume_role_policy = jsonencode({
+    Version   = \"2012-10-17\"
+    Statement = [{ Effect = \"Allow\", Action = \"sts:AssumeRole\", Principal = { Service = \"ssm.amazonaws.com\" } }]
+  })
+}
+resource \"aws_iam_role_policy_attachment\" \"ssm_core\" {
+  role       = aws_iam_role.ssm.name
+  policy_arn = \"arn:aws:iam::aws:policy/AmazonSSMManagedInstanceCore\"
+}
+```";
+
+pub fn schema() -> Schema {
+    let port = vec![
+        Attribute::new("from_port", Type::Number).required().description("First port of the range (0–65535; `-1` for ICMP type any)."),
+        Attribute::new("to_port", Type::Number).required().description("Last port of the range (0–65535; `-1` for ICMP code any)."),
+        Attribute::new("protocol", Type::String).required().description("`tcp`, `udp`, `all` (needs 0–65535), `icmp` or `icmpv6`."),
+        Attribute::new("cidrs", Type::list(Type::String)).optional().computed().description("IPv4 CIDR blocks allowed. When neither `cidrs` nor `ipv6_cidrs` is set, everyone (`0.0.0.0/0` and `::/0`)."),
+        Attribute::new("ipv6_cidrs", Type::list(Type::String)).optional().computed().description("IPv6 CIDR blocks allowed. Empty when only `cidrs` is set."),
+    ];
+    Schema::new(
+        0,
+        Block::new(DESCRIPTION)
+            .attribute(Attribute::new("id", Type::String).computed().use_state_for_unknown().description("The group's name prefix."))
+            .attribute(Attribute::new("name_prefix", Type::String).required().requires_replace().description("Members are named `<name_prefix>-<index>-<revision>`. 1–200 letters, digits, `-`, `_` or `.`, starting with a letter or digit; unique in the region. Changing it replaces the group."))
+            .attribute(Attribute::new("instance_count", Type::Number).required().description("How many members (1–100). Growing adds the next indices in their zones; shrinking deletes the highest indices."))
+            .attribute(Attribute::new("availability_zones", Type::list(Type::String)).optional().computed().description("Zones of the provider's region to spread members over: index `i` goes to `availability_zones[i % length]` (as `provider::hastack::spread_zones`). Default: every zone of the region."))
+            .attribute(Attribute::new("blueprint_id", Type::String).required().description("Lightsail blueprint (OS image), e.g. `debian_12` or `ubuntu_24_04`. Changing it replaces members one at a time."))
+            .attribute(Attribute::new("bundle_id", Type::String).required().description("Lightsail bundle (size), e.g. `nano_3_0`. Changing it replaces members one at a time."))
+            .attribute(Attribute::new("user_data", Type::String).optional().description("The app's boot script, run once after hastack's bootstrap registered the SSM agent. Changing it replaces members one at a time. Lightsail cannot report user data, so after an import it is taken from the configuration."))
+            .attribute(Attribute::nested("public_ports", Nesting::List, port).optional().description("The public firewall rules of every member, set exactly (anything else is closed). A rule that opens TCP port 22 is rejected: use SSM Session Manager for a shell. Changing the rules updates members in place with one call each, so an app's open ports never close in between. Default: none open."))
+            .attribute(Attribute::new("ssm_role", Type::String).required().description("Name of the IAM role the SSM hybrid activation gives the members (see above). Changing it applies to members created afterwards."))
+            .attribute(Attribute::new("tags", Type::map(Type::String)).optional().description("Tags of every member and of its SSM managed node; merged with the provider's `default_tags` (these win). Nodes also carry `hastack:group = <name_prefix>`."))
+            .attribute(Attribute::new("tags_all", Type::map(Type::String)).computed().description("All tags, the provider's `default_tags` included."))
+            .attribute(Attribute::new("instances", Type::list(instance_type())).computed().use_state_for_unknown().description("The members by index: `name`, `index`, `zone`, `arn`, `private_ip`, `public_ip`, `ssm_instance_id` (the `mi-…` managed node id, for `aws ssm start-session --target`) and `state`."))
+            .block(timeouts::block(&defaults())),
+    )
+}
