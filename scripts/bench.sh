@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Benchmarks our protocol layer against the tf-provider baseline (prints numbers and ratios).
+# Benchmarks (print numbers and ratios): our protocol layer against the tf-provider baseline,
+# then the web tier apply against its critical path.
 # tf-provider's build needs protoc, which setup installs here only for this script.
 set -euo pipefail
 # Terraform must not phone home for update checks (no network here).
@@ -11,3 +12,7 @@ if ! command -v protoc >/dev/null; then
 fi
 cargo build --release -q -p terraform-provider-hastack
 cargo bench -q -p hastack-bench --bench protocol
+# The web tier's apply on hastack-local's realistic profile against its critical path, and the
+# API calls per operation against the minimum (needs hosts: root, network namespaces).
+cargo build -q -p terraform-provider-hastack -p hastack-local
+TF_ACC=1 cargo test -q -p acceptance-tests --test bench_web_tier -- --ignored --nocapture

@@ -36,7 +36,16 @@ impl Emulator {
         Self::launch(true)
     }
 
+    /// Start one with hosts and the given latency profile (`fast` or `realistic`).
+    pub fn start_with_profile(profile: &str) -> Emulator {
+        Self::launch_with(true, profile)
+    }
+
     fn launch(hosts: bool) -> Emulator {
+        Self::launch_with(hosts, "fast")
+    }
+
+    fn launch_with(hosts: bool, profile: &str) -> Emulator {
         let port = std::net::TcpListener::bind("127.0.0.1:0")
             .and_then(|l| l.local_addr())
             .map(|a| a.port())
@@ -54,7 +63,7 @@ impl Emulator {
                 "--port",
                 &port.to_string(),
                 "--profile",
-                "fast",
+                profile,
                 "--state-dir",
             ])
             .arg(dir.path())

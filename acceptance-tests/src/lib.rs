@@ -235,6 +235,46 @@ impl TestCase {
     }
 }
 
+/// A bare working directory with the provider installed (dev_overrides), for benchmarks and
+/// checks that drive terraform commands one by one.
+pub struct Workdir {
+    run: Run<'static>,
+    _dir: tempfile::TempDir,
+}
+
+impl Workdir {
+    pub fn new(name: &str, env: Vec<(String, String)>) -> Result<Workdir, HarnessError> {
+        let h = Harness::get()?;
+        let dir = tempfile::Builder::new()
+            .prefix(&format!("hastack-{name}-"))
+            .tempdir()
+            .map_err(|e| HarnessError::Setup(e.to_string()))?;
+        let mut run = Run {
+            h,
+            dir: dir.path().to_path_buf(),
+            env,
+            log: String::new(),
+        };
+        run.setup(&[], false);
+        Ok(Workdir { run, _dir: dir })
+    }
+
+    pub fn write(&self, name: &str, content: &str) {
+        std::fs::write(self.run.dir.join(name), content).expect("write file");
+    }
+
+    /// Run terraform with `args`: its stdout, or its stderr when it failed.
+    pub fn terraform(&mut self, args: &[&str]) -> Result<String, String> {
+        let dir = self.run.dir.clone();
+        self.run.ok(&dir, args, &[])
+    }
+
+    /// Everything terraform printed so far.
+    pub fn log(&self) -> &str {
+        &self.run.log
+    }
+}
+
 struct Run<'a> {
     h: &'a Harness,
     dir: PathBuf,

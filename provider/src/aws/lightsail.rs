@@ -29,8 +29,8 @@ pub enum WaitError {
     Api(String),
 }
 
-/// Wait until every operation has succeeded, polling each with backoff (100 ms doubling to
-/// 5 s), within `timeout`, stopping at once when `cancel` fires.
+/// Wait until every operation has succeeded, polling with backoff (100 ms growing by half to 5 s),
+/// within `timeout`, stopping at once when `cancel` fires.
 #[tracing::instrument(skip_all, fields(operations = ops.len()))]
 pub async fn wait_operations(
     client: &Client,
@@ -43,7 +43,7 @@ pub async fn wait_operations(
         .iter()
         .filter_map(|o| o.id().map(str::to_string))
         .collect();
-    let mut delay = Duration::from_millis(100);
+    let mut backoff = crate::aws::Backoff::operations();
     // Operations returned already terminal need no poll.
     for o in ops {
         check(o, &mut pending)?;
@@ -51,11 +51,13 @@ pub async fn wait_operations(
     while !pending.is_empty() {
         tokio::select! {
             _ = cancel.cancelled() => return Err(WaitError::Cancelled),
-            _ = tokio::time::sleep_until((tokio::time::Instant::now() + delay).min(deadline)) => {}
+            _ = tokio::time::sleep_until((tokio::time::Instant::now() + backoff.next().unwrap_or_default()).min(deadline)) => {}
         }
         if tokio::time::Instant::now() >= deadline {
             return Err(WaitError::TimedOut(timeout, pending));
         }
+        // Operations of one call finish together: poll the oldest pending one, and the next
+        // only once it is done, so a batch costs about one call per round, not one per op.
         for id in pending.clone() {
             let op = client
                 .get_operation()
@@ -68,8 +70,10 @@ pub async fn wait_operations(
                     WaitError::Api(format!("GetOperation {id} returned no operation"))
                 })?;
             check(&op, &mut pending)?;
+            if pending.contains(&id) {
+                break;
+            }
         }
-        delay = (delay * 2).min(Duration::from_secs(5));
     }
     Ok(())
 }

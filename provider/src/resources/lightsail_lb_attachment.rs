@@ -161,7 +161,7 @@ impl LightsailLbAttachment {
             }
         }
         if planned.get("wait_for_healthy").as_bool() != Some(false) {
-            let mut delay = Duration::from_millis(200);
+            let mut backoff = crate::aws::Backoff::states();
             loop {
                 let health = match attached(&c, &lb).await {
                     Ok(Some(h)) => h,
@@ -205,9 +205,8 @@ impl LightsailLbAttachment {
                 }
                 tokio::select! {
                     _ = ctx.cancel.cancelled() => return self.partial(&c, &lb, planned, error("Cancelled", "Terraform asked the provider to stop while waiting for healthy instances.".into())).await,
-                    _ = tokio::time::sleep(delay) => {}
+                    _ = tokio::time::sleep(backoff.next().unwrap_or_default()) => {}
                 }
-                delay = (delay * 2).min(Duration::from_secs(5));
             }
         }
         self.partial(&c, &lb, planned, Diagnostics::new()).await

@@ -11,6 +11,7 @@ use super::layout::{self, canonical, PortRule, Spec, Wanted};
 use crate::aws::instances::{self, Launch, Member};
 use crate::aws::lightsail::wait_operations;
 use crate::aws::ssm;
+use crate::aws::Backoff;
 
 /// What the configuration wants of the group.
 pub struct Group {
@@ -57,15 +58,15 @@ impl Run<'_> {
     }
 
     /// Sleep before the next poll, or say why waiting is over.
-    async fn pause(&self, delay: &mut Duration, what: &str) -> Result<(), String> {
-        if Instant::now() + *delay >= self.deadline {
+    async fn pause(&self, backoff: &mut Backoff, what: &str) -> Result<(), String> {
+        let delay = backoff.next().unwrap_or_default();
+        if Instant::now() + delay >= self.deadline {
             return Err(format!("timed out waiting for {what}"));
         }
         tokio::select! {
             _ = self.cancel.cancelled() => return Err("cancelled (Terraform asked the provider to stop)".into()),
-            _ = tokio::time::sleep(*delay) => {}
+            _ = tokio::time::sleep(delay) => {}
         }
-        *delay = (*delay * 2).min(Duration::from_secs(5));
         Ok(())
     }
 
@@ -225,7 +226,7 @@ impl Run<'_> {
 
     /// Until every member is `running` and its managed node (matched by private IP) Online.
     async fn ready(&self, prefix: &str, members: &[Wanted]) -> Result<(), String> {
-        let mut delay = Duration::from_millis(250);
+        let mut backoff = Backoff::states();
         loop {
             let all = instances::members(&self.ls, prefix).await?;
             let mine: Vec<&Member> = all
@@ -250,20 +251,20 @@ impl Run<'_> {
             } else {
                 format!("{} to be running", waiting.join(", "))
             };
-            self.pause(&mut delay, &what).await?;
+            self.pause(&mut backoff, &what).await?;
         }
     }
 
     /// Until `name` is healthy on load balancer `lb`.
     async fn healthy(&self, name: &str, lb: &str) -> Result<(), String> {
-        let mut delay = Duration::from_millis(250);
+        let mut backoff = Backoff::states();
         loop {
             let health = instances::load_balancers_of(&self.ls, name).await?;
             if health.iter().any(|(l, h)| l == lb && h == "healthy") {
                 return Ok(());
             }
             self.pause(
-                &mut delay,
+                &mut backoff,
                 &format!("{name} to be healthy on load balancer {lb}"),
             )
             .await?;

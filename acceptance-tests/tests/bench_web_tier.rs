@@ -1,0 +1,204 @@
+//! Benchmark (run by scripts/bench.sh, ignored otherwise): `terraform apply` of examples/web-tier
+//! on hastack-local's `realistic` profile, as a ratio of its critical path, and the API calls
+//! each AWS operation took against the fewest that could do the job. Prints numbers; asserts
+//! only that the apply and destroy worked.
+
+use std::collections::BTreeMap;
+use std::time::Instant;
+
+use acceptance_tests::emulator::Emulator;
+use acceptance_tests::Workdir;
+use serde_json::{json, Value as Json};
+
+fn web_tier() -> String {
+    let p = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../examples/web-tier/main.tf");
+    std::fs::read_to_string(p).expect("examples/web-tier/main.tf")
+}
+
+/// The fewest calls of each operation an apply of the web tier (3 instances in 3 zones, one
+/// load balancer, one attachment) needs, and why. Polls count one per thing waited for.
+fn minimum(instances: u64, zones: u64) -> Vec<(&'static str, u64, &'static str)> {
+    vec![
+        ("SSM.CreateActivation", 1, "one activation for the group"),
+        ("Lightsail.CreateInstances", zones, "one call per zone"),
+        (
+            "Lightsail.PutInstancePublicPorts",
+            instances,
+            "one per instance",
+        ),
+        ("SSM.DeleteActivation", 1, "once every member registered"),
+        ("Lightsail.CreateLoadBalancer", 1, ""),
+        (
+            "Lightsail.AttachInstancesToLoadBalancer",
+            1,
+            "all members at once",
+        ),
+        (
+            "Lightsail.GetOperation",
+            2 * instances + 2,
+            "each returned operation seen terminal once",
+        ),
+        (
+            "Lightsail.GetInstances",
+            1,
+            "one read that finds every member running",
+        ),
+        (
+            "SSM.DescribeInstanceInformation",
+            1,
+            "one read that finds every node Online",
+        ),
+        (
+            "Lightsail.GetLoadBalancer",
+            2,
+            "read-back after create, one health read",
+        ),
+        ("Lightsail.GetRegions", 1, "zones checked at plan"),
+        ("Lightsail.GetBundles", 1, "bundle checked at plan"),
+        ("Lightsail.GetBlueprints", 1, "blueprint checked at plan"),
+    ]
+}
+
+/// Seconds of a Terraform duration such as `21s` or `1m2s`.
+fn seconds(d: &str) -> Option<f64> {
+    let (m, s) = match d.split_once('m') {
+        Some((m, s)) => (m.parse::<f64>().ok()?, s),
+        None => (0.0, d),
+    };
+    Some(m * 60.0 + s.trim_end_matches('s').parse::<f64>().unwrap_or(0.0))
+}
+
+/// (resource address, seconds) of each "Creation complete after …" line.
+fn completions(out: &str) -> Vec<(String, f64)> {
+    out.lines()
+        .filter_map(|l| {
+            let (addr, rest) = l.split_once(": Creation complete after ")?;
+            Some((addr.to_string(), seconds(rest.split_whitespace().next()?)?))
+        })
+        .collect()
+}
+
+const RUNS: usize = 3;
+
+#[test]
+#[ignore = "benchmark: run by scripts/bench.sh"]
+fn bench_web_tier_apply_realistic() {
+    let e = Emulator::start_with_profile("realistic");
+    let (_, status) = e.admin("GET", "status", &json!({}));
+    if status["hosts"]["available"] != true {
+        eprintln!(
+            "benchmark skipped: hastack-local has no hosts here: {}",
+            status["hosts"]["reason"]
+        );
+        return;
+    }
+    let p = &status["profile"];
+    let f = |k: &str| p[k].as_f64().unwrap_or(0.0);
+    let (op, boot, interval) = (
+        f("operation"),
+        f("instance_boot"),
+        f("health_check_interval"),
+    );
+    // Members create (one op) and get their ports (one op) while booting; the attachment needs
+    // the members Online and the load balancer's create op; then its attach op; then the first
+    // health check after it, which comes within one interval.
+    let members_ready = boot.max(2.0 * op);
+    let before_health = members_ready.max(op) + op;
+    let critical_hi = before_health + interval;
+    println!("web-tier apply on hastack-local `realistic` (operation {op} s, boot {boot} s, health check every {interval} s), {RUNS} runs:");
+    let mut w = Workdir::new("bench-web-tier", e.env()).expect("workdir");
+    w.write("main.tf", &web_tier());
+    w.terraform(&["validate", "-no-color"]).expect("validate");
+    let mut applies = Vec::new();
+    let mut counted: BTreeMap<String, u64> = BTreeMap::new();
+    for run in 1..=RUNS {
+        e.admin("POST", "calls/reset", &json!({}));
+        let t = Instant::now();
+        let out = w
+            .terraform(&["apply", "-auto-approve", "-input=false", "-no-color"])
+            .unwrap_or_else(|err| panic!("apply failed: {err}\n{}", w.log()));
+        let apply_s = t.elapsed().as_secs_f64();
+        applies.push(apply_s);
+        let (_, calls) = e.admin("GET", "calls", &json!({}));
+        if run == 1 {
+            counted = calls
+                .as_object()
+                .map(|m| {
+                    m.iter()
+                        .map(|(k, v)| (k.clone(), v.as_u64().unwrap_or(0)))
+                        .collect()
+                })
+                .unwrap_or_default();
+        }
+        let parts: Vec<String> = completions(&out)
+            .iter()
+            .map(|(a, s)| format!("{} {s:.0} s", a.rsplit('.').nth(1).unwrap_or(a)))
+            .collect();
+        println!(
+            "  run {run}: apply {apply_s:.2} s (ratio {:.2} to {before_health:.0} s, {:.2} to {critical_hi:.0} s); {}",
+            apply_s / before_health,
+            apply_s / critical_hi,
+            parts.join(", ")
+        );
+        let t = Instant::now();
+        w.terraform(&["destroy", "-auto-approve", "-input=false", "-no-color"])
+            .unwrap_or_else(|err| panic!("destroy failed: {err}\n{}", w.log()));
+        // Detach (one op), then the members' and the load balancer's deletes (one op each, in parallel).
+        let destroy_s = t.elapsed().as_secs_f64();
+        println!(
+            "         destroy {destroy_s:.2} s (ratio {:.2} to {:.0} s)",
+            destroy_s / (2.0 * op),
+            2.0 * op
+        );
+    }
+    applies.sort_by(f64::total_cmp);
+    let median = applies[RUNS / 2];
+    println!("  critical path: {before_health:.0} s before the first health check, {critical_hi:.0} s if it comes a full interval later");
+    println!(
+        "  median apply {median:.2} s: ratio {:.2} / {:.2}",
+        median / before_health,
+        median / critical_hi
+    );
+    println!("API calls of the first apply (its plan phase included) against the minimum:");
+    println!(
+        "  {:<42} {:>6} {:>8}  note",
+        "operation", "calls", "minimum"
+    );
+    let mut total = (0u64, 0u64);
+    for (name, min, why) in minimum(3, 3) {
+        let n = counted.get(name).copied().unwrap_or(0);
+        total.0 += n;
+        total.1 += min;
+        println!("  {name:<42} {n:>6} {min:>8}  {why}");
+    }
+    for (name, n) in &counted {
+        if !minimum(3, 3).iter().any(|(m, _, _)| m == name) {
+            total.0 += n;
+            println!("  {name:<42} {n:>6} {:>8}  not needed", 0);
+        }
+    }
+    println!(
+        "  {:<42} {:>6} {:>8}  ratio {:.2}",
+        "total",
+        total.0,
+        total.1,
+        total.0 as f64 / total.1 as f64
+    );
+    let (_, state) = e.admin("GET", "state", &json!({}));
+    assert_eq!(
+        state["123456789012/us-east-1"]["lightsail"]["instances"],
+        Json::Array(vec![])
+    );
+}
+
+#[test]
+fn terraform_durations_parse() {
+    assert_eq!(seconds("21s"), Some(21.0));
+    assert_eq!(seconds("1m2s"), Some(62.0));
+    let out =
+        "hastack_lightsail_ha_instance.web: Creation complete after 21s [id=web]\nother line\n";
+    assert_eq!(
+        completions(out),
+        vec![("hastack_lightsail_ha_instance.web".to_string(), 21.0)]
+    );
+}
