@@ -78,6 +78,39 @@ fn block(out: &mut String, b: &Json, heading: &str, depth: usize) {
 }
 
 /// (relative path, content) of every generated page.
+/// How to import: by `id`, and by identity where the resource has one.
+fn import_section(out: &mut String, name: &str, identity: &Json) {
+    let _ = write!(
+        out,
+        "\n## Import\n\nBy the `id` attribute:\n\n```sh\nterraform import {name}.example <id>\n```\n"
+    );
+    let Some(attrs) = identity["attributes"].as_object() else {
+        return;
+    };
+    let _ = write!(
+        out,
+        "\nOr, with Terraform 1.12 and later, by identity:\n\n```hcl\nimport {{\n  to       = {name}.example\n  identity = {{ {} }}\n}}\n```\n\n",
+        attrs
+            .iter()
+            .filter(|(_, a)| a["required_for_import"] == true)
+            .map(|(k, _)| format!("{k} = \"…\""))
+            .collect::<Vec<_>>()
+            .join(", ")
+    );
+    for (k, a) in attrs {
+        let need = if a["required_for_import"] == true {
+            "required"
+        } else {
+            "optional"
+        };
+        let _ = writeln!(
+            out,
+            "- `{k}` ({need}) {}",
+            a["description"].as_str().unwrap_or("")
+        );
+    }
+}
+
 pub fn render(doc: &Json) -> Vec<(String, String)> {
     let p = provider(doc);
     let mut pages = Vec::new();
@@ -102,7 +135,22 @@ pub fn render(doc: &Json) -> Vec<(String, String)> {
                 "# {name}\n\n<!-- generated from schemas/hastack.json; do not edit -->\n\n"
             );
             let _ = writeln!(page, "{}", s["block"]["description"].as_str().unwrap_or(""));
+            let example = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+                .join("../examples")
+                .join(dir)
+                .join(name)
+                .join(if kind == "resource_schemas" {
+                    "resource.tf"
+                } else {
+                    "data-source.tf"
+                });
+            if let Ok(tf) = std::fs::read_to_string(&example) {
+                let _ = write!(page, "\n## Example\n\n```hcl\n{tf}```\n");
+            }
             block(&mut page, &s["block"], "", 2);
+            if kind == "resource_schemas" {
+                import_section(&mut page, name, &p["resource_identity_schemas"][name]);
+            }
             pages.push((
                 format!("{dir}/{}.md", name.trim_start_matches("hastack_")),
                 page,

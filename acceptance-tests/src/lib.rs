@@ -75,6 +75,18 @@ fn find_provider_dir() -> Result<PathBuf, HarnessError> {
 }
 
 impl Harness {
+    /// The (major, minor) version of the terraform the tests run, e.g. (1, 15).
+    pub fn terraform_version(&self) -> Option<(u32, u32)> {
+        let out = Command::new(&self.terraform)
+            .args(["version", "-json"])
+            .env("CHECKPOINT_DISABLE", "1")
+            .output()
+            .ok()?;
+        let j: Json = serde_json::from_slice(&out.stdout).ok()?;
+        let mut parts = j["terraform_version"].as_str()?.split('.');
+        Some((parts.next()?.parse().ok()?, parts.next()?.parse().ok()?))
+    }
+
     pub fn get() -> Result<&'static Harness, HarnessError> {
         static H: OnceLock<Result<Harness, String>> = OnceLock::new();
         H.get_or_init(|| {

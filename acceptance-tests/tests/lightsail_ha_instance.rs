@@ -397,3 +397,52 @@ fn lightsail_ha_instance_failed_operation() {
         "the activation is deleted after a failed launch"
     );
 }
+
+/// Import by identity (Terraform 1.12 and later): forget the group with a `removed` block,
+/// then adopt it with `import { identity = { name_prefix = … } }`.
+#[test]
+fn lightsail_ha_instance_import_by_identity() {
+    if !acceptance_tests::enabled() {
+        return;
+    }
+    let h = acceptance_tests::Harness::get().expect("harness");
+    if h.terraform_version().is_none_or(|v| v < (1, 12)) {
+        eprintln!(
+            "skipping: import by identity needs terraform 1.12 or later, have {:?}",
+            h.terraform_version()
+        );
+        return;
+    }
+    let Some((_hosts, e)) = hosts_emulator() else {
+        return;
+    };
+    let body =
+        "  name_prefix = \"idg\"\n  instance_count = 1\n  availability_zones = [\"us-east-1a\"]\n";
+    let forget = "terraform {\n  required_providers {\n    hastack = { source = \"hastack/hastack\" }\n  }\n}\nremoved {\n  from = hastack_lightsail_ha_instance.app\n  lifecycle {\n    destroy = false\n  }\n}\n";
+    let adopt = format!(
+        "{}import {{\n  to       = hastack_lightsail_ha_instance.app\n  identity = {{ name_prefix = \"idg\" }}\n}}\n",
+        config(body)
+    );
+    let port = e.port;
+    with_emulator("lightsail_ha_instance_identity", &e)
+        .step(Step::new(config(body)).check(|s| healthy_members(s, 1)))
+        .step(Step::new(forget).check(move |_| {
+            let (_, st) = Emulator::admin_on(port)("GET", "state", &json!({}));
+            match st["123456789012/us-east-1"]["lightsail"]["instances"].as_array() {
+                Some(a) if a.len() == 1 => Ok(()),
+                other => Err(format!("removed must not destroy: {other:?}")),
+            }
+        }))
+        .step(Step::new(adopt).check(|s| {
+            healthy_members(s, 1)?;
+            let r = s
+                .resource("hastack_lightsail_ha_instance.app")
+                .ok_or("not imported")?;
+            if r["ssm_role"] == "hastack-ssm" && r["blueprint_id"] == "debian_12" {
+                Ok(())
+            } else {
+                Err(format!("imported state {r}"))
+            }
+        }))
+        .run();
+}

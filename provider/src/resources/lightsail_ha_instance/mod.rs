@@ -10,8 +10,9 @@ use std::sync::Arc;
 
 use async_trait::async_trait;
 use tfplugin::resource::*;
+use tfplugin::schema::{IdentityAttribute, IdentitySchema};
 use tfplugin::timeouts::{self, Operation};
-use tfplugin::{Diagnostics, Schema, Value};
+use tfplugin::{Diagnostics, Schema, Type, Value};
 
 use crate::aws::ssm;
 use crate::config::Configured;
@@ -75,6 +76,7 @@ impl LightsailHaInstance {
         match state::fetch(&r, planned, &cfg.default_tags).await {
             Ok(Some(s)) => ApplyResponse {
                 state: s,
+                identity: Some(identity(&group.prefix, &r.region)),
                 diagnostics,
                 ..Default::default()
             },
@@ -99,6 +101,14 @@ impl LightsailHaInstance {
             }
         }
     }
+}
+
+/// The group's identity: its name prefix in a region.
+fn identity(prefix: &str, region: &str) -> Value {
+    Value::object([
+        ("name_prefix", Value::string(prefix)),
+        ("region", Value::string(region)),
+    ])
 }
 
 /// A state that can be saved when nothing could be read back: unknowns become null.
@@ -155,7 +165,13 @@ impl Resource for LightsailHaInstance {
             timeouts::get(&req.state, Operation::Read, &defaults()),
         );
         match state::fetch(&r, &req.state, &cfg.default_tags).await {
-            Ok(Some(s)) => ReadResponse::found(s, req.private),
+            Ok(Some(s)) => ReadResponse {
+                identity: Some(identity(
+                    &text(s.get("name_prefix")).unwrap_or_default(),
+                    &r.region,
+                )),
+                ..ReadResponse::found(s, req.private)
+            },
             Ok(None) => ReadResponse::gone(),
             Err(e) => ReadResponse {
                 diagnostics: error("Error reading Lightsail instances", e),
@@ -194,6 +210,28 @@ impl Resource for LightsailHaInstance {
         }
     }
 
+    fn identity_schema(&self) -> Option<IdentitySchema> {
+        Some(IdentitySchema {
+            version: 0,
+            attributes: vec![
+                IdentityAttribute {
+                    name: "name_prefix".into(),
+                    ty: Type::String,
+                    required_for_import: true,
+                    optional_for_import: false,
+                    description: "The group's `name_prefix`.".into(),
+                },
+                IdentityAttribute {
+                    name: "region".into(),
+                    ty: Type::String,
+                    required_for_import: false,
+                    optional_for_import: true,
+                    description: "The region (default: the provider's).".into(),
+                },
+            ],
+        })
+    }
+
     fn as_import(&self) -> Option<&dyn ImportState> {
         Some(self)
     }
@@ -205,17 +243,37 @@ impl Resource for LightsailHaInstance {
 
 #[async_trait]
 impl ImportState for LightsailHaInstance {
-    /// Import by name prefix: every instance named `<prefix>-<index>-<revision>` is a member.
+    /// Import by name prefix (`terraform import`, or an import block's `id`) or by identity
+    /// (`identity = { name_prefix = "web" }`): every instance named
+    /// `<prefix>-<index>-<revision>` is a member.
     async fn import(&self, req: ImportRequest) -> ImportResponse {
-        if !layout::valid_prefix(&req.id) {
-            let mut d = Diagnostics::new();
+        let region = configured(&self.configured)
+            .ok()
+            .and_then(|c| c.sdk.region().map(|r| r.to_string()))
+            .unwrap_or_default();
+        let (prefix, wanted_region) = match &req.identity {
+            Some(i) if req.id.is_empty() => (
+                text(i.get("name_prefix")).unwrap_or_default(),
+                text(i.get("region")),
+            ),
+            _ => (req.id.clone(), None),
+        };
+        let mut d = Diagnostics::new();
+        if !layout::valid_prefix(&prefix) {
             d.error(
                 "Invalid import ID",
                 format!(
-                    "{:?} is not a name prefix (1–200 letters, digits, '-', '_' or '.').",
-                    req.id
+                    "{prefix:?} is not a name prefix (1–200 letters, digits, '-', '_' or '.')."
                 ),
             );
+        }
+        if let Some(w) = wanted_region.filter(|w| *w != region) {
+            d.error(
+                "Import from another region",
+                format!("The identity's region is {w}, the provider's is {region:?}: configure the provider for {w}."),
+            );
+        }
+        if d.has_errors() {
             return ImportResponse {
                 diagnostics: d,
                 ..Default::default()
@@ -223,9 +281,10 @@ impl ImportState for LightsailHaInstance {
         }
         ImportResponse {
             state: Value::object([
-                ("id", Value::string(&req.id)),
-                ("name_prefix", Value::string(&req.id)),
+                ("id", Value::string(&prefix)),
+                ("name_prefix", Value::string(&prefix)),
             ]),
+            identity: Some(identity(&prefix, &region)),
             ..Default::default()
         }
     }
