@@ -453,6 +453,8 @@ impl Run<'_> {
                 if !re.is_match(&text) && !re.is_match(&folded) {
                     return Err(fail(format!("error output does not match {re}")));
                 }
+                // A failed apply may still have created something (kept in state): destroy it.
+                applied = true;
                 continue;
             }
             self.ok(&dir, &["validate", "-no-color"], &step.env)

@@ -233,6 +233,63 @@ fn lightsail_ha_instance_basic_update_disappears_tags() {
             Step::new(config(&group("web", 3, &ports2, NGINX, app)))
                 .check(|s| healthy_members(s, 3)),
         )
+        // Stopped by hand: drift, and the next apply starts it again.
+        .step(
+            Step::new(config(&group("web", 3, &ports2, NGINX, app)))
+                .check(move |s| {
+                    let c = lightsail_on(port);
+                    let name = names(s)?[2].clone();
+                    block_on(async {
+                        c.stop_instance()
+                            .instance_name(&name)
+                            .send()
+                            .await
+                            .map_err(|e| format!("{e:?}"))?;
+                        for _ in 0..50 {
+                            let st = c
+                                .get_instance_state()
+                                .instance_name(&name)
+                                .send()
+                                .await
+                                .map_err(|e| format!("{e:?}"))?;
+                            if st.state().and_then(|s| s.name()) == Some("stopped") {
+                                return Ok(());
+                            }
+                            tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+                        }
+                        Err(format!("{name} did not stop"))
+                    })
+                })
+                .expect_drift(),
+        )
+        .step(
+            Step::new(config(&group("web", 3, &ports2, NGINX, app)))
+                .check(|s| healthy_members(s, 3)),
+        )
+        // Its SSM node deregistered by hand: drift; the member cannot be managed any more, so
+        // the next apply makes it again (and it registers).
+        .step(
+            Step::new(config(&group("web", 3, &ports2, NGINX, app)))
+                .check(move |s| {
+                    let id = instances(s)?[1]["ssm_instance_id"]
+                        .as_str()
+                        .unwrap_or("")
+                        .to_string();
+                    block_on(
+                        common::ssm_on(port)
+                            .deregister_managed_instance()
+                            .instance_id(id)
+                            .send(),
+                    )
+                    .map(|_| ())
+                    .map_err(|e| format!("{e:?}"))
+                })
+                .expect_drift(),
+        )
+        .step(
+            Step::new(config(&group("web", 3, &ports2, NGINX, app)))
+                .check(|s| healthy_members(s, 3)),
+        )
         // _update_count (down): the highest index goes.
         .step(
             Step::new(config(&group("web", 2, &ports2, NGINX, app))).check(move |s| {
@@ -445,4 +502,34 @@ fn lightsail_ha_instance_import_by_identity() {
             }
         }))
         .run();
+}
+
+/// The `timeouts` block bounds the wait: on an emulator without hosts nothing ever registers
+/// with SSM, so create fails after the configured 5 s, naming what it waited for, and keeps the
+/// instances in state so that destroy removes them.
+#[test]
+fn lightsail_ha_instance_create_timeout() {
+    if !acceptance_tests::enabled() {
+        return;
+    }
+    let e = Emulator::start();
+    let body = format!(
+        "{}  timeouts {{\n    create = \"5s\"\n  }}\n",
+        group("slow", 1, HTTP, "", "")
+    );
+    with_emulator("lightsail_ha_instance_timeout", &e)
+        .step(Step::new(config(&body)).expect_error(r"(?s)Error creating Lightsail instances.*timed out waiting for the SSM agent of slow-0-[0-9a-f]{6} to come Online"))
+        .run();
+    let (_, state) = e.admin("GET", "state", &json!({}));
+    let region = &state["123456789012/us-east-1"];
+    assert_eq!(
+        region["lightsail"]["instances"],
+        json!([]),
+        "destroy removed the instance kept in state"
+    );
+    assert_eq!(
+        region["ssm"]["activations"],
+        json!([]),
+        "the activation is deleted after the timeout"
+    );
 }

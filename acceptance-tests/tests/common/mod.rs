@@ -26,6 +26,22 @@ pub fn lightsail_on(port: u16) -> Client {
     Client::from_conf(conf)
 }
 
+pub fn ssm_on(port: u16) -> aws_sdk_ssm::Client {
+    let conf = aws_sdk_ssm::Config::builder()
+        .behavior_version_latest()
+        .region(aws_sdk_ssm::config::Region::new("us-east-1"))
+        .endpoint_url(format!("http://127.0.0.1:{port}"))
+        .credentials_provider(aws_credential_types::Credentials::new(
+            "AKIAHASTACKLOCAL0001",
+            "hastack-local-secret",
+            None,
+            None,
+            "test",
+        ))
+        .build();
+    aws_sdk_ssm::Client::from_conf(conf)
+}
+
 /// Run one future to completion on a fresh current-thread runtime (inside step checks).
 pub fn block_on<F: std::future::Future>(f: F) -> F::Output {
     tokio::runtime::Builder::new_current_thread()

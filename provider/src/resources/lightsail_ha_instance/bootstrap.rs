@@ -76,6 +76,8 @@ mod tests {
         // Idempotent: registration and user data are guarded.
         assert!(s.contains("[ -s /var/lib/amazon/ssm/registration ]"));
         assert!(s.contains("user-data.done"));
+        // sshd is switched off as well as port 22.
+        assert!(s.contains("systemctl disable --now \"$unit\""));
         assert!(
             s.contains("IyEvYmluL2Jhc2gKZWNobyAnYXBwJwo="),
             "user data base64"

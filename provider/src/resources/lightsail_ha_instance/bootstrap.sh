@@ -68,6 +68,13 @@ fi
 systemctl enable --now "$(agent_unit)"
 log "amazon-ssm-agent running"
 
+# Port 22 is closed by the firewall; sshd goes too, so opening the port by mistake opens nothing.
+for unit in ssh sshd; do
+  if systemctl is-enabled "$unit" >/dev/null 2>&1; then
+    systemctl disable --now "$unit" >/dev/null 2>&1 && log "disabled $unit"
+  fi
+done
+
 # The module's user data, once.
 if [ -n '@HAS_USER_DATA@' ] && [ ! -e "$STATE_DIR/user-data.done" ]; then
   base64 -d > "$STATE_DIR/user-data" <<'HASTACK_USER_DATA'

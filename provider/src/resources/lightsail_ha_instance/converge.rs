@@ -59,8 +59,9 @@ impl Run<'_> {
 
     /// Sleep before the next poll, or say why waiting is over.
     async fn pause(&self, backoff: &mut Backoff, what: &str) -> Result<(), String> {
-        let delay = backoff.next().unwrap_or_default();
-        if Instant::now() + delay >= self.deadline {
+        // The last sleep ends at the deadline, and one more look follows it.
+        let delay = backoff.next().unwrap_or_default().min(self.left());
+        if delay.is_zero() {
             return Err(format!("timed out waiting for {what}"));
         }
         tokio::select! {
@@ -89,17 +90,45 @@ impl Run<'_> {
             .iter()
             .chain(plan.replace.iter().map(|(_, old)| old))
             .collect();
-        for m in members.iter().filter(|m| !leaving.contains(&&m.name)) {
-            self.settle(m, g).await?;
-        }
         let nodes = ssm::nodes(&self.ssm, &g.prefix).await?;
+        // A running member with no managed node never registered (its bootstrap failed or an
+        // earlier apply gave up waiting): it cannot be managed, so it is made again.
+        let unregistered: Vec<&Wanted> = wanted
+            .iter()
+            .filter(|w| {
+                members.iter().any(|m| {
+                    m.name == w.name && m.state == "running" && !nodes.contains_key(&m.private_ip)
+                })
+            })
+            .collect();
+        for m in members
+            .iter()
+            .filter(|m| !leaving.contains(&&m.name))
+            .filter(|m| !unregistered.iter().any(|w| w.name == m.name))
+        {
+            let w = wanted.iter().find(|w| w.name == m.name);
+            self.settle(m, w, g).await?;
+        }
         for name in &plan.delete {
             let m = members.iter().find(|m| &m.name == name);
             self.retire(name, m.and_then(|m| nodes.get(&m.private_ip)))
                 .await?;
         }
-        if !plan.create.is_empty() {
-            self.launch(g, &plan.create).await?;
+        for w in &unregistered {
+            tracing::warn!(
+                instance = w.name,
+                "member never registered with SSM: replacing it"
+            );
+            self.retire(&w.name, None).await?;
+        }
+        let create: Vec<Wanted> = plan
+            .create
+            .iter()
+            .cloned()
+            .chain(unregistered.into_iter().cloned())
+            .collect();
+        if !create.is_empty() {
+            self.launch(g, &create).await?;
         }
         for (new, old) in &plan.replace {
             self.launch(g, std::slice::from_ref(new)).await?;
@@ -122,8 +151,22 @@ impl Run<'_> {
         Ok(())
     }
 
-    /// Ports and tags of a member that stays, each changed only when it differs.
-    async fn settle(&self, m: &Member, g: &Group) -> Result<(), String> {
+    /// A member that stays: started again if it was stopped by hand, then its ports and tags,
+    /// each changed only when it differs.
+    async fn settle(&self, m: &Member, w: Option<&Wanted>, g: &Group) -> Result<(), String> {
+        if m.state == "stopped" {
+            let out = self
+                .ls
+                .start_instance()
+                .instance_name(&m.name)
+                .send()
+                .await
+                .map_err(|e| crate::aws::describe("StartInstance", &e).1)?;
+            self.wait(out.operations()).await?;
+            if let Some(w) = w {
+                self.ready(&g.prefix, std::slice::from_ref(w)).await?;
+            }
+        }
         if canonical(&m.ports) != canonical(&g.ports) {
             let ops = instances::put_ports(&self.ls, &m.name, &g.ports).await?;
             self.wait(&ops).await?;
