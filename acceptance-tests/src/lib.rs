@@ -453,8 +453,16 @@ impl Run<'_> {
                 if !re.is_match(&text) && !re.is_match(&folded) {
                     return Err(fail(format!("error output does not match {re}")));
                 }
-                // A failed apply may still have created something (kept in state): destroy it.
-                applied = true;
+                // A failed apply may still have created something (kept in state): then the
+                // test ends with a destroy as usual.
+                if !self
+                    .state(&dir, &step.env)
+                    .map_err(fail)?
+                    .resources()
+                    .is_empty()
+                {
+                    applied = true;
+                }
                 continue;
             }
             self.ok(&dir, &["validate", "-no-color"], &step.env)

@@ -10,36 +10,37 @@ use acceptance_tests::emulator::Emulator;
 use acceptance_tests::TestCase;
 use aws_sdk_lightsail::Client;
 
+/// hastack-local's default credentials.
+fn credentials() -> aws_credential_types::Credentials {
+    aws_credential_types::Credentials::new(
+        "AKIAHASTACKLOCAL0001",
+        "hastack-local-secret",
+        None,
+        None,
+        "test",
+    )
+}
+
 pub fn lightsail_on(port: u16) -> Client {
-    let conf = aws_sdk_lightsail::Config::builder()
-        .behavior_version_latest()
-        .region(aws_sdk_lightsail::config::Region::new("us-east-1"))
-        .endpoint_url(format!("http://127.0.0.1:{port}"))
-        .credentials_provider(aws_credential_types::Credentials::new(
-            "AKIAHASTACKLOCAL0001",
-            "hastack-local-secret",
-            None,
-            None,
-            "test",
-        ))
-        .build();
-    Client::from_conf(conf)
+    Client::from_conf(
+        aws_sdk_lightsail::Config::builder()
+            .behavior_version_latest()
+            .region(aws_sdk_lightsail::config::Region::new("us-east-1"))
+            .endpoint_url(format!("http://127.0.0.1:{port}"))
+            .credentials_provider(credentials())
+            .build(),
+    )
 }
 
 pub fn ssm_on(port: u16) -> aws_sdk_ssm::Client {
-    let conf = aws_sdk_ssm::Config::builder()
-        .behavior_version_latest()
-        .region(aws_sdk_ssm::config::Region::new("us-east-1"))
-        .endpoint_url(format!("http://127.0.0.1:{port}"))
-        .credentials_provider(aws_credential_types::Credentials::new(
-            "AKIAHASTACKLOCAL0001",
-            "hastack-local-secret",
-            None,
-            None,
-            "test",
-        ))
-        .build();
-    aws_sdk_ssm::Client::from_conf(conf)
+    aws_sdk_ssm::Client::from_conf(
+        aws_sdk_ssm::Config::builder()
+            .behavior_version_latest()
+            .region(aws_sdk_ssm::config::Region::new("us-east-1"))
+            .endpoint_url(format!("http://127.0.0.1:{port}"))
+            .credentials_provider(credentials())
+            .build(),
+    )
 }
 
 /// Run one future to completion on a fresh current-thread runtime (inside step checks).

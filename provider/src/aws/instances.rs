@@ -197,3 +197,33 @@ pub async fn load_balancers_of(c: &Client, name: &str) -> Result<Vec<(String, St
         }
     }
 }
+
+/// (attached instance → health) of a load balancer, or None when it does not exist.
+#[tracing::instrument(skip_all, fields(load_balancer = lb))]
+pub async fn lb_health(
+    c: &aws_sdk_lightsail::Client,
+    lb: &str,
+) -> Result<Option<Vec<(String, String)>>, String> {
+    match c.get_load_balancer().load_balancer_name(lb).send().await {
+        Ok(out) => Ok(out.load_balancer.map(|l| {
+            l.instance_health_summary()
+                .iter()
+                .filter_map(|h| {
+                    Some((
+                        h.instance_name()?.to_string(),
+                        h.instance_health()
+                            .map(|x| x.as_str().to_string())
+                            .unwrap_or_default(),
+                    ))
+                })
+                .collect()
+        })),
+        Err(e)
+            if e.as_service_error()
+                .is_some_and(|s| s.is_not_found_exception()) =>
+        {
+            Ok(None)
+        }
+        Err(e) => Err(crate::aws::describe("GetLoadBalancer", &e).1),
+    }
+}

@@ -46,6 +46,34 @@ pub fn map_value(m: &BTreeMap<String, String>) -> Value {
     )
 }
 
+/// The tags a resource gets: the provider's default tags, then its own (which win).
+pub fn merged_tags(defaults: &BTreeMap<String, String>, own: &Value) -> BTreeMap<String, String> {
+    let mut all = defaults.clone();
+    all.extend(string_map(own));
+    all
+}
+
+/// The `tags` attribute for the tags AWS reports (`actual`): everything but default tags left
+/// as the provider set them, plus every key the configuration names (`prior_tags`). Null while
+/// the configuration has none and nothing else was added.
+pub fn own_tags(
+    actual: &BTreeMap<String, String>,
+    prior_tags: &Value,
+    defaults: &BTreeMap<String, String>,
+) -> Value {
+    let own_keys: Vec<String> = string_map(prior_tags).into_keys().collect();
+    let own: BTreeMap<String, String> = actual
+        .iter()
+        .filter(|(k, v)| own_keys.contains(k) || defaults.get(*k) != Some(*v))
+        .map(|(k, v)| (k.clone(), v.clone()))
+        .collect();
+    if own.is_empty() && prior_tags.is_null() {
+        Value::Null
+    } else {
+        map_value(&own)
+    }
+}
+
 /// One error diagnostic.
 pub fn error(summary: &str, detail: String) -> Diagnostics {
     let mut d = Diagnostics::new();

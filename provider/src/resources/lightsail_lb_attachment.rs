@@ -11,6 +11,7 @@ use tfplugin::resource::*;
 use tfplugin::timeouts::{self, Operation, TimeoutDefaults};
 use tfplugin::{Attribute, AttributePath, Block, Diagnostics, Schema, Type, Value};
 
+use crate::aws::instances::lb_health;
 use crate::aws::lightsail::{client, wait_operations};
 use crate::resources::common::{configured, error, text};
 use crate::Shared;
@@ -42,35 +43,6 @@ fn names(v: &Value) -> BTreeSet<String> {
         .iter()
         .filter_map(|e| e.as_str().map(str::to_string))
         .collect()
-}
-
-/// (attached instance → health) of a load balancer, or None when it does not exist.
-async fn attached(
-    c: &aws_sdk_lightsail::Client,
-    lb: &str,
-) -> Result<Option<Vec<(String, String)>>, String> {
-    match c.get_load_balancer().load_balancer_name(lb).send().await {
-        Ok(out) => Ok(out.load_balancer.map(|l| {
-            l.instance_health_summary()
-                .iter()
-                .filter_map(|h| {
-                    Some((
-                        h.instance_name()?.to_string(),
-                        h.instance_health()
-                            .map(|x| x.as_str().to_string())
-                            .unwrap_or_default(),
-                    ))
-                })
-                .collect()
-        })),
-        Err(e)
-            if e.as_service_error()
-                .is_some_and(|s| s.is_not_found_exception()) =>
-        {
-            Ok(None)
-        }
-        Err(e) => Err(crate::aws::describe("GetLoadBalancer", &e).1),
-    }
 }
 
 fn state(lb: &str, health: &[(String, String)], prior: &Value) -> Value {
@@ -113,7 +85,7 @@ impl LightsailLbAttachment {
         let lb = text(planned.get("load_balancer_name")).unwrap_or_default();
         let started = tokio::time::Instant::now();
         let want = names(planned.get("instance_names"));
-        let now: BTreeSet<String> = match attached(&c, &lb).await {
+        let now: BTreeSet<String> = match lb_health(&c, &lb).await {
             Ok(h) => h.unwrap_or_default().into_iter().map(|(n, _)| n).collect(),
             Err(e) => {
                 return ApplyResponse {
@@ -163,7 +135,7 @@ impl LightsailLbAttachment {
         if planned.get("wait_for_healthy").as_bool() != Some(false) {
             let mut backoff = crate::aws::Backoff::states();
             loop {
-                let health = match attached(&c, &lb).await {
+                let health = match lb_health(&c, &lb).await {
                     Ok(Some(h)) => h,
                     Ok(None) => {
                         return ApplyResponse {
@@ -245,7 +217,7 @@ impl LightsailLbAttachment {
         planned: &Value,
         diagnostics: Diagnostics,
     ) -> ApplyResponse {
-        let health = attached(c, lb).await.ok().flatten().unwrap_or_default();
+        let health = lb_health(c, lb).await.ok().flatten().unwrap_or_default();
         ApplyResponse {
             state: state(lb, &health, planned),
             diagnostics,
@@ -293,7 +265,7 @@ impl Resource for LightsailLbAttachment {
             }
         };
         let lb = text(req.state.get("load_balancer_name")).unwrap_or_default();
-        match attached(&client(&cfg), &lb).await {
+        match lb_health(&client(&cfg), &lb).await {
             Ok(Some(h)) if h.is_empty() => ReadResponse::gone(),
             Ok(Some(h)) => ReadResponse::found(state(&lb, &h, &req.state), req.private),
             Ok(None) => ReadResponse::gone(),

@@ -10,7 +10,9 @@ use tfplugin::timeouts::{self, Operation, TimeoutDefaults};
 use tfplugin::{Attribute, AttributePath, Block, Diagnostics, Schema, Type, Value};
 
 use crate::aws::lightsail::{client, wait_operations};
-use crate::resources::common::{configured, error, map_value, num, string_map, text};
+use crate::resources::common::{
+    configured, error, map_value, merged_tags, num, own_tags, string_map, text,
+};
 use crate::Shared;
 
 pub struct LightsailLoadBalancer {
@@ -56,13 +58,6 @@ fn valid_name(n: &str) -> bool {
             .all(|c| c.is_ascii_alphanumeric() || "-_.".contains(c))
 }
 
-/// The merged tags: default tags, then the resource's own.
-fn merged_tags(defaults: &BTreeMap<String, String>, own: &Value) -> BTreeMap<String, String> {
-    let mut all = defaults.clone();
-    all.extend(string_map(own));
-    all
-}
-
 fn state_from(lb: &LoadBalancer, prior: &Value, defaults: &BTreeMap<String, String>) -> Value {
     let opts = lb.configuration_options();
     let opt = |k: LoadBalancerAttributeName| opts.and_then(|o| o.get(&k)).cloned();
@@ -71,18 +66,7 @@ fn state_from(lb: &LoadBalancer, prior: &Value, defaults: &BTreeMap<String, Stri
         .iter()
         .filter_map(|t| Some((t.key()?.to_string(), t.value().unwrap_or("").to_string())))
         .collect();
-    // `tags` holds what the configuration set: everything but untouched default tags.
-    let own_keys: Vec<String> = string_map(prior.get("tags")).into_keys().collect();
-    let own: BTreeMap<String, String> = actual
-        .iter()
-        .filter(|(k, v)| own_keys.contains(k) || defaults.get(*k) != Some(*v))
-        .map(|(k, v)| (k.clone(), v.clone()))
-        .collect();
-    let tags = if own.is_empty() && prior.get("tags").is_null() {
-        Value::Null
-    } else {
-        map_value(&own)
-    };
+    let tags = own_tags(&actual, prior.get("tags"), defaults);
     Value::object([
         ("id", Value::string(lb.name().unwrap_or(""))),
         ("name", Value::string(lb.name().unwrap_or(""))),

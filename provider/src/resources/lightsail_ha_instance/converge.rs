@@ -302,8 +302,10 @@ impl Run<'_> {
     async fn healthy(&self, name: &str, lb: &str) -> Result<(), String> {
         let mut backoff = Backoff::states();
         loop {
-            let health = instances::load_balancers_of(&self.ls, name).await?;
-            if health.iter().any(|(l, h)| l == lb && h == "healthy") {
+            let health = instances::lb_health(&self.ls, lb)
+                .await?
+                .unwrap_or_default();
+            if health.iter().any(|(n, h)| n == name && h == "healthy") {
                 return Ok(());
             }
             self.pause(

@@ -4,9 +4,9 @@ use tfplugin::resource::{PlanRequest, PlanResponse};
 use tfplugin::{AttributePath, Diagnostics, Value};
 
 use super::layout::{self, PortRule};
-use super::state::{merged_tags, strings};
+use super::state::strings;
 use crate::config::Configured;
-use crate::resources::common::{map_value, num, text};
+use crate::resources::common::{map_value, merged_tags, num, text};
 
 pub const MAX_COUNT: i64 = 100;
 

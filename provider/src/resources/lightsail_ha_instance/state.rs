@@ -7,14 +7,7 @@ use super::converge::{Group, Run};
 use super::layout::{canonical, PortRule};
 use crate::aws::instances::{self, Member};
 use crate::aws::ssm::{self, Node};
-use crate::resources::common::{map_value, num, string_map, text};
-
-/// Default tags, then the resource's own.
-pub fn merged_tags(defaults: &BTreeMap<String, String>, own: &Value) -> BTreeMap<String, String> {
-    let mut all = defaults.clone();
-    all.extend(string_map(own));
-    all
-}
+use crate::resources::common::{map_value, merged_tags, num, own_tags, string_map, text};
 
 pub fn rules(v: &Value) -> Vec<PortRule> {
     v.elements()
@@ -122,17 +115,7 @@ pub fn build(
         .unwrap_or(&members[0])
         .tags
         .clone();
-    let own_keys: Vec<String> = string_map(prior.get("tags")).into_keys().collect();
-    let own: BTreeMap<String, String> = actual
-        .iter()
-        .filter(|(k, v)| own_keys.contains(k) || defaults.get(*k) != Some(*v))
-        .map(|(k, v)| (k.clone(), v.clone()))
-        .collect();
-    let tags = if own.is_empty() && prior.get("tags").is_null() {
-        Value::Null
-    } else {
-        map_value(&own)
-    };
+    let tags = own_tags(&actual, prior.get("tags"), defaults);
     let zones = match prior.get("availability_zones") {
         Value::List(z) if Value::List(z.clone()).is_wholly_known() => Value::List(z.clone()),
         _ => {
