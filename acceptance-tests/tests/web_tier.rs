@@ -133,7 +133,21 @@ fn web_tier_survives_a_killed_host_and_restores_a_deleted_instance() {
     let traffic: Arc<Mutex<Option<Traffic>>> = Arc::default();
     let before: Arc<Mutex<Vec<String>>> = Arc::default();
     let (lb1, lb2, lb3) = (lb.clone(), lb.clone(), lb.clone());
-    let (t1, t2) = (traffic.clone(), traffic.clone());
+    let (t1, t2, t3, t4) = (
+        traffic.clone(),
+        traffic.clone(),
+        traffic.clone(),
+        traffic.clone(),
+    );
+    let lb4 = lb.clone();
+    // The example with an app that never serves, and a short update timeout.
+    let broken = web_tier()
+        .replace("systemctl enable --now nginx", "true # nginx left off")
+        .replace("update = \"40m\"", "update = \"20s\"");
+    assert!(
+        broken.contains("update = \"20s\"") && !broken.contains("enable --now nginx"),
+        "examples/web-tier changed: adjust this test"
+    );
     let emu_port = e.port;
     let lb_of = move || {
         let e = acceptance_tests::emulator::Emulator::admin_on(emu_port);
@@ -238,7 +252,39 @@ fn web_tier_survives_a_killed_host_and_restores_a_deleted_instance() {
             if seen.min_healthy.unwrap_or(0) < 2 {
                 return Err(format!("capacity dropped to {:?} healthy (count 3)", seen.min_healthy));
             }
-            serves_from_zones(port, s, "2")
+            serves_from_zones(port, s, "2")?;
+            // Requests keep flowing through a roll that fails and the one that resumes it.
+            *t3.lock().unwrap() = Some(Traffic::start(port, api));
+            Ok(())
+        }))
+        // A version whose instances never become healthy: the roll stops at the first one,
+        // with the old instances still serving.
+        .step(
+            Step::new(broken)
+                .env("TF_VAR_app_version", "3")
+                .expect_error(r"(?s)Error updating Lightsail instances.*timed out waiting for web-0-[0-9a-f]{6} to be healthy on load balancer web-lb"),
+        )
+        // The fixed version: the roll resumes from the oldest instance of each index, the
+        // broken one is deleted.
+        .step(Step::new(web_tier()).env("TF_VAR_app_version", "3").check(move |s| {
+            let port = *lb4.lock().unwrap();
+            let seen = t4.lock().unwrap().take().ok_or("no traffic running")?.finish();
+            let failed = seen.requests.iter().filter(|(_, r)| r.is_err()).count();
+            eprintln!(
+                "failed roll then resumed roll: {} requests, {failed} failed, fewest healthy instances seen {:?}",
+                seen.requests.len(),
+                seen.min_healthy
+            );
+            if failed > 0 {
+                return Err(format!("{failed} requests failed across the failed and the resumed roll"));
+            }
+            if seen.min_healthy.unwrap_or(0) < 2 {
+                return Err(format!("capacity dropped to {:?} healthy (count 3)", seen.min_healthy));
+            }
+            if members(s)?.len() != 3 {
+                return Err(format!("leftovers: {:?}", members(s)?));
+            }
+            serves_from_zones(port, s, "3")
         }))
         .run();
     let (_, state) = e.admin("GET", "state", &json!({}));

@@ -16,6 +16,8 @@ pub struct Member {
     pub private_ip: String,
     pub public_ip: String,
     pub state: String,
+    /// Seconds since the epoch.
+    pub created_at: f64,
     pub blueprint_id: String,
     pub bundle_id: String,
     pub ports: Vec<PortRule>,
@@ -53,6 +55,7 @@ fn member(prefix: &str, i: &Instance) -> Option<Member> {
         private_ip: i.private_ip_address().unwrap_or("").to_string(),
         public_ip: i.public_ip_address().unwrap_or("").to_string(),
         state: i.state().and_then(|s| s.name()).unwrap_or("").to_string(),
+        created_at: i.created_at().map(|t| t.as_secs_f64()).unwrap_or(0.0),
         blueprint_id: i.blueprint_id().unwrap_or("").to_string(),
         bundle_id: i.bundle_id().unwrap_or("").to_string(),
         ports,
@@ -64,7 +67,7 @@ fn member(prefix: &str, i: &Instance) -> Option<Member> {
     })
 }
 
-/// Every instance of group `prefix`, by index then name.
+/// Every instance of group `prefix`, by index, then oldest first.
 #[tracing::instrument(skip_all, fields(group = prefix))]
 pub async fn members(c: &Client, prefix: &str) -> Result<Vec<Member>, String> {
     let mut out = Vec::new();
@@ -79,7 +82,11 @@ pub async fn members(c: &Client, prefix: &str) -> Result<Vec<Member>, String> {
         out.extend(page.instances().iter().filter_map(|i| member(prefix, i)));
         token = page.next_page_token;
         if token.is_none() {
-            out.sort_by(|a, b| (a.index, &a.name).cmp(&(b.index, &b.name)));
+            out.sort_by(|a, b| {
+                (a.index, a.created_at, &a.name)
+                    .partial_cmp(&(b.index, b.created_at, &b.name))
+                    .unwrap_or(std::cmp::Ordering::Equal)
+            });
             return Ok(out);
         }
     }

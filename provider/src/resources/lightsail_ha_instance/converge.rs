@@ -131,17 +131,23 @@ impl Run<'_> {
             self.launch(g, &create).await?;
         }
         for (new, old) in &plan.replace {
-            self.launch(g, std::slice::from_ref(new)).await?;
-            for (lb, _) in instances::load_balancers_of(&self.ls, old).await? {
-                let out = self
-                    .ls
-                    .attach_instances_to_load_balancer()
-                    .load_balancer_name(&lb)
-                    .instance_names(&new.name)
-                    .send()
-                    .await
-                    .map_err(|e| crate::aws::describe("AttachInstancesToLoadBalancer", &e).1)?;
-                self.wait(out.operations()).await?;
+            if !members.iter().any(|m| m.name == new.name) {
+                self.launch(g, std::slice::from_ref(new)).await?;
+            }
+            let serving = instances::load_balancers_of(&self.ls, old).await?;
+            let joined = instances::load_balancers_of(&self.ls, &new.name).await?;
+            for (lb, _) in serving {
+                if !joined.iter().any(|(l, _)| *l == lb) {
+                    let out = self
+                        .ls
+                        .attach_instances_to_load_balancer()
+                        .load_balancer_name(&lb)
+                        .instance_names(&new.name)
+                        .send()
+                        .await
+                        .map_err(|e| crate::aws::describe("AttachInstancesToLoadBalancer", &e).1)?;
+                    self.wait(out.operations()).await?;
+                }
                 self.healthy(&new.name, &lb).await?;
             }
             let m = members.iter().find(|m| &m.name == old);

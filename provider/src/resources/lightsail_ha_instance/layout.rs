@@ -73,12 +73,15 @@ pub fn member_index(prefix: &str, name: &str) -> Option<usize> {
 pub struct Changes {
     /// Indices with no member at all: created together.
     pub create: Vec<Wanted>,
-    /// Indices whose member has another revision: (new, old), replaced one at a time.
+    /// Indices whose member has another revision: (new, old), replaced one at a time. The new
+    /// one may exist already (a roll that was interrupted): then it is not created again.
     pub replace: Vec<(Wanted, String)>,
     /// Members beyond the count, or leftovers beside a current member: deleted, highest first.
     pub delete: Vec<String>,
 }
 
+/// `existing` lists the members oldest first: where an index has several that are not wanted,
+/// the oldest is the one replaced (under the health gate) and the others are deleted.
 pub fn changes(existing: &[String], prefix: &str, wanted: &[Wanted]) -> Changes {
     let mut by_index: BTreeMap<usize, Vec<&String>> = BTreeMap::new();
     for name in existing {
@@ -91,12 +94,16 @@ pub fn changes(existing: &[String], prefix: &str, wanted: &[Wanted]) -> Changes 
         match by_index.remove(&w.index) {
             None => c.create.push(w.clone()),
             Some(names) if names.contains(&&w.name) => {
-                // An interrupted roll left the old one beside the new one.
-                c.delete
-                    .extend(names.into_iter().filter(|n| **n != w.name).cloned());
+                // An interrupted roll left the old one beside the new one: finish it (the new
+                // one must pass the same gate before the old one goes).
+                let old: Vec<&String> = names.into_iter().filter(|n| **n != w.name).collect();
+                if let Some((first, rest)) = old.split_first() {
+                    c.replace.push((w.clone(), (*first).clone()));
+                    c.delete.extend(rest.iter().map(|n| (*n).clone()));
+                }
             }
             Some(mut names) => {
-                names.sort();
+                // The oldest is the one serving; newer ones are leftovers of a failed roll.
                 let old = names.remove(0).clone();
                 c.delete.extend(names.into_iter().cloned());
                 c.replace.push((w.clone(), old));
@@ -341,7 +348,20 @@ mod tests {
                     want[1].name.clone(),
                 ],
                 Changes {
-                    delete: vec![old[0].name.clone()],
+                    replace: vec![(want[0].clone(), old[0].name.clone())],
+                    ..Default::default()
+                },
+            ),
+            (
+                "failed roll: the oldest is replaced under the gate, the broken one goes",
+                vec![
+                    old[0].name.clone(),
+                    wanted(&spec("broken"), 1, &z)[0].name.clone(),
+                    want[1].name.clone(),
+                ],
+                Changes {
+                    replace: vec![(want[0].clone(), old[0].name.clone())],
+                    delete: vec![wanted(&spec("broken"), 1, &z)[0].name.clone()],
                     ..Default::default()
                 },
             ),
