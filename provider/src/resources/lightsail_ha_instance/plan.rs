@@ -62,6 +62,19 @@ pub fn validate(c: &Value) -> Diagnostics {
             );
         }
     }
+    if let Some(role) = text(c.get("ssm_role")) {
+        let ok = role.len() <= 64
+            && role
+                .chars()
+                .all(|ch| ch.is_ascii_alphanumeric() || "+=,.@_-/".contains(ch));
+        if !ok {
+            d.attribute_error(
+                AttributePath::root("ssm_role"),
+                "Invalid SSM role",
+                format!("{role:?} must be an IAM role name (at most 64 of A–Z, a–z, 0–9 and +=,.@_-/), not an ARN."),
+            );
+        }
+    }
     for (i, r) in c
         .get("public_ports")
         .elements()
@@ -312,4 +325,42 @@ fn current_members(prior: &Value) -> Option<Vec<String>> {
             ok.then(|| text(i.get("name")))?
         })
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn config(role: &str, count: i64) -> Value {
+        Value::object([
+            ("name_prefix", Value::string("web")),
+            ("instance_count", Value::number(count)),
+            ("ssm_role", Value::string(role)),
+        ])
+    }
+
+    #[test]
+    fn validate_names_the_attribute() {
+        let cases = [
+            ("fine", config("hastack-ssm", 2), None),
+            (
+                "arn is not a name",
+                config("arn:aws:iam::123456789012:role/x", 2),
+                Some("ssm_role"),
+            ),
+            ("count 0", config("r", 0), Some("instance_count")),
+            ("count 101", config("r", 101), Some("instance_count")),
+        ];
+        for (case, c, attr) in cases {
+            let d = validate(&c);
+            let got: Vec<String> = d
+                .iter()
+                .filter_map(|x| x.attribute.as_ref().map(|p| format!("{p:?}")))
+                .collect();
+            match attr {
+                None => assert!(!d.has_errors(), "{case}: {got:?}"),
+                Some(a) => assert!(got.iter().any(|g| g.contains(a)), "{case}: {got:?}"),
+            }
+        }
+    }
 }
