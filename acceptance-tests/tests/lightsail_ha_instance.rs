@@ -140,6 +140,35 @@ fn ports_are(port: u16, s: &State, want: &[(i32, i32)]) -> Result<(), String> {
     Ok(())
 }
 
+/// The bootstrap run a second time on a member (as root, through Run Command) registers
+/// nothing and runs the app's user data no second time. hastack-local keeps each host's user
+/// data at /run/hastack/host/user-data.
+fn bootstrap_is_idempotent(port: u16, s: &State) -> Result<(), String> {
+    let node = instances(s)?[0]["ssm_instance_id"]
+        .as_str()
+        .unwrap_or("")
+        .to_string();
+    let nodes_before = managed_nodes(port)?;
+    let (status, out) = common::run_shell(port, &node, "bash /run/hastack/host/user-data 2>&1")?;
+    if status != "Success"
+        || !out.contains("already registered with SSM")
+        || out.contains("running the module's user data")
+    {
+        return Err(format!("second bootstrap run: {status}: {out}"));
+    }
+    let nodes_after = managed_nodes(port)?;
+    if nodes_after != nodes_before {
+        return Err(format!("managed nodes {nodes_before} -> {nodes_after}"));
+    }
+    Ok(())
+}
+
+fn managed_nodes(port: u16) -> Result<usize, String> {
+    block_on(common::ssm_on(port).describe_instance_information().send())
+        .map(|o| o.instance_information_list().len())
+        .map_err(|e| format!("{e:?}"))
+}
+
 #[test]
 fn lightsail_ha_instance_basic_update_disappears_tags() {
     if !acceptance_tests::enabled() {
@@ -181,7 +210,8 @@ fn lightsail_ha_instance_basic_update_disappears_tags() {
                 if now[..2] != keep2.lock().unwrap()[..] {
                     return Err(format!("growing moved members: {now:?}"));
                 }
-                ports_are(port, s, &[(80, 80), (443, 443)])
+                ports_are(port, s, &[(80, 80), (443, 443)])?;
+                bootstrap_is_idempotent(port, s)
             }),
         )
         // Port 22 opened by hand: drift…
@@ -532,4 +562,35 @@ fn lightsail_ha_instance_create_timeout() {
         json!([]),
         "the activation is deleted after the timeout"
     );
+}
+
+/// Without `availability_zones`, members spread over every zone of the provider's region.
+#[test]
+fn lightsail_ha_instance_default_zones() {
+    if !acceptance_tests::enabled() {
+        return;
+    }
+    let Some((_hosts, e)) = hosts_emulator() else {
+        return;
+    };
+    let body = "  name_prefix = \"dz\"\n  instance_count = 2\n";
+    with_emulator("lightsail_ha_instance_default_zones", &e)
+        .step(Step::new(config(body)).check(|s| {
+            let r = s
+                .resource("hastack_lightsail_ha_instance.app")
+                .ok_or("no group")?;
+            let all: Vec<String> = "abcdef".chars().map(|c| format!("us-east-1{c}")).collect();
+            if r["availability_zones"] != json!(all) {
+                return Err(format!("zones {}", r["availability_zones"]));
+            }
+            let zones: Vec<String> = instances(s)?
+                .iter()
+                .map(|i| i["zone"].as_str().unwrap_or("").to_string())
+                .collect();
+            if zones != ["us-east-1a", "us-east-1b"] {
+                return Err(format!("members in {zones:?}"));
+            }
+            Ok(())
+        }))
+        .run();
 }

@@ -94,3 +94,49 @@ pub fn http_get(port: u16, path: &str) -> Result<String, String> {
     }
     Ok(body.trim().to_string())
 }
+
+/// Run `script` on managed node `node` with AWS-RunShellScript and wait (≤ 60 s) for it:
+/// (status, stdout).
+pub fn run_shell(port: u16, node: &str, script: &str) -> Result<(String, String), String> {
+    let ssm = ssm_on(port);
+    block_on(async {
+        let sent = ssm
+            .send_command()
+            .document_name("AWS-RunShellScript")
+            .instance_ids(node)
+            .parameters("commands", vec![script.to_string()])
+            .send()
+            .await
+            .map_err(|e| format!("{e:?}"))?;
+        let id = sent
+            .command()
+            .and_then(|c| c.command_id())
+            .ok_or("no command id")?
+            .to_string();
+        let deadline = std::time::Instant::now() + Duration::from_secs(60);
+        loop {
+            if let Ok(inv) = ssm
+                .get_command_invocation()
+                .command_id(&id)
+                .instance_id(node)
+                .send()
+                .await
+            {
+                let status = inv
+                    .status()
+                    .map(|s| s.as_str().to_string())
+                    .unwrap_or_default();
+                if status != "Pending" && status != "InProgress" {
+                    return Ok((
+                        status,
+                        inv.standard_output_content().unwrap_or("").to_string(),
+                    ));
+                }
+            }
+            if std::time::Instant::now() > deadline {
+                return Err(format!("command {id} on {node} did not finish in 60 s"));
+            }
+            tokio::time::sleep(Duration::from_millis(200)).await;
+        }
+    })
+}
