@@ -140,6 +140,22 @@ fn ports_are(port: u16, s: &State, want: &[(i32, i32)]) -> Result<(), String> {
     Ok(())
 }
 
+/// No instance is left (destroy deleted what state held) and no activation outlived its apply.
+fn nothing_left(e: &Emulator, when: &str) {
+    let (_, state) = e.admin("GET", "state", &json!({}));
+    let region = &state["123456789012/us-east-1"];
+    assert_eq!(
+        region["lightsail"]["instances"],
+        json!([]),
+        "instances {when}"
+    );
+    assert_eq!(
+        region["ssm"]["activations"],
+        json!([]),
+        "activations {when}"
+    );
+}
+
 /// The bootstrap run a second time on a member (as root, through Run Command) registers
 /// nothing and runs the app's user data no second time. hastack-local keeps each host's user
 /// data at /run/hastack/host/user-data.
@@ -370,18 +386,7 @@ fn lightsail_ha_instance_basic_update_disappears_tags() {
             }),
         )
         .run();
-    let (_, state) = e.admin("GET", "state", &json!({}));
-    let region = &state["123456789012/us-east-1"];
-    assert_eq!(
-        region["lightsail"]["instances"],
-        json!([]),
-        "destroy deletes every member"
-    );
-    assert_eq!(
-        region["ssm"]["activations"],
-        json!([]),
-        "no activation outlives an apply"
-    );
+    nothing_left(&e, "after destroy");
 }
 
 /// Each bad input fails at plan, naming the attribute (no hosts needed: nothing is created).
@@ -477,12 +482,7 @@ fn lightsail_ha_instance_failed_operation() {
                 .expect_error("InsufficientCapacity: no nano_3_0 capacity in us-east-1a"),
         )
         .run();
-    let (_, state) = e.admin("GET", "state", &json!({}));
-    assert_eq!(
-        state["123456789012/us-east-1"]["ssm"]["activations"],
-        json!([]),
-        "the activation is deleted after a failed launch"
-    );
+    nothing_left(&e, "after a failed launch and destroy");
 }
 
 /// Import by identity (Terraform 1.12 and later): forget the group with a `removed` block,
@@ -550,18 +550,7 @@ fn lightsail_ha_instance_create_timeout() {
     with_emulator("lightsail_ha_instance_timeout", &e)
         .step(Step::new(config(&body)).expect_error(r"(?s)Error creating Lightsail instances.*timed out waiting for the SSM agent of slow-0-[0-9a-f]{6} to come Online"))
         .run();
-    let (_, state) = e.admin("GET", "state", &json!({}));
-    let region = &state["123456789012/us-east-1"];
-    assert_eq!(
-        region["lightsail"]["instances"],
-        json!([]),
-        "destroy removed the instance kept in state"
-    );
-    assert_eq!(
-        region["ssm"]["activations"],
-        json!([]),
-        "the activation is deleted after the timeout"
-    );
+    nothing_left(&e, "after a timed-out create and destroy");
 }
 
 /// Without `availability_zones`, members spread over every zone of the provider's region.
