@@ -174,9 +174,10 @@ pub async fn delete(
     }
 }
 
-/// The load balancers `name` is attached to, with its health on each.
-#[tracing::instrument(skip_all, fields(instance = name))]
-pub async fn load_balancers_of(c: &Client, name: &str) -> Result<Vec<(String, String)>, String> {
+/// One listing of every load balancer: for each of `names` attached somewhere,
+/// (load balancer, instance).
+#[tracing::instrument(skip_all, fields(instances = names.len()))]
+pub async fn attachments(c: &Client, names: &[&str]) -> Result<Vec<(String, String)>, String> {
     let mut out = Vec::new();
     let mut token = None;
     loop {
@@ -188,13 +189,8 @@ pub async fn load_balancers_of(c: &Client, name: &str) -> Result<Vec<(String, St
             .map_err(|e| crate::aws::describe("GetLoadBalancers", &e).1)?;
         for lb in page.load_balancers() {
             for h in lb.instance_health_summary() {
-                if h.instance_name() == Some(name) {
-                    out.push((
-                        lb.name().unwrap_or("").to_string(),
-                        h.instance_health()
-                            .map(|s| s.as_str().to_string())
-                            .unwrap_or_default(),
-                    ));
+                if let Some(n) = h.instance_name().filter(|n| names.contains(n)) {
+                    out.push((lb.name().unwrap_or("").to_string(), n.to_string()));
                 }
             }
         }

@@ -71,8 +71,10 @@ impl Run<'_> {
         Ok(())
     }
 
-    /// Make the group what `g` wants. Steps in order: ports and tags of members that stay,
-    /// deletions (highest index first), creations, then replacements one at a time.
+    /// Make the group what `g` wants. Steps in order: members that stay get started (if
+    /// stopped), ports and tags; deletions (highest index first); members that never
+    /// registered with SSM are made again together with the missing ones; then replacements,
+    /// one at a time.
     pub async fn converge(&self, g: &Group) -> Result<(), String> {
         let members = instances::members(&self.ls, &g.prefix).await?;
         let wanted = layout::wanted(&g.spec(), g.count, &g.zones);
@@ -134,21 +136,21 @@ impl Run<'_> {
             if !members.iter().any(|m| m.name == new.name) {
                 self.launch(g, std::slice::from_ref(new)).await?;
             }
-            let serving = instances::load_balancers_of(&self.ls, old).await?;
-            let joined = instances::load_balancers_of(&self.ls, &new.name).await?;
+            let attached = instances::attachments(&self.ls, &[old, &new.name]).await?;
+            let serving = attached.iter().filter(|(_, n)| n == old);
             for (lb, _) in serving {
-                if !joined.iter().any(|(l, _)| *l == lb) {
+                if !attached.iter().any(|(l, n)| l == lb && *n == new.name) {
                     let out = self
                         .ls
                         .attach_instances_to_load_balancer()
-                        .load_balancer_name(&lb)
+                        .load_balancer_name(lb)
                         .instance_names(&new.name)
                         .send()
                         .await
                         .map_err(|e| crate::aws::describe("AttachInstancesToLoadBalancer", &e).1)?;
                     self.wait(out.operations()).await?;
                 }
-                self.healthy(&new.name, &lb).await?;
+                self.healthy(&new.name, lb).await?;
             }
             let m = members.iter().find(|m| &m.name == old);
             self.retire(old, m.and_then(|m| nodes.get(&m.private_ip)))
@@ -325,7 +327,7 @@ impl Run<'_> {
     /// Take a member out: detach it from load balancers (waiting for draining), delete it,
     /// and deregister its managed node.
     pub async fn retire(&self, name: &str, node: Option<&ssm::Node>) -> Result<(), String> {
-        for (lb, _) in instances::load_balancers_of(&self.ls, name).await? {
+        for (lb, _) in instances::attachments(&self.ls, &[name]).await? {
             let out = self
                 .ls
                 .detach_instances_from_load_balancer()
