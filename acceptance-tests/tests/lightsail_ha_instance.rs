@@ -156,6 +156,53 @@ fn nothing_left(e: &Emulator, when: &str) {
     );
 }
 
+/// The activation code a member booted with stays secret and is spent: it is in no state value
+/// and no boot log, and its activation is gone, so it registers nothing more.
+fn activation_code_is_spent(port: u16, s: &State) -> Result<(), String> {
+    let node = instances(s)?[0]["ssm_instance_id"]
+        .as_str()
+        .unwrap_or("")
+        .to_string();
+    let (_, out) = common::run_shell(
+        port,
+        &node,
+        "grep -E '^ACTIVATION_(ID|CODE)=' /run/hastack/host/user-data",
+    )?;
+    let value = |key: &str| {
+        out.lines()
+            .find_map(|l| l.strip_prefix(key))
+            .map(|v| v.trim_matches('\'').to_string())
+            .filter(|v| v.len() >= 8)
+            .ok_or(format!("no {key} in the bootstrap: {out}"))
+    };
+    let (id, code) = (value("ACTIVATION_ID=")?, value("ACTIVATION_CODE=")?);
+    let state = serde_json::to_string(
+        s.resource("hastack_lightsail_ha_instance.app")
+            .unwrap_or(&Json::Null),
+    )
+    .map_err(|e| e.to_string())?;
+    if state.contains(&code) {
+        return Err("the activation code is in the state".into());
+    }
+    let admin = Emulator::admin_on(port);
+    let (_, hosts) = admin("GET", "hosts", &json!({}));
+    if hosts.to_string().contains(&code) {
+        return Err("the activation code is in a boot log".into());
+    }
+    let (status, answer) = admin(
+        "POST",
+        "ssm/register",
+        &json!({"code": code, "id": id, "hostname": "intruder", "ip": "198.18.99.99"}),
+    );
+    // Refused because the activation no longer exists (not for any other reason).
+    if status == 200 || !answer.to_string().contains("InvalidActivationId") {
+        return Err(format!(
+            "registering with the spent code: {status} {answer}"
+        ));
+    }
+    Ok(())
+}
+
 /// The bootstrap run a second time on a member (as root, through Run Command) registers
 /// nothing and runs the app's user data no second time. hastack-local keeps each host's user
 /// data at /run/hastack/host/user-data.
@@ -210,7 +257,7 @@ fn lightsail_ha_instance_basic_update_disappears_tags() {
                         return Err(format!("tags_all {}", r["tags_all"]));
                     }
                     *keep.lock().unwrap() = names(s)?;
-                    Ok(())
+                    activation_code_is_spent(port, s)
                 })
                 .import_verify(
                     "hastack_lightsail_ha_instance.app",
