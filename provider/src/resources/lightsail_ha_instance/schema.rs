@@ -21,13 +21,17 @@ pub fn instance_type() -> Type {
 }
 
 const DESCRIPTION: &str = "A group of identical Lightsail instances spread across availability zones, \
-reachable only through AWS Systems Manager: port 22 is never open.
+reachable only through AWS Systems Manager: port 22 is closed as soon as an instance exists and stays \
+closed.
 
 Each member boots with hastack's bootstrap (it installs the SSM agent when missing, registers the \
 instance with a one-use hybrid activation and starts the agent), then runs `user_data`. The provider \
 sets the public ports to exactly `public_ports` (closing Lightsail's default SSH rule) and waits until \
-every member is `running` and its SSM managed node is `Online`. The activation is deleted once every \
-member has registered, so its code is useless afterwards.
+every member is `running` and its SSM managed node is `Online`. The activation code travels only in \
+the instances' user data (never in state, plan, logs or SSM command parameters), and the activation \
+is deleted once every member has registered, so the code is useless afterwards. Lightsail opens \
+port 22 on every new instance; the provider replaces the rules as soon as the instance's create \
+operation succeeds (before waiting for it to boot), and the bootstrap also disables sshd.
 
 Members are named `<name_prefix>-<index>-<revision>`: the revision is a hash of the zone, blueprint, \
 bundle and user data, so a change of any of those replaces members **one at a time** — the new member \
