@@ -600,7 +600,8 @@ fn lightsail_ha_instance_create_timeout() {
     nothing_left(&e, "after a timed-out create and destroy");
 }
 
-/// Without `availability_zones`, members spread over every zone of the provider's region.
+/// Without `availability_zones`, members spread over every zone of the provider's region; and
+/// throttling and 5xx answers on the way are retried.
 #[test]
 fn lightsail_ha_instance_default_zones() {
     if !acceptance_tests::enabled() {
@@ -609,6 +610,19 @@ fn lightsail_ha_instance_default_zones() {
     let Some((_hosts, e)) = hosts_emulator() else {
         return;
     };
+    // Throttling and 5xx on the way are retried (the SDK's standard retry).
+    for (op, fault) in [
+        ("Lightsail.CreateInstances", "throttling"),
+        ("SSM.CreateActivation", "service_unavailable"),
+        ("Lightsail.PutInstancePublicPorts", "internal_failure"),
+    ] {
+        let (status, _) = e.admin(
+            "POST",
+            "faults",
+            &json!({"operation": op, "fault": fault, "count": 1}),
+        );
+        assert_eq!(status, 200);
+    }
     let body = "  name_prefix = \"dz\"\n  instance_count = 2\n";
     with_emulator("lightsail_ha_instance_default_zones", &e)
         .step(Step::new(config(body)).check(|s| {
@@ -629,4 +643,13 @@ fn lightsail_ha_instance_default_zones() {
             Ok(())
         }))
         .run();
+    let (_, calls) = e.admin("GET", "calls", &json!({}));
+    // Two zones: two CreateInstances calls plus the throttled one; one activation plus the 503.
+    assert_eq!(calls["Lightsail.CreateInstances"], json!(3), "{calls}");
+    assert_eq!(calls["SSM.CreateActivation"], json!(2), "{calls}");
+    assert_eq!(
+        calls["Lightsail.PutInstancePublicPorts"],
+        json!(3),
+        "{calls}"
+    );
 }
