@@ -219,7 +219,7 @@ impl Run<'_> {
     }
 
     /// Create `members` with one activation: instances (one call per zone), exact public
-    /// ports as soon as they exist, then wait until each runs and its SSM node is Online.
+    /// ports right after, then wait until each runs and its SSM node is Online.
     /// The activation is deleted whatever happens.
     pub async fn launch(&self, g: &Group, members: &[Wanted]) -> Result<(), String> {
         let activation = ssm::create_activation(
@@ -265,10 +265,21 @@ impl Run<'_> {
                 .await?,
             );
         }
-        self.wait(&ops).await?;
-        // Close Lightsail's default SSH rule before anything else happens.
-        let mut ops = Vec::new();
+        // Close Lightsail's default SSH rule at once, without waiting for the create
+        // operations; an instance not ready for it yet gets its rules right after them.
+        let mut later = Vec::new();
         for w in members {
+            match instances::put_ports(&self.ls, &w.name, &g.ports).await {
+                Ok(o) => ops.extend(o),
+                Err(e) => {
+                    tracing::debug!(instance = w.name, error = e, "ports again after create");
+                    later.push(w);
+                }
+            }
+        }
+        self.wait(&ops).await?;
+        let mut ops = Vec::new();
+        for w in later {
             ops.extend(instances::put_ports(&self.ls, &w.name, &g.ports).await?);
         }
         self.wait(&ops).await?;

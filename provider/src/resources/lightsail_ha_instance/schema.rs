@@ -30,8 +30,9 @@ sets the public ports to exactly `public_ports` (closing Lightsail's default SSH
 every member is `running` and its SSM managed node is `Online`. The activation code travels only in \
 the instances' user data (never in state, plan, logs or SSM command parameters), and the activation \
 is deleted once every member has registered, so the code is useless afterwards. Lightsail opens \
-port 22 on every new instance; the provider replaces the rules as soon as the instance's create \
-operation succeeds (before waiting for it to boot), and the bootstrap also disables sshd.
+port 22 on every new instance; the provider replaces the rules right after CreateInstances returns \
+(or, where Lightsail is not ready for it yet, as soon as the create operation succeeds), normally well before \
+the instance has booted, and the bootstrap also disables sshd.
 
 Members are named `<name_prefix>-<index>-<revision>`: the revision is a hash of the zone, blueprint, \
 bundle and user data, so a change of any of those replaces members **one at a time** — the new member \
