@@ -13,6 +13,7 @@ use tfplugin::{
 };
 
 use crate::env::Env;
+use crate::resources::common::strings;
 
 /// The services whose endpoints can be overridden, with their `AWS_ENDPOINT_URL_*` suffix.
 pub const SERVICES: [(&str, &str); 5] = [
@@ -181,14 +182,6 @@ impl Configured {
             None => self.sdk.clone(),
         }
     }
-}
-
-fn strings(v: &Value) -> Vec<String> {
-    v.elements()
-        .unwrap_or_default()
-        .iter()
-        .filter_map(|e| e.as_str().map(str::to_string))
-        .collect()
 }
 
 /// Endpoint for `service`: explicit setting, then `AWS_ENDPOINT_URL_<SERVICE>`, then `AWS_ENDPOINT_URL`.

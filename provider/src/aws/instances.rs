@@ -1,7 +1,7 @@
 //! Lightsail instances of one group: list, create, ports, delete, load balancer membership.
 use std::collections::BTreeMap;
 
-use aws_sdk_lightsail::types::{Instance, NetworkProtocol, PortInfo, Tag};
+use aws_sdk_lightsail::types::{Instance, NetworkProtocol, PortInfo};
 use aws_sdk_lightsail::Client;
 
 use crate::resources::lightsail_ha_instance::layout::{member_index, PortRule};
@@ -114,17 +114,11 @@ pub async fn create(
         .blueprint_id(l.blueprint_id)
         .bundle_id(l.bundle_id)
         .user_data(l.user_data)
-        .set_tags(Some(tags(l.tags)))
+        .set_tags(Some(crate::aws::lightsail::tags(l.tags)))
         .send()
         .await
         .map_err(|e| crate::aws::describe("CreateInstances", &e).1)?;
     Ok(out.operations.unwrap_or_default())
-}
-
-pub fn tags(t: &BTreeMap<String, String>) -> Vec<Tag> {
-    t.iter()
-        .map(|(k, v)| Tag::builder().key(k).value(v).build())
-        .collect()
 }
 
 /// Set the instance's public ports to exactly `rules` in one call (nothing closes in between).

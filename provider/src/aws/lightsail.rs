@@ -1,7 +1,8 @@
 //! Lightsail: client construction and waiting for Operations.
+use std::collections::BTreeMap;
 use std::time::Duration;
 
-use aws_sdk_lightsail::types::{Operation, OperationStatus};
+use aws_sdk_lightsail::types::{Operation, OperationStatus, Tag};
 use aws_sdk_lightsail::Client;
 use tokio_util::sync::CancellationToken;
 
@@ -96,4 +97,61 @@ fn check(op: &Operation, pending: &mut Vec<String>) -> Result<(), WaitError> {
         }),
         _ => Ok(()),
     }
+}
+
+/// Lightsail tags from a map.
+pub fn tags(t: &BTreeMap<String, String>) -> Vec<Tag> {
+    t.iter()
+        .map(|(k, v)| Tag::builder().key(k).value(v).build())
+        .collect()
+}
+
+/// Make the tags of Lightsail resource `name` exactly `want` (it has `have`): untag what went,
+/// tag what is new or changed, each waited for. No call when nothing differs.
+#[tracing::instrument(skip_all, fields(resource = name))]
+pub async fn sync_tags(
+    client: &Client,
+    name: &str,
+    want: &BTreeMap<String, String>,
+    have: &BTreeMap<String, String>,
+    timeout: Duration,
+    cancel: &CancellationToken,
+) -> Result<(), String> {
+    let deadline = tokio::time::Instant::now() + timeout;
+    let left = || deadline.saturating_duration_since(tokio::time::Instant::now());
+    let removed: Vec<String> = have
+        .keys()
+        .filter(|k| !want.contains_key(*k))
+        .cloned()
+        .collect();
+    if !removed.is_empty() {
+        let out = client
+            .untag_resource()
+            .resource_name(name)
+            .set_tag_keys(Some(removed))
+            .send()
+            .await
+            .map_err(|e| crate::aws::describe("UntagResource", &e).1)?;
+        wait_operations(client, out.operations(), left(), cancel)
+            .await
+            .map_err(|e| e.to_string())?;
+    }
+    let changed: BTreeMap<String, String> = want
+        .iter()
+        .filter(|(k, v)| have.get(*k) != Some(*v))
+        .map(|(k, v)| (k.clone(), v.clone()))
+        .collect();
+    if !changed.is_empty() {
+        let out = client
+            .tag_resource()
+            .resource_name(name)
+            .set_tags(Some(tags(&changed)))
+            .send()
+            .await
+            .map_err(|e| crate::aws::describe("TagResource", &e).1)?;
+        wait_operations(client, out.operations(), left(), cancel)
+            .await
+            .map_err(|e| e.to_string())?;
+    }
+    Ok(())
 }

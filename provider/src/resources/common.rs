@@ -27,6 +27,15 @@ pub fn num(v: &Value) -> Option<i64> {
     v.as_i64()
 }
 
+/// The known strings of a list or set (null, unknown or another type: none).
+pub fn strings(v: &Value) -> Vec<String> {
+    v.elements()
+        .unwrap_or_default()
+        .iter()
+        .filter_map(|e| e.as_str().map(str::to_string))
+        .collect()
+}
+
 /// A known map of strings (null, unknown or another type: empty).
 pub fn string_map(v: &Value) -> BTreeMap<String, String> {
     match v {

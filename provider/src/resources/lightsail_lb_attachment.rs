@@ -13,7 +13,7 @@ use tfplugin::{Attribute, AttributePath, Block, Diagnostics, Schema, Type, Value
 
 use crate::aws::instances::lb_health;
 use crate::aws::lightsail::{client, wait_operations};
-use crate::resources::common::{configured, error, text};
+use crate::resources::common::{configured, error, strings, text};
 use crate::Shared;
 
 pub struct LightsailLbAttachment {
@@ -38,11 +38,7 @@ pub fn schema() -> Schema {
 }
 
 fn names(v: &Value) -> BTreeSet<String> {
-    v.elements()
-        .unwrap_or_default()
-        .iter()
-        .filter_map(|e| e.as_str().map(str::to_string))
-        .collect()
+    strings(v).into_iter().collect()
 }
 
 fn state(lb: &str, health: &[(String, String)], prior: &Value) -> Value {

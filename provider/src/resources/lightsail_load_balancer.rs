@@ -4,12 +4,12 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use async_trait::async_trait;
-use aws_sdk_lightsail::types::{IpAddressType, LoadBalancer, LoadBalancerAttributeName, Tag};
+use aws_sdk_lightsail::types::{IpAddressType, LoadBalancer, LoadBalancerAttributeName};
 use tfplugin::resource::*;
 use tfplugin::timeouts::{self, Operation, TimeoutDefaults};
 use tfplugin::{Attribute, AttributePath, Block, Diagnostics, Schema, Type, Value};
 
-use crate::aws::lightsail::{client, wait_operations};
+use crate::aws::lightsail::{client, sync_tags, wait_operations};
 use crate::resources::common::{
     configured, error, map_value, merged_tags, num, own_tags, string_map, text,
 };
@@ -186,52 +186,6 @@ impl LightsailLoadBalancer {
         }
         Ok(changed)
     }
-
-    async fn sync_tags(
-        &self,
-        c: &aws_sdk_lightsail::Client,
-        ctx: &Context,
-        name: &str,
-        want: &BTreeMap<String, String>,
-        have: &BTreeMap<String, String>,
-        timeout: std::time::Duration,
-    ) -> Result<(), String> {
-        let removed: Vec<String> = have
-            .keys()
-            .filter(|k| !want.contains_key(*k))
-            .cloned()
-            .collect();
-        if !removed.is_empty() {
-            let out = c
-                .untag_resource()
-                .resource_name(name)
-                .set_tag_keys(Some(removed))
-                .send()
-                .await
-                .map_err(|e| crate::aws::describe("UntagResource", &e).1)?;
-            wait_operations(c, out.operations(), timeout, &ctx.cancel)
-                .await
-                .map_err(|e| e.to_string())?;
-        }
-        let changed: Vec<Tag> = want
-            .iter()
-            .filter(|(k, v)| have.get(*k) != Some(*v))
-            .map(|(k, v)| Tag::builder().key(k).value(v).build())
-            .collect();
-        if !changed.is_empty() {
-            let out = c
-                .tag_resource()
-                .resource_name(name)
-                .set_tags(Some(changed))
-                .send()
-                .await
-                .map_err(|e| crate::aws::describe("TagResource", &e).1)?;
-            wait_operations(c, out.operations(), timeout, &ctx.cancel)
-                .await
-                .map_err(|e| e.to_string())?;
-        }
-        Ok(())
-    }
 }
 
 #[async_trait]
@@ -311,11 +265,7 @@ impl Resource for LightsailLoadBalancer {
             .load_balancer_name(&name)
             .instance_port(num(p.get("instance_port")).unwrap_or(80) as i32)
             .health_check_path(text(p.get("health_check_path")).unwrap_or_else(|| "/".into()))
-            .set_tags(Some(
-                tags.iter()
-                    .map(|(k, v)| Tag::builder().key(k).value(v).build())
-                    .collect(),
-            ));
+            .set_tags(Some(crate::aws::lightsail::tags(&tags)));
         if let Some(t) = text(p.get("ip_address_type")) {
             create = create.ip_address_type(IpAddressType::from(t.as_str()));
         }
@@ -437,10 +387,7 @@ impl Resource for LightsailLoadBalancer {
         }
         let want = merged_tags(&cfg.default_tags, req.planned_state.get("tags"));
         let have = string_map(req.prior_state.get("tags_all"));
-        if let Err(e) = self
-            .sync_tags(&c, &req.ctx, &name, &want, &have, timeout)
-            .await
-        {
+        if let Err(e) = sync_tags(&c, &name, &want, &have, timeout, &req.ctx.cancel).await {
             return ApplyResponse {
                 state: req.prior_state,
                 diagnostics: error("Error tagging Lightsail load balancer", e),

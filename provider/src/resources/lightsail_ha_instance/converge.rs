@@ -9,7 +9,7 @@ use tokio_util::sync::CancellationToken;
 use super::bootstrap;
 use super::layout::{self, canonical, PortRule, Spec, Wanted};
 use crate::aws::instances::{self, Launch, Member};
-use crate::aws::lightsail::wait_operations;
+use crate::aws::lightsail::{sync_tags, wait_operations};
 use crate::aws::ssm;
 use crate::aws::Backoff;
 
@@ -179,42 +179,15 @@ impl Run<'_> {
             let ops = instances::put_ports(&self.ls, &m.name, &g.ports).await?;
             self.wait(&ops).await?;
         }
-        if m.tags != g.tags {
-            let removed: Vec<String> = m
-                .tags
-                .keys()
-                .filter(|k| !g.tags.contains_key(*k))
-                .cloned()
-                .collect();
-            if !removed.is_empty() {
-                let out = self
-                    .ls
-                    .untag_resource()
-                    .resource_name(&m.name)
-                    .set_tag_keys(Some(removed))
-                    .send()
-                    .await
-                    .map_err(|e| crate::aws::describe("UntagResource", &e).1)?;
-                self.wait(out.operations()).await?;
-            }
-            let changed: BTreeMap<String, String> = g
-                .tags
-                .iter()
-                .filter(|(k, v)| m.tags.get(*k) != Some(*v))
-                .map(|(k, v)| (k.clone(), v.clone()))
-                .collect();
-            if !changed.is_empty() {
-                let out = self
-                    .ls
-                    .tag_resource()
-                    .resource_name(&m.name)
-                    .set_tags(Some(instances::tags(&changed)))
-                    .send()
-                    .await
-                    .map_err(|e| crate::aws::describe("TagResource", &e).1)?;
-                self.wait(out.operations()).await?;
-            }
-        }
+        sync_tags(
+            &self.ls,
+            &m.name,
+            &g.tags,
+            &m.tags,
+            self.left(),
+            self.cancel,
+        )
+        .await?;
         Ok(())
     }
 

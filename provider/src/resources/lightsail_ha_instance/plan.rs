@@ -4,9 +4,8 @@ use tfplugin::resource::{PlanRequest, PlanResponse};
 use tfplugin::{AttributePath, Diagnostics, Value};
 
 use super::layout::{self, PortRule};
-use super::state::strings;
 use crate::config::Configured;
-use crate::resources::common::{map_value, merged_tags, num, text};
+use crate::resources::common::{map_value, merged_tags, num, strings, text};
 
 pub const MAX_COUNT: i64 = 100;
 

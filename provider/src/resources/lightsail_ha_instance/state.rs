@@ -7,21 +7,13 @@ use super::converge::{Group, Run};
 use super::layout::{canonical, PortRule};
 use crate::aws::instances::{self, Member};
 use crate::aws::ssm::{self, Node};
-use crate::resources::common::{map_value, merged_tags, num, own_tags, string_map, text};
+use crate::resources::common::{map_value, merged_tags, num, own_tags, string_map, strings, text};
 
 pub fn rules(v: &Value) -> Vec<PortRule> {
     v.elements()
         .unwrap_or_default()
         .iter()
         .filter_map(PortRule::from_value)
-        .collect()
-}
-
-pub fn strings(v: &Value) -> Vec<String> {
-    v.elements()
-        .unwrap_or_default()
-        .iter()
-        .filter_map(|s| s.as_str().map(str::to_string))
         .collect()
 }
 
