@@ -13,7 +13,6 @@ use tfplugin::{
 };
 
 use crate::env::Env;
-use crate::resources::common::strings;
 
 /// The services whose endpoints can be overridden, with their `AWS_ENDPOINT_URL_*` suffix.
 pub const SERVICES: [(&str, &str); 5] = [
@@ -175,6 +174,11 @@ pub struct Configured {
 }
 
 impl Configured {
+    /// The region in use (configure fails without one).
+    pub fn region(&self) -> String {
+        self.sdk.region().map(|r| r.to_string()).unwrap_or_default()
+    }
+
     /// The SDK configuration for one service, with its endpoint applied.
     pub fn for_service(&self, service: &str) -> SdkConfig {
         match self.endpoints.get(service) {
@@ -182,6 +186,15 @@ impl Configured {
             None => self.sdk.clone(),
         }
     }
+}
+
+/// The known strings of a list (null, unknown or another type: none).
+fn strings(v: &Value) -> Vec<String> {
+    v.elements()
+        .unwrap_or_default()
+        .iter()
+        .filter_map(|e| e.as_str().map(str::to_string))
+        .collect()
 }
 
 /// Endpoint for `service`: explicit setting, then `AWS_ENDPOINT_URL_<SERVICE>`, then `AWS_ENDPOINT_URL`.

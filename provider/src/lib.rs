@@ -5,10 +5,11 @@ pub mod aws;
 pub mod config;
 pub mod data_sources;
 pub mod env;
+pub mod fleet;
 pub mod functions;
 pub mod resources;
 
-use std::sync::{Arc, RwLock};
+use std::sync::Arc;
 
 use async_trait::async_trait;
 use tfplugin::resource::DataSource;
@@ -18,7 +19,7 @@ use tfplugin::{ConfigureRequest, Diagnostics, Function, Resource, Schema, Value}
 pub const ADDRESS: &str = "registry.terraform.io/hastack/hastack";
 
 /// Shared by the provider and its resources: set once ConfigureProvider succeeds.
-pub type Shared = Arc<RwLock<Option<Arc<config::Configured>>>>;
+pub type Shared = tfplugin::typed::ProviderData<config::Configured>;
 
 pub struct HastackProvider {
     configured: Shared,
@@ -28,7 +29,7 @@ pub struct HastackProvider {
 impl HastackProvider {
     pub fn new(env: Arc<dyn env::Env>) -> Self {
         HastackProvider {
-            configured: Arc::default(),
+            configured: Shared::default(),
             env,
         }
     }
@@ -49,9 +50,10 @@ impl tfplugin::Provider for HastackProvider {
     }
 
     fn data_sources(&self) -> Vec<Arc<dyn DataSource>> {
-        vec![Arc::new(data_sources::ProviderInfo {
-            configured: self.configured.clone(),
-        })]
+        vec![tfplugin::typed::TypedData::serve(
+            data_sources::ProviderInfo,
+            self.configured.clone(),
+        )]
     }
 
     fn functions(&self) -> Vec<Arc<dyn Function>> {
@@ -66,7 +68,7 @@ impl tfplugin::Provider for HastackProvider {
         match config::configure(&req.config, self.env.as_ref()).await {
             Ok(c) => {
                 tracing::info!(region = ?c.sdk.region(), endpoints = ?c.endpoints, "provider configured");
-                *self.configured.write().expect("config lock") = Some(Arc::new(c));
+                self.configured.set(c);
                 Diagnostics::new()
             }
             Err(d) => d,

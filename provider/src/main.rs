@@ -18,6 +18,13 @@ struct Args {
     debug: bool,
 }
 
+/// Targets capped whatever the level: at trace the AWS SDK prints raw response bodies and
+/// `Debug` of whole outputs, which carry secrets (a CreateActivation answer holds the
+/// activation code). Debug keeps their request/retry lines.
+const SECRET_SAFE: &str = "h2=warn,hyper=warn,tower=warn,rustls=warn,aws_smithy_runtime=debug,\
+aws_smithy_runtime_api=debug,aws_smithy_http=debug,aws_smithy_types=debug,aws_sdk_ssm=debug,\
+aws_sdk_lightsail=debug,aws_sdk_sts=debug,aws_config=debug,aws_runtime=debug,aws_sigv4=debug";
+
 fn init_logging() {
     // Terraform reads plugin stderr; TF_LOG_PROVIDER / TF_LOG pick the level.
     let level = ["TF_LOG_PROVIDER_HASTACK", "TF_LOG_PROVIDER", "TF_LOG"]
@@ -35,7 +42,7 @@ fn init_logging() {
         .with_writer(std::io::stderr)
         .with_ansi(false)
         .with_env_filter(tracing_subscriber::EnvFilter::new(format!(
-            "{level},h2=warn,hyper=warn,tower=warn,rustls=warn"
+            "{level},{SECRET_SAFE}"
         )))
         .try_init();
 }

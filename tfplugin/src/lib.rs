@@ -5,6 +5,7 @@
 //! → the [`Provider`], [`Resource`] and [`Function`] traits a provider implements.
 #![forbid(unsafe_code)]
 
+#[cfg(feature = "testing")]
 pub mod client;
 pub mod diag;
 pub mod function;
@@ -15,6 +16,7 @@ pub mod resource;
 pub mod schema;
 pub mod server;
 pub mod timeouts;
+pub mod typed;
 pub mod value;
 
 pub use diag::{AttributePath, Diagnostic, Diagnostics, PathStep, Severity};
@@ -24,4 +26,4 @@ pub use resource::{Context, ReadResult, Resource};
 pub use schema::{
     Attribute, Block, IdentityAttribute, IdentitySchema, NestedBlock, Nesting, Schema,
 };
-pub use value::{Type, Value, ValueError};
+pub use value::{Attr, Known, Type, Value, ValueError};

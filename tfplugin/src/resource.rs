@@ -199,5 +199,16 @@ pub trait DataSource: Send + Sync {
     async fn validate(&self, _req: ValidateRequest) -> Diagnostics {
         Diagnostics::new()
     }
-    async fn read(&self, ctx: Context, config: Value) -> (Value, Diagnostics);
+    async fn read(&self, req: DataSourceReadRequest) -> DataSourceReadResponse;
+}
+
+pub struct DataSourceReadRequest {
+    pub ctx: Context,
+    pub config: Value,
+}
+
+#[derive(Default)]
+pub struct DataSourceReadResponse {
+    pub state: Value,
+    pub diagnostics: Diagnostics,
 }

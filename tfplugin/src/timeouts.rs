@@ -66,6 +66,45 @@ pub fn block(defaults: &TimeoutDefaults) -> NestedBlock {
     )
 }
 
+/// The `timeouts` block in a resource's model (`timeouts: Attr<Timeouts>`).
+#[derive(Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct Timeouts {
+    pub create: Option<String>,
+    pub read: Option<String>,
+    pub update: Option<String>,
+    pub delete: Option<String>,
+}
+
+impl Timeouts {
+    /// The timeout for `op`: the block's value when set and valid, else the default.
+    pub fn of(
+        block: &crate::value::Attr<Timeouts>,
+        op: Operation,
+        defaults: &TimeoutDefaults,
+    ) -> Duration {
+        let t = block.value();
+        let set = match op {
+            Operation::Create => t.and_then(|t| t.create.as_deref()),
+            Operation::Read => t.and_then(|t| t.read.as_deref()),
+            Operation::Update => t.and_then(|t| t.update.as_deref()),
+            Operation::Delete => t.and_then(|t| t.delete.as_deref()),
+        };
+        set.and_then(|s| parse_duration(s).ok())
+            .unwrap_or_else(|| defaults.of(op))
+    }
+}
+
+impl TimeoutDefaults {
+    pub fn of(&self, op: Operation) -> Duration {
+        match op {
+            Operation::Create => self.create,
+            Operation::Read => self.read,
+            Operation::Update => self.update,
+            Operation::Delete => self.delete,
+        }
+    }
+}
+
 /// The timeout for `op` from a resource's configuration or state value.
 pub fn get(value: &Value, op: Operation, defaults: &TimeoutDefaults) -> Duration {
     let default = match op {

@@ -1,10 +1,35 @@
 //! Lightsail instances of one group: list, create, ports, delete, load balancer membership.
 use std::collections::BTreeMap;
 
-use aws_sdk_lightsail::types::{Instance, NetworkProtocol, PortInfo};
+use aws_sdk_lightsail::types::{Instance, NetworkProtocol, Operation, PortInfo};
 use aws_sdk_lightsail::Client;
 
-use crate::resources::lightsail_ha_instance::layout::{member_index, PortRule};
+use super::error::AwsError;
+
+/// A public port rule as Lightsail holds it.
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub struct PortRule {
+    pub from_port: i64,
+    pub to_port: i64,
+    pub protocol: String,
+    pub cidrs: Vec<String>,
+    pub ipv6_cidrs: Vec<String>,
+}
+
+/// Rules in a canonical order with sorted CIDRs, to compare sets of rules.
+pub fn canonical(rules: &[PortRule]) -> Vec<PortRule> {
+    let mut v: Vec<PortRule> = rules
+        .iter()
+        .cloned()
+        .map(|mut r| {
+            r.cidrs.sort();
+            r.ipv6_cidrs.sort();
+            r
+        })
+        .collect();
+    v.sort();
+    v
+}
 
 /// A member as Lightsail reports it.
 #[derive(Clone, Debug, PartialEq)]
@@ -24,9 +49,9 @@ pub struct Member {
     pub tags: BTreeMap<String, String>,
 }
 
-fn member(prefix: &str, i: &Instance) -> Option<Member> {
+fn member(index_of: &(dyn Fn(&str) -> Option<usize> + Sync), i: &Instance) -> Option<Member> {
     let name = i.name()?;
-    let index = member_index(prefix, name)?;
+    let index = index_of(name)?;
     let ports = i
         .networking()
         .map(|n| n.ports())
@@ -59,17 +84,17 @@ fn member(prefix: &str, i: &Instance) -> Option<Member> {
         blueprint_id: i.blueprint_id().unwrap_or("").to_string(),
         bundle_id: i.bundle_id().unwrap_or("").to_string(),
         ports,
-        tags: i
-            .tags()
-            .iter()
-            .filter_map(|t| Some((t.key()?.to_string(), t.value().unwrap_or("").to_string())))
-            .collect(),
+        tags: super::lightsail::tag_map(i.tags()),
     })
 }
 
-/// Every instance of group `prefix`, by index, then oldest first.
-#[tracing::instrument(skip_all, fields(group = prefix))]
-pub async fn members(c: &Client, prefix: &str) -> Result<Vec<Member>, String> {
+/// Every instance that `index_of` gives an index (the members of a group), by index, then
+/// oldest first.
+#[tracing::instrument(skip_all)]
+pub async fn members(
+    c: &Client,
+    index_of: &(dyn Fn(&str) -> Option<usize> + Sync),
+) -> Result<Vec<Member>, AwsError> {
     let mut out = Vec::new();
     let mut token = None;
     loop {
@@ -78,8 +103,8 @@ pub async fn members(c: &Client, prefix: &str) -> Result<Vec<Member>, String> {
             .set_page_token(token)
             .send()
             .await
-            .map_err(|e| crate::aws::describe("GetInstances", &e).1)?;
-        out.extend(page.instances().iter().filter_map(|i| member(prefix, i)));
+            .map_err(|e| AwsError::from_sdk("GetInstances", &e))?;
+        out.extend(page.instances().iter().filter_map(|i| member(index_of, i)));
         token = page.next_page_token;
         if token.is_none() {
             out.sort_by(|a, b| {
@@ -103,10 +128,7 @@ pub struct Launch<'a> {
 
 /// CreateInstances for the names of one zone; the operations to wait for.
 #[tracing::instrument(skip_all, fields(zone = l.zone, count = l.names.len()))]
-pub async fn create(
-    c: &Client,
-    l: Launch<'_>,
-) -> Result<Vec<aws_sdk_lightsail::types::Operation>, String> {
+pub async fn create(c: &Client, l: Launch<'_>) -> Result<Vec<Operation>, AwsError> {
     let out = c
         .create_instances()
         .set_instance_names(Some(l.names))
@@ -117,7 +139,7 @@ pub async fn create(
         .set_tags(Some(crate::aws::lightsail::tags(l.tags)))
         .send()
         .await
-        .map_err(|e| crate::aws::describe("CreateInstances", &e).1)?;
+        .map_err(|e| AwsError::from_sdk("CreateInstances", &e))?;
     Ok(out.operations.unwrap_or_default())
 }
 
@@ -127,7 +149,7 @@ pub async fn put_ports(
     c: &Client,
     name: &str,
     rules: &[PortRule],
-) -> Result<Vec<aws_sdk_lightsail::types::Operation>, String> {
+) -> Result<Vec<Operation>, AwsError> {
     let infos = rules
         .iter()
         .map(|r| {
@@ -146,16 +168,13 @@ pub async fn put_ports(
         .set_port_infos(Some(infos))
         .send()
         .await
-        .map_err(|e| crate::aws::describe("PutInstancePublicPorts", &e).1)?;
+        .map_err(|e| AwsError::from_sdk("PutInstancePublicPorts", &e))?;
     Ok(out.operation.into_iter().collect())
 }
 
 /// Delete an instance; one already gone is fine.
 #[tracing::instrument(skip_all, fields(instance = name))]
-pub async fn delete(
-    c: &Client,
-    name: &str,
-) -> Result<Vec<aws_sdk_lightsail::types::Operation>, String> {
+pub async fn delete(c: &Client, name: &str) -> Result<Vec<Operation>, AwsError> {
     match c.delete_instance().instance_name(name).send().await {
         Ok(o) => Ok(o.operations.unwrap_or_default()),
         Err(e)
@@ -164,14 +183,14 @@ pub async fn delete(
         {
             Ok(vec![])
         }
-        Err(e) => Err(crate::aws::describe("DeleteInstance", &e).1),
+        Err(e) => Err(AwsError::from_sdk("DeleteInstance", &e)),
     }
 }
 
 /// One listing of every load balancer: for each of `names` attached somewhere,
 /// (load balancer, instance).
 #[tracing::instrument(skip_all, fields(instances = names.len()))]
-pub async fn attachments(c: &Client, names: &[&str]) -> Result<Vec<(String, String)>, String> {
+pub async fn attachments(c: &Client, names: &[&str]) -> Result<Vec<(String, String)>, AwsError> {
     let mut out = Vec::new();
     let mut token = None;
     loop {
@@ -180,7 +199,7 @@ pub async fn attachments(c: &Client, names: &[&str]) -> Result<Vec<(String, Stri
             .set_page_token(token)
             .send()
             .await
-            .map_err(|e| crate::aws::describe("GetLoadBalancers", &e).1)?;
+            .map_err(|e| AwsError::from_sdk("GetLoadBalancers", &e))?;
         for lb in page.load_balancers() {
             for h in lb.instance_health_summary() {
                 if let Some(n) = h.instance_name().filter(|n| names.contains(n)) {
@@ -195,32 +214,46 @@ pub async fn attachments(c: &Client, names: &[&str]) -> Result<Vec<(String, Stri
     }
 }
 
-/// (attached instance → health) of a load balancer, or None when it does not exist.
-#[tracing::instrument(skip_all, fields(load_balancer = lb))]
-pub async fn lb_health(
-    c: &aws_sdk_lightsail::Client,
-    lb: &str,
-) -> Result<Option<Vec<(String, String)>>, String> {
-    match c.get_load_balancer().load_balancer_name(lb).send().await {
-        Ok(out) => Ok(out.load_balancer.map(|l| {
-            l.instance_health_summary()
-                .iter()
-                .filter_map(|h| {
-                    Some((
-                        h.instance_name()?.to_string(),
-                        h.instance_health()
-                            .map(|x| x.as_str().to_string())
-                            .unwrap_or_default(),
-                    ))
-                })
-                .collect()
-        })),
+/// Start an instance stopped by hand; the operations to wait for.
+#[tracing::instrument(skip_all, fields(instance = name))]
+pub async fn start(c: &Client, name: &str) -> Result<Vec<Operation>, AwsError> {
+    c.start_instance()
+        .instance_name(name)
+        .send()
+        .await
+        .map(|o| o.operations.unwrap_or_default())
+        .map_err(|e| AwsError::from_sdk("StartInstance", &e))
+}
+
+/// Attach instances to a load balancer; the operations to wait for.
+#[tracing::instrument(skip_all, fields(load_balancer = lb, instances = names.len()))]
+pub async fn attach(c: &Client, lb: &str, names: Vec<String>) -> Result<Vec<Operation>, AwsError> {
+    c.attach_instances_to_load_balancer()
+        .load_balancer_name(lb)
+        .set_instance_names(Some(names))
+        .send()
+        .await
+        .map(|o| o.operations.unwrap_or_default())
+        .map_err(|e| AwsError::from_sdk("AttachInstancesToLoadBalancer", &e))
+}
+
+/// Detach instances (draining); `NotFound` when the load balancer is gone.
+#[tracing::instrument(skip_all, fields(load_balancer = lb, instances = names.len()))]
+pub async fn detach(c: &Client, lb: &str, names: Vec<String>) -> Result<Vec<Operation>, AwsError> {
+    match c
+        .detach_instances_from_load_balancer()
+        .load_balancer_name(lb)
+        .set_instance_names(Some(names))
+        .send()
+        .await
+    {
+        Ok(o) => Ok(o.operations.unwrap_or_default()),
         Err(e)
             if e.as_service_error()
                 .is_some_and(|s| s.is_not_found_exception()) =>
         {
-            Ok(None)
+            Err(AwsError::not_found(format!("load balancer {lb}")))
         }
-        Err(e) => Err(crate::aws::describe("GetLoadBalancer", &e).1),
+        Err(e) => Err(AwsError::from_sdk("DetachInstancesFromLoadBalancer", &e)),
     }
 }

@@ -4,6 +4,7 @@ use std::collections::BTreeMap;
 use aws_sdk_ssm::types::{InstanceInformationStringFilter, PingStatus, Tag};
 use aws_sdk_ssm::Client;
 
+use super::error::AwsError;
 use crate::config::Configured;
 
 pub fn client(c: &Configured) -> Client {
@@ -19,12 +20,16 @@ pub struct Activation {
     pub code: String,
 }
 
-/// A managed node: id, private IP it registered from, whether it is Online.
+/// A managed node: id, private IP it registered from, whether it is Online, and when the
+/// agent last answered (seconds since the epoch).
 #[derive(Clone, Debug, PartialEq)]
 pub struct Node {
     pub id: String,
     pub ip: String,
     pub online: bool,
+    /// `Online`, `ConnectionLost`, `Inactive`.
+    pub ping_status: String,
+    pub last_ping: Option<f64>,
 }
 
 /// An activation for `limit` registrations, tagged for the group (the tags reach the nodes).
@@ -35,7 +40,7 @@ pub async fn create_activation(
     role: &str,
     limit: i32,
     tags: &BTreeMap<String, String>,
-) -> Result<Activation, String> {
+) -> Result<Activation, AwsError> {
     let mut all = tags.clone();
     all.insert(GROUP_TAG.into(), group.into());
     let out = c
@@ -43,24 +48,32 @@ pub async fn create_activation(
         .iam_role(role)
         .registration_limit(limit)
         .default_instance_name(group)
-        .description(format!("hastack_lightsail_ha_instance {group}"))
+        .description(format!("hastack member fleet {group}"))
         .set_tags(Some(
             all.iter()
                 .map(|(k, v)| Tag::builder().key(k).value(v).build())
                 .collect::<Result<_, _>>()
-                .map_err(|e| e.to_string())?,
+                .map_err(|e| AwsError::Api {
+                    operation: "CreateActivation",
+                    code: String::new(),
+                    message: e.to_string(),
+                })?,
         ))
         .send()
         .await
-        .map_err(|e| crate::aws::describe("CreateActivation", &e).1)?;
+        .map_err(|e| AwsError::from_sdk("CreateActivation", &e))?;
     match (out.activation_id, out.activation_code) {
         (Some(id), Some(code)) => Ok(Activation { id, code }),
-        _ => Err("CreateActivation returned no activation id or code".into()),
+        _ => Err(AwsError::Api {
+            operation: "CreateActivation",
+            code: String::new(),
+            message: "the answer has no activation id or code".into(),
+        }),
     }
 }
 
 #[tracing::instrument(skip_all, fields(activation = id))]
-pub async fn delete_activation(c: &Client, id: &str) -> Result<(), String> {
+pub async fn delete_activation(c: &Client, id: &str) -> Result<(), AwsError> {
     match c.delete_activation().activation_id(id).send().await {
         Ok(_) => Ok(()),
         Err(e)
@@ -69,18 +82,22 @@ pub async fn delete_activation(c: &Client, id: &str) -> Result<(), String> {
         {
             Ok(())
         }
-        Err(e) => Err(crate::aws::describe("DeleteActivation", &e).1),
+        Err(e) => Err(AwsError::from_sdk("DeleteActivation", &e)),
     }
 }
 
 /// Every managed node registered for group `prefix`, by private IP.
 #[tracing::instrument(skip_all, fields(group = group))]
-pub async fn nodes(c: &Client, group: &str) -> Result<BTreeMap<String, Node>, String> {
+pub async fn nodes(c: &Client, group: &str) -> Result<BTreeMap<String, Node>, AwsError> {
     let filter = InstanceInformationStringFilter::builder()
         .key(format!("tag:{GROUP_TAG}"))
         .values(group)
         .build()
-        .map_err(|e| e.to_string())?;
+        .map_err(|e| AwsError::Api {
+            operation: "DescribeInstanceInformation",
+            code: String::new(),
+            message: e.to_string(),
+        })?;
     let mut out = BTreeMap::new();
     let mut token = None;
     loop {
@@ -90,7 +107,7 @@ pub async fn nodes(c: &Client, group: &str) -> Result<BTreeMap<String, Node>, St
             .set_next_token(token)
             .send()
             .await
-            .map_err(|e| crate::aws::describe("DescribeInstanceInformation", &e).1)?;
+            .map_err(|e| AwsError::from_sdk("DescribeInstanceInformation", &e))?;
         for i in page.instance_information_list() {
             let (Some(id), Some(ip)) = (i.instance_id(), i.ip_address()) else {
                 continue;
@@ -99,6 +116,11 @@ pub async fn nodes(c: &Client, group: &str) -> Result<BTreeMap<String, Node>, St
                 id: id.to_string(),
                 ip: ip.to_string(),
                 online: i.ping_status() == Some(&PingStatus::Online),
+                ping_status: i
+                    .ping_status()
+                    .map(|p| p.as_str().to_string())
+                    .unwrap_or_default(),
+                last_ping: i.last_ping_date_time().map(|t| t.as_secs_f64()),
             };
             // A re-registered host (same IP): keep the Online one.
             if out.get(ip).is_none_or(|n: &Node| !n.online) {
@@ -114,7 +136,7 @@ pub async fn nodes(c: &Client, group: &str) -> Result<BTreeMap<String, Node>, St
 
 /// Remove a managed node (its instance is gone). Already gone is fine.
 #[tracing::instrument(skip_all, fields(node = id))]
-pub async fn deregister(c: &Client, id: &str) -> Result<(), String> {
+pub async fn deregister(c: &Client, id: &str) -> Result<(), AwsError> {
     match c.deregister_managed_instance().instance_id(id).send().await {
         Ok(_) => Ok(()),
         Err(e)
@@ -123,6 +145,6 @@ pub async fn deregister(c: &Client, id: &str) -> Result<(), String> {
         {
             Ok(())
         }
-        Err(e) => Err(crate::aws::describe("DeregisterManagedInstance", &e).1),
+        Err(e) => Err(AwsError::from_sdk("DeregisterManagedInstance", &e)),
     }
 }

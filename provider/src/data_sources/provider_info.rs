@@ -2,19 +2,30 @@
 //!
 //! Makes no AWS call. Useful to check which region and endpoints a workspace talks to
 //! (e.g. that `AWS_ENDPOINT_URL_*` points at hastack-local).
+use std::collections::BTreeMap;
+
 use async_trait::async_trait;
-use tfplugin::resource::{Context, DataSource};
-use tfplugin::{Attribute, Block, Diagnostics, Schema, Type, Value};
+use serde::{Deserialize, Serialize};
+use tfplugin::typed::{DataOutcome, DataRead, TypedDataSource};
+use tfplugin::{Attr, Attribute, Block, Diagnostics, Schema, Type};
 
-use crate::Shared;
+use crate::config::Configured;
 
-pub struct ProviderInfo {
-    pub configured: Shared,
+pub struct ProviderInfo;
+
+#[derive(Clone, Debug, Default, Serialize, Deserialize)]
+pub struct Model {
+    pub region: Attr<String>,
+    pub endpoints: Attr<BTreeMap<String, String>>,
+    pub default_tags: Attr<BTreeMap<String, String>>,
 }
 
 #[async_trait]
-impl DataSource for ProviderInfo {
-    fn type_name(&self) -> &str {
+impl TypedDataSource for ProviderInfo {
+    type Model = Model;
+    type Client = Configured;
+
+    fn type_name(&self) -> &'static str {
         "hastack_provider_info"
     }
 
@@ -28,33 +39,15 @@ impl DataSource for ProviderInfo {
         )
     }
 
-    async fn read(&self, _ctx: Context, _config: Value) -> (Value, Diagnostics) {
-        let mut d = Diagnostics::new();
-        let Some(c) = self.configured.read().expect("config lock").clone() else {
-            d.error(
-                "Provider not configured",
-                "The hastack provider was not configured before this data source was read.",
-            );
-            return (Value::Null, d);
-        };
-        let map = |m: &std::collections::BTreeMap<String, String>| {
-            Value::Map(
-                m.iter()
-                    .map(|(k, v)| (k.clone(), Value::string(v)))
-                    .collect(),
-            )
-        };
-        let v = Value::object([
-            (
-                "region",
-                c.sdk
-                    .region()
-                    .map(|r| Value::string(r.as_ref()))
-                    .unwrap_or(Value::Null),
-            ),
-            ("endpoints", map(&c.endpoints)),
-            ("default_tags", map(&c.default_tags)),
-        ]);
-        (v, d)
+    async fn read(&self, req: DataRead<'_, Configured, Model>) -> DataOutcome<Model> {
+        let c = req.client;
+        DataOutcome {
+            state: Some(Model {
+                region: Attr::Known(c.sdk.region().map(|r| r.to_string())),
+                endpoints: Attr::some(c.endpoints.clone()),
+                default_tags: Attr::some(c.default_tags.clone()),
+            }),
+            diagnostics: Diagnostics::new(),
+        }
     }
 }

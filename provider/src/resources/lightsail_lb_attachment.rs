@@ -2,26 +2,35 @@
 //!
 //! Owns the load balancer's whole attachment set: instances attached or detached by hand show
 //! as drift. Changes attach and detach only the difference.
-use std::collections::BTreeSet;
-use std::sync::Arc;
-use std::time::Duration;
+use std::collections::{BTreeMap, BTreeSet};
 
 use async_trait::async_trait;
-use tfplugin::resource::*;
-use tfplugin::timeouts::{self, Operation, TimeoutDefaults};
-use tfplugin::{Attribute, AttributePath, Block, Diagnostics, Schema, Type, Value};
+use serde::{Deserialize, Serialize};
+use tfplugin::timeouts::{self, Operation, TimeoutDefaults, Timeouts};
+use tfplugin::typed::*;
+use tfplugin::{Attr, Attribute, AttributePath, Block, Diagnostics, Known, Schema, Type};
+use tokio::time::Instant;
 
-use crate::aws::instances::lb_health;
-use crate::aws::lightsail::{client, wait_operations};
-use crate::resources::common::{configured, error, strings, text};
-use crate::Shared;
+use crate::aws::instances::{attach, detach};
+use crate::aws::lightsail::{client, deadline, lb_health, wait_healthy, wait_operations};
+use crate::aws::{AwsError, OrGone};
+use crate::config::Configured;
+use crate::resources::common::aws_error;
 
-pub struct LightsailLbAttachment {
-    pub configured: Shared,
-}
+pub struct LightsailLbAttachment;
 
 fn defaults() -> TimeoutDefaults {
     TimeoutDefaults::default()
+}
+
+#[derive(Clone, Debug, Default, Serialize, Deserialize)]
+pub struct Model {
+    pub id: Attr<String>,
+    pub load_balancer_name: Attr<String>,
+    pub instance_names: Attr<BTreeSet<String>>,
+    pub wait_for_healthy: Attr<bool>,
+    pub instance_health: Attr<BTreeMap<String, String>>,
+    pub timeouts: Attr<Timeouts>,
 }
 
 pub fn schema() -> Schema {
@@ -37,194 +46,102 @@ pub fn schema() -> Schema {
     )
 }
 
-fn names(v: &Value) -> BTreeSet<String> {
-    strings(v).into_iter().collect()
+fn state(lb: &str, health: &[(String, String)], prior: &Model) -> Model {
+    Model {
+        id: Attr::some(lb.to_string()),
+        load_balancer_name: Attr::some(lb.to_string()),
+        instance_names: Attr::some(health.iter().map(|(n, _)| n.clone()).collect()),
+        wait_for_healthy: prior.wait_for_healthy.clone(),
+        instance_health: Attr::some(health.iter().cloned().collect()),
+        timeouts: prior.timeouts.clone(),
+    }
 }
 
-fn state(lb: &str, health: &[(String, String)], prior: &Value) -> Value {
-    Value::object([
-        ("id", Value::string(lb)),
-        ("load_balancer_name", Value::string(lb)),
-        (
-            "instance_names",
-            Value::Set(health.iter().map(|(n, _)| Value::string(n)).collect()),
-        ),
-        ("wait_for_healthy", prior.get("wait_for_healthy").clone()),
-        (
-            "instance_health",
-            Value::Map(
-                health
-                    .iter()
-                    .map(|(n, h)| (n.clone(), Value::string(h)))
-                    .collect(),
-            ),
-        ),
-        ("timeouts", prior.get("timeouts").clone()),
-    ])
+/// Wait for the operations an attach or detach call returned.
+async fn settle(
+    c: &aws_sdk_lightsail::Client,
+    ctx: &tfplugin::resource::Context,
+    sent: Result<Vec<aws_sdk_lightsail::types::Operation>, AwsError>,
+    until: Instant,
+) -> Result<(), AwsError> {
+    wait_operations(c, &sent?, until, &ctx.cancel).await
 }
 
-impl LightsailLbAttachment {
-    /// Attach what is wanted and not attached, detach what is attached and not wanted (the
-    /// difference to what is attached now, so work a rolling replacement already did is not
-    /// redone), wait for the operations, then (optionally) for health.
-    async fn converge(&self, ctx: &Context, planned: &Value, timeout: Duration) -> ApplyResponse {
-        let cfg = match configured(&self.configured) {
-            Ok(c) => c,
-            Err(d) => {
-                return ApplyResponse {
-                    diagnostics: d,
-                    ..Default::default()
-                }
-            }
-        };
-        let c = client(&cfg);
-        let lb = text(planned.get("load_balancer_name")).unwrap_or_default();
-        let started = tokio::time::Instant::now();
-        let want = names(planned.get("instance_names"));
-        let now: BTreeSet<String> = match lb_health(&c, &lb).await {
-            Ok(h) => h.unwrap_or_default().into_iter().map(|(n, _)| n).collect(),
-            Err(e) => {
-                return ApplyResponse {
-                    diagnostics: error("Error reading load balancer attachments", e),
-                    ..Default::default()
-                }
-            }
-        };
-        let add: Vec<String> = want.difference(&now).cloned().collect();
-        let remove: Vec<String> = now.difference(&want).cloned().collect();
-        if !remove.is_empty() {
-            let sent = c
-                .detach_instances_from_load_balancer()
-                .load_balancer_name(&lb)
-                .set_instance_names(Some(remove))
-                .send()
-                .await
-                .map(|o| o.operations.unwrap_or_default())
-                .map_err(|e| crate::aws::describe("DetachInstancesFromLoadBalancer", &e).1);
-            if let Some(failed) = self.settle(&c, ctx, planned, "detach", sent, timeout).await {
-                return failed;
-            }
+/// Attach what is wanted and not attached, detach what is attached and not wanted (the
+/// difference to what is attached now, so work a rolling replacement already did is not
+/// redone), wait for the operations, then (optionally) for health, all within `until`.
+async fn converge(
+    cfg: &Configured,
+    ctx: &tfplugin::resource::Context,
+    planned: &Model,
+    until: Instant,
+) -> Applied<Model> {
+    let c = client(cfg);
+    let lb = planned
+        .load_balancer_name
+        .value()
+        .cloned()
+        .unwrap_or_default();
+    let want = planned.instance_names.value().cloned().unwrap_or_default();
+    let partial = |c: aws_sdk_lightsail::Client, lb: String, d: Diagnostics| async move {
+        let health = lb_health(&c, &lb).await.unwrap_or_default();
+        Applied::failed(Some(state(&lb, &health, planned)), d)
+    };
+    let now: BTreeSet<String> = match lb_health(&c, &lb).await {
+        Ok(h) => h.into_iter().map(|(n, _)| n).collect(),
+        Err(e) => {
+            return Applied::failed(
+                None,
+                aws_error("Error reading load balancer attachments", &e),
+            )
         }
-        if !add.is_empty() {
-            let sent = c
-                .attach_instances_to_load_balancer()
-                .load_balancer_name(&lb)
-                .set_instance_names(Some(add))
-                .send()
-                .await
-                .map(|o| o.operations.unwrap_or_default())
-                .map_err(|e| crate::aws::describe("AttachInstancesToLoadBalancer", &e).1);
-            if let Some(failed) = self
-                .settle(
-                    &c,
-                    ctx,
-                    planned,
-                    "attach",
-                    sent,
-                    timeout.saturating_sub(started.elapsed()),
-                )
-                .await
-            {
-                return failed;
-            }
+    };
+    let add: Vec<String> = want.difference(&now).cloned().collect();
+    let remove: Vec<String> = now.difference(&want).cloned().collect();
+    if !remove.is_empty() {
+        if let Err(e) = settle(&c, ctx, detach(&c, &lb, remove).await, until).await {
+            return partial(c, lb, aws_error("Error detaching instances", &e)).await;
         }
-        if planned.get("wait_for_healthy").as_bool() != Some(false) {
-            let mut backoff = crate::aws::Backoff::states();
-            loop {
-                let health = match lb_health(&c, &lb).await {
-                    Ok(Some(h)) => h,
-                    Ok(None) => {
-                        return ApplyResponse {
-                            diagnostics: error(
-                                "Load balancer not found",
-                                format!("{lb} does not exist."),
-                            ),
-                            ..Default::default()
-                        }
-                    }
-                    Err(e) => {
-                        return self
-                            .partial(
-                                &c,
-                                &lb,
-                                planned,
-                                error("Error reading load balancer health", e),
-                            )
-                            .await
-                    }
-                };
-                if health.iter().all(|(_, h)| h == "healthy") {
-                    return ApplyResponse {
-                        state: state(&lb, &health, planned),
-                        ..Default::default()
-                    };
-                }
-                if started.elapsed() >= timeout {
-                    let sick: Vec<String> = health
-                        .iter()
-                        .filter(|(_, h)| h != "healthy")
-                        .map(|(n, h)| format!("{n}: {h}"))
-                        .collect();
-                    return ApplyResponse {
-                        state: state(&lb, &health, planned),
-                        diagnostics: error("Instances not healthy", format!("After {timeout:?} these instances are still not healthy: {}. Check that they serve the health check path on the instance port.", sick.join(", "))),
-                        ..Default::default()
-                    };
-                }
-                tokio::select! {
-                    _ = ctx.cancel.cancelled() => return self.partial(&c, &lb, planned, error("Cancelled", "Terraform asked the provider to stop while waiting for healthy instances.".into())).await,
-                    _ = tokio::time::sleep(backoff.next().unwrap_or_default()) => {}
-                }
-            }
-        }
-        self.partial(&c, &lb, planned, Diagnostics::new()).await
     }
-
-    /// Wait for the operations an attach or detach call returned; the response to give when
-    /// the call or the wait failed.
-    async fn settle(
-        &self,
-        c: &aws_sdk_lightsail::Client,
-        ctx: &Context,
-        planned: &Value,
-        what: &str,
-        sent: Result<Vec<aws_sdk_lightsail::types::Operation>, String>,
-        timeout: Duration,
-    ) -> Option<ApplyResponse> {
-        let failure = match sent {
-            Err(e) => error(&format!("Error trying to {what} instances"), e),
-            Ok(ops) => match wait_operations(c, &ops, timeout, &ctx.cancel).await {
-                Ok(()) => return None,
-                Err(e) => error(
-                    &format!("Error waiting for instances to {what}"),
-                    e.to_string(),
-                ),
-            },
-        };
-        let lb = text(planned.get("load_balancer_name")).unwrap_or_default();
-        Some(self.partial(c, &lb, planned, failure).await)
+    if !add.is_empty() {
+        if let Err(e) = settle(&c, ctx, attach(&c, &lb, add).await, until).await {
+            return partial(c, lb, aws_error("Error attaching instances", &e)).await;
+        }
     }
-
-    /// Whatever is attached now, with `diagnostics`.
-    async fn partial(
-        &self,
-        c: &aws_sdk_lightsail::Client,
-        lb: &str,
-        planned: &Value,
-        diagnostics: Diagnostics,
-    ) -> ApplyResponse {
-        let health = lb_health(c, lb).await.ok().flatten().unwrap_or_default();
-        ApplyResponse {
-            state: state(lb, &health, planned),
-            diagnostics,
-            ..Default::default()
+    if planned.wait_for_healthy.value() != Some(&false) {
+        return match wait_healthy(&c, &lb, None, until, &ctx.cancel).await {
+            Ok(health) => Applied::ok(state(&lb, &health, planned)),
+            Err(e @ AwsError::TimedOut { .. }) => {
+                let d = crate::resources::common::error(
+                    "Instances not healthy",
+                    format!(
+                        "{e}. Check that they serve the health check path on the instance port."
+                    ),
+                );
+                partial(c, lb, d).await
+            }
+            Err(e) => partial(c, lb, aws_error("Error waiting for healthy instances", &e)).await,
+        };
+    }
+    match lb_health(&c, &lb).await {
+        Ok(h) => Applied::ok(state(&lb, &h, planned)),
+        Err(e) => {
+            partial(
+                c,
+                lb,
+                aws_error("Error reading load balancer attachments", &e),
+            )
+            .await
         }
     }
 }
 
 #[async_trait]
-impl Resource for LightsailLbAttachment {
-    fn type_name(&self) -> &str {
+impl TypedResource for LightsailLbAttachment {
+    type Model = Model;
+    type Client = Configured;
+
+    fn type_name(&self) -> &'static str {
         "hastack_lightsail_lb_attachment"
     }
 
@@ -232,139 +149,135 @@ impl Resource for LightsailLbAttachment {
         schema()
     }
 
-    async fn validate(&self, req: ValidateRequest) -> Diagnostics {
+    async fn validate(&self, req: Validate<'_, Model>) -> Diagnostics {
         let mut d = Diagnostics::new();
-        let v = req.config.get("instance_names");
-        if v.is_wholly_known() && !v.is_null() && names(v).is_empty() {
+        if req
+            .config
+            .load_balancer_name
+            .value()
+            .is_some_and(|n| n.trim().is_empty())
+        {
             d.attribute_error(
-                AttributePath::root("instance_names"),
-                "No instances",
-                "instance_names must list at least one instance.",
+                AttributePath::root("load_balancer_name"),
+                "Empty load balancer name",
+                "load_balancer_name must name a load balancer.",
             );
+        }
+        if let Some(names) = req.config.instance_names.value() {
+            if names.is_empty() {
+                d.attribute_error(
+                    AttributePath::root("instance_names"),
+                    "No instances",
+                    "instance_names must list at least one instance.",
+                );
+            }
+            if names.iter().any(|n| n.trim().is_empty()) {
+                d.attribute_error(
+                    AttributePath::root("instance_names"),
+                    "Empty instance name",
+                    "instance_names must not contain an empty name.",
+                );
+            }
         }
         d
     }
 
-    async fn create(&self, req: CreateRequest) -> ApplyResponse {
-        let timeout = timeouts::get(&req.config, Operation::Create, &defaults());
-        self.converge(&req.ctx, &req.planned_state, timeout).await
-    }
-
-    async fn read(&self, req: ReadRequest) -> ReadResponse {
-        let cfg = match configured(&self.configured) {
-            Ok(c) => c,
-            Err(d) => {
-                return ReadResponse {
-                    diagnostics: d,
-                    ..ReadResponse::found(req.state, req.private)
-                }
-            }
-        };
-        let lb = text(req.state.get("load_balancer_name")).unwrap_or_default();
-        match lb_health(&client(&cfg), &lb).await {
-            Ok(Some(h)) if h.is_empty() => ReadResponse::gone(),
-            Ok(Some(h)) => ReadResponse::found(state(&lb, &h, &req.state), req.private),
-            Ok(None) => ReadResponse::gone(),
-            Err(e) => ReadResponse {
-                diagnostics: error("Error reading load balancer attachments", e),
-                ..ReadResponse::found(req.state, req.private)
-            },
+    /// `id` is the load balancer's name.
+    async fn modify_plan(&self, req: Plan<'_, Configured, Model>) -> Planned<Model> {
+        let mut planned = req.planned;
+        if let Known::Known(Some(lb)) = &planned.load_balancer_name {
+            planned.id = Attr::some(lb.clone());
+        }
+        Planned {
+            planned,
+            requires_replace: Vec::new(),
+            private: req.private,
+            diagnostics: Diagnostics::new(),
         }
     }
 
-    async fn update(&self, req: UpdateRequest) -> ApplyResponse {
-        let timeout = timeouts::get(&req.config, Operation::Update, &defaults());
-        self.converge(&req.ctx, &req.planned_state, timeout).await
+    async fn create(&self, req: Create<'_, Configured, Model>) -> Applied<Model> {
+        let until = deadline(Timeouts::of(
+            &req.planned.timeouts,
+            Operation::Create,
+            &defaults(),
+        ));
+        converge(req.client, req.ctx, &req.planned, until).await
     }
 
-    async fn delete(&self, req: DeleteRequest) -> DeleteResponse {
-        let cfg = match configured(&self.configured) {
-            Ok(c) => c,
-            Err(d) => return DeleteResponse { diagnostics: d },
-        };
-        let c = client(&cfg);
-        let lb = text(req.prior_state.get("load_balancer_name")).unwrap_or_default();
-        let remove: Vec<String> = names(req.prior_state.get("instance_names"))
-            .into_iter()
-            .collect();
-        let timeout = timeouts::get(&req.prior_state, Operation::Delete, &defaults());
-        match c
-            .detach_instances_from_load_balancer()
-            .load_balancer_name(&lb)
-            .set_instance_names(Some(remove))
-            .send()
-            .await
-        {
-            Ok(out) => {
-                match wait_operations(&c, out.operations(), timeout, &req.ctx.cancel).await {
-                    Ok(()) => DeleteResponse::default(),
-                    Err(e) => DeleteResponse {
-                        diagnostics: error(
-                            "Error waiting for instances to detach (draining)",
-                            e.to_string(),
-                        ),
-                    },
-                }
-            }
-            Err(e)
-                if e.as_service_error()
-                    .is_some_and(|s| s.is_not_found_exception()) =>
-            {
-                DeleteResponse::default()
-            }
-            Err(e) => DeleteResponse {
-                diagnostics: error(
-                    "Error detaching instances",
-                    crate::aws::describe("DetachInstancesFromLoadBalancer", &e).1,
-                ),
-            },
+    async fn read(&self, req: Read<'_, Configured, Model>) -> ReadOutcome<Model> {
+        let lb = req
+            .state
+            .load_balancer_name
+            .value()
+            .cloned()
+            .unwrap_or_default();
+        match lb_health(&client(req.client), &lb).await.or_gone() {
+            Ok(Some(h)) if h.is_empty() => ReadOutcome::gone(),
+            Ok(Some(h)) => ReadOutcome::found(state(&lb, &h, &req.state), req.private),
+            Ok(None) => ReadOutcome::gone(),
+            Err(e) => ReadOutcome::failed(
+                req.state,
+                req.private,
+                aws_error("Error reading load balancer attachments", &e),
+            ),
         }
     }
 
-    fn as_import(&self) -> Option<&dyn ImportState> {
-        Some(self)
+    async fn update(&self, req: Update<'_, Configured, Model>) -> Applied<Model> {
+        let until = deadline(Timeouts::of(
+            &req.planned.timeouts,
+            Operation::Update,
+            &defaults(),
+        ));
+        converge(req.client, req.ctx, &req.planned, until).await
     }
 
-    fn as_modify_plan(&self) -> Option<&dyn ModifyPlan> {
-        Some(self)
+    async fn delete(&self, req: Delete<'_, Configured, Model>) -> Diagnostics {
+        let c = client(req.client);
+        let lb = req
+            .state
+            .load_balancer_name
+            .value()
+            .cloned()
+            .unwrap_or_default();
+        let remove: Vec<String> = req
+            .state
+            .instance_names
+            .value()
+            .map(|n| n.iter().cloned().collect())
+            .unwrap_or_default();
+        let until = deadline(Timeouts::of(
+            &req.state.timeouts,
+            Operation::Delete,
+            &defaults(),
+        ));
+        match detach(&c, &lb, remove).await {
+            Ok(ops) => match wait_operations(&c, &ops, until, &req.ctx.cancel).await {
+                Ok(()) => Diagnostics::new(),
+                Err(e) => aws_error("Error waiting for instances to detach (draining)", &e),
+            },
+            Err(e) if e.is_not_found() => Diagnostics::new(),
+            Err(e) => aws_error("Error detaching instances", &e),
+        }
     }
-}
 
-#[async_trait]
-impl ImportState for LightsailLbAttachment {
     /// Import by load balancer name: everything attached to it.
-    async fn import(&self, req: ImportRequest) -> ImportResponse {
-        ImportResponse {
-            state: Value::object([
-                ("id", Value::string(&req.id)),
-                ("load_balancer_name", Value::string(&req.id)),
-            ]),
-            ..Default::default()
+    async fn import(&self, req: Import<'_, Configured>) -> Imported<Model> {
+        Imported {
+            state: Some(Model {
+                id: Attr::some(req.id.clone()),
+                load_balancer_name: Attr::some(req.id),
+                ..Default::default()
+            }),
+            identity: None,
+            diagnostics: Diagnostics::new(),
         }
     }
 }
 
-#[async_trait]
-impl ModifyPlan for LightsailLbAttachment {
-    /// `id` is the load balancer's name; health is unknown whenever the set changes.
-    async fn modify_plan(&self, req: PlanRequest) -> PlanResponse {
-        let mut planned = req.planned_state;
-        if let (Some(lb), Some(slot)) = (
-            text(planned.get("load_balancer_name")),
-            planned.get_mut("id"),
-        ) {
-            *slot = Value::string(lb);
-        }
-        PlanResponse {
-            planned_state: planned,
-            planned_private: req.prior_private,
-            ..Default::default()
-        }
-    }
-}
-
-pub fn new(configured: Shared) -> Arc<dyn Resource> {
-    Arc::new(LightsailLbAttachment { configured })
+pub fn new(data: crate::Shared) -> std::sync::Arc<dyn tfplugin::Resource> {
+    Typed::serve(LightsailLbAttachment, data)
 }
 
 #[cfg(test)]
@@ -379,16 +292,38 @@ mod tests {
                 ("a".into(), "healthy".into()),
                 ("b".into(), "initial".into()),
             ],
-            &Value::object([("wait_for_healthy", Value::Bool(false))]),
+            &Model {
+                wait_for_healthy: Attr::some(false),
+                ..Default::default()
+            },
         );
         assert_eq!(
-            names(s.get("instance_names")),
-            ["a".to_string(), "b".to_string()].into()
+            s.instance_names.value().unwrap(),
+            &["a".to_string(), "b".to_string()].into()
         );
-        let Value::Map(health) = s.get("instance_health") else {
-            panic!("instance_health is a map")
+        assert_eq!(s.instance_health.value().unwrap()["b"], "initial");
+        assert_eq!(s.wait_for_healthy, Attr::some(false));
+    }
+
+    #[tokio::test]
+    async fn empty_names_fail_validation() {
+        let ctx = tfplugin::resource::Context::default();
+        let m = Model {
+            load_balancer_name: Attr::some(String::new()),
+            instance_names: Attr::some(["".to_string()].into()),
+            ..Default::default()
         };
-        assert_eq!(health.get("b").and_then(Value::as_str), Some("initial"));
-        assert_eq!(s.get("wait_for_healthy"), &Value::Bool(false));
+        let d = LightsailLbAttachment
+            .validate(Validate {
+                ctx: &ctx,
+                config: m,
+            })
+            .await;
+        let at: Vec<String> = d
+            .iter()
+            .filter_map(|x| x.attribute.as_ref().map(|p| p.to_string()))
+            .collect();
+        assert!(at.contains(&"load_balancer_name".to_string()), "{at:?}");
+        assert!(at.contains(&"instance_names".to_string()), "{at:?}");
     }
 }

@@ -1,28 +1,45 @@
 //! `hastack_lightsail_load_balancer`: a Lightsail load balancer and the attributes the API can
 //! update in place.
 use std::collections::BTreeMap;
-use std::sync::Arc;
 
 use async_trait::async_trait;
 use aws_sdk_lightsail::types::{IpAddressType, LoadBalancer, LoadBalancerAttributeName};
-use tfplugin::resource::*;
-use tfplugin::timeouts::{self, Operation, TimeoutDefaults};
-use tfplugin::{Attribute, AttributePath, Block, Diagnostics, Schema, Type, Value};
+use serde::{Deserialize, Serialize};
+use tfplugin::timeouts::{self, Operation, TimeoutDefaults, Timeouts};
+use tfplugin::typed::*;
+use tfplugin::{Attr, Attribute, AttributePath, Block, Diagnostics, Known, Schema, Type};
+use tokio::time::Instant;
 
-use crate::aws::lightsail::{client, sync_tags, wait_operations};
-use crate::resources::common::{
-    configured, error, map_value, merged_tags, num, own_tags, string_map, text,
+use crate::aws::lightsail::{
+    client, deadline, find_load_balancer, sync_tags, tag_map, wait_operations,
 };
-use crate::Shared;
+use crate::aws::{AwsError, OrGone};
+use crate::config::Configured;
+use crate::resources::common::{aws_error, check_tags, merged_tags, own_tags};
 
-pub struct LightsailLoadBalancer {
-    pub configured: Shared,
-}
+pub struct LightsailLoadBalancer;
 
 const TYPE: &str = "hastack_lightsail_load_balancer";
 
 fn defaults() -> TimeoutDefaults {
     TimeoutDefaults::default()
+}
+
+#[derive(Clone, Debug, Default, Serialize, Deserialize)]
+pub struct Model {
+    pub id: Attr<String>,
+    pub name: Attr<String>,
+    pub instance_port: Attr<serde_json::Number>,
+    pub health_check_path: Attr<String>,
+    pub session_stickiness_enabled: Attr<bool>,
+    pub session_stickiness_lb_cookie_duration_seconds: Attr<serde_json::Number>,
+    pub ip_address_type: Attr<String>,
+    pub tags: Attr<BTreeMap<String, String>>,
+    pub tags_all: Attr<BTreeMap<String, String>>,
+    pub arn: Attr<String>,
+    pub dns_name: Attr<String>,
+    pub public_ports: Attr<Vec<i64>>,
+    pub timeouts: Attr<Timeouts>,
 }
 
 pub fn schema() -> Schema {
@@ -37,7 +54,7 @@ pub fn schema() -> Schema {
         Block::new("A Lightsail load balancer (HTTP on port 80) in front of instances attached with `hastack_lightsail_lb_attachment`.")
             .attribute(computed("id", Type::String, "The load balancer's name."))
             .attribute(Attribute::new("name", Type::String).required().requires_replace().description("Name, unique in the region: 2–255 letters, digits, `-`, `_` or `.`, starting with a letter or digit. Changing it replaces the load balancer."))
-            .attribute(Attribute::new("instance_port", Type::Number).required().requires_replace().description("The port instances serve on (0–65535). Changing it replaces the load balancer."))
+            .attribute(Attribute::new("instance_port", Type::Number).required().requires_replace().description("The port instances serve on (1–65535). Changing it replaces the load balancer."))
             .attribute(Attribute::new("health_check_path", Type::String).optional().computed().description("Path the load balancer requests on each instance to decide it is healthy. Default `/`."))
             .attribute(Attribute::new("session_stickiness_enabled", Type::Bool).optional().computed().description("Send a client's requests to the same instance (cookie based). Default `false`."))
             .attribute(Attribute::new("session_stickiness_lb_cookie_duration_seconds", Type::Number).optional().computed().description("How long the stickiness cookie lasts, 1–604800 seconds. Default 86400."))
@@ -58,139 +75,108 @@ fn valid_name(n: &str) -> bool {
             .all(|c| c.is_ascii_alphanumeric() || "-_.".contains(c))
 }
 
-fn state_from(lb: &LoadBalancer, prior: &Value, defaults: &BTreeMap<String, String>) -> Value {
+fn state_from(lb: &LoadBalancer, prior: &Model, defaults: &BTreeMap<String, String>) -> Model {
     let opts = lb.configuration_options();
     let opt = |k: LoadBalancerAttributeName| opts.and_then(|o| o.get(&k)).cloned();
-    let actual: BTreeMap<String, String> = lb
-        .tags()
-        .iter()
-        .filter_map(|t| Some((t.key()?.to_string(), t.value().unwrap_or("").to_string())))
-        .collect();
-    let tags = own_tags(&actual, prior.get("tags"), defaults);
-    Value::object([
-        ("id", Value::string(lb.name().unwrap_or(""))),
-        ("name", Value::string(lb.name().unwrap_or(""))),
-        (
-            "instance_port",
-            Value::number(lb.instance_port().unwrap_or(0)),
+    let actual = tag_map(lb.tags());
+    let name = lb.name().unwrap_or("").to_string();
+    Model {
+        id: Attr::some(name.clone()),
+        name: Attr::some(name),
+        instance_port: Attr::some(lb.instance_port().unwrap_or(0).into()),
+        health_check_path: Attr::some(lb.health_check_path().unwrap_or("/").to_string()),
+        session_stickiness_enabled: Attr::some(
+            opt(LoadBalancerAttributeName::SessionStickinessEnabled).as_deref() == Some("true"),
         ),
-        (
-            "health_check_path",
-            Value::string(lb.health_check_path().unwrap_or("/")),
+        session_stickiness_lb_cookie_duration_seconds: Attr::some(
+            opt(LoadBalancerAttributeName::SessionStickinessLbCookieDurationSeconds)
+                .and_then(|s| s.parse::<i64>().ok())
+                .unwrap_or(86400)
+                .into(),
         ),
-        (
-            "session_stickiness_enabled",
-            Value::Bool(
-                opt(LoadBalancerAttributeName::SessionStickinessEnabled).as_deref() == Some("true"),
-            ),
+        ip_address_type: Attr::some(
+            lb.ip_address_type()
+                .map(|t| t.as_str())
+                .unwrap_or("dualstack")
+                .to_string(),
         ),
-        (
-            "session_stickiness_lb_cookie_duration_seconds",
-            Value::number(
-                opt(LoadBalancerAttributeName::SessionStickinessLbCookieDurationSeconds)
-                    .and_then(|s| s.parse::<i64>().ok())
-                    .unwrap_or(86400),
-            ),
-        ),
-        (
-            "ip_address_type",
-            Value::string(
-                lb.ip_address_type()
-                    .map(|t| t.as_str())
-                    .unwrap_or("dualstack"),
-            ),
-        ),
-        ("tags", tags),
-        ("tags_all", map_value(&actual)),
-        ("arn", Value::string(lb.arn().unwrap_or(""))),
-        ("dns_name", Value::string(lb.dns_name().unwrap_or(""))),
-        (
-            "public_ports",
-            Value::List(
-                lb.public_ports()
-                    .iter()
-                    .map(|p| Value::number(*p))
-                    .collect(),
-            ),
-        ),
-        ("timeouts", prior.get("timeouts").clone()),
-    ])
+        tags: own_tags(&actual, prior.tags.value(), defaults),
+        tags_all: Attr::some(actual),
+        arn: Attr::some(lb.arn().unwrap_or("").to_string()),
+        dns_name: Attr::some(lb.dns_name().unwrap_or("").to_string()),
+        public_ports: Attr::some(lb.public_ports().iter().map(|p| *p as i64).collect()),
+        timeouts: prior.timeouts.clone(),
+    }
 }
 
-impl LightsailLoadBalancer {
-    async fn fetch(
-        &self,
-        c: &aws_sdk_lightsail::Client,
-        name: &str,
-    ) -> Result<Option<LoadBalancer>, (String, String)> {
-        match c.get_load_balancer().load_balancer_name(name).send().await {
-            Ok(out) => Ok(out.load_balancer),
-            Err(e)
-                if e.as_service_error()
-                    .is_some_and(|s| s.is_not_found_exception()) =>
-            {
-                Ok(None)
-            }
-            Err(e) => Err(crate::aws::describe("GetLoadBalancer", &e)),
-        }
+/// Set the attributes whose planned value differs from `current`; whether any was set.
+async fn set_attributes(
+    c: &aws_sdk_lightsail::Client,
+    ctx: &tfplugin::resource::Context,
+    name: &str,
+    planned: &Model,
+    current: &Model,
+    until: Instant,
+) -> Result<bool, AwsError> {
+    let text = |n: &Attr<serde_json::Number>| n.value().map(|n| n.to_string());
+    let changes = [
+        (
+            LoadBalancerAttributeName::HealthCheckPath,
+            planned.health_check_path.value().cloned(),
+            current.health_check_path.value().cloned(),
+        ),
+        (
+            LoadBalancerAttributeName::SessionStickinessEnabled,
+            planned
+                .session_stickiness_enabled
+                .value()
+                .map(bool::to_string),
+            current
+                .session_stickiness_enabled
+                .value()
+                .map(bool::to_string),
+        ),
+        (
+            LoadBalancerAttributeName::SessionStickinessLbCookieDurationSeconds,
+            text(&planned.session_stickiness_lb_cookie_duration_seconds),
+            text(&current.session_stickiness_lb_cookie_duration_seconds),
+        ),
+    ];
+    let mut changed = false;
+    for (attr, want, have) in changes {
+        let Some(want) = want.filter(|w| Some(w) != have.as_ref()) else {
+            continue;
+        };
+        let out = c
+            .update_load_balancer_attribute()
+            .load_balancer_name(name)
+            .attribute_name(attr)
+            .attribute_value(want)
+            .send()
+            .await
+            .map_err(|e| AwsError::from_sdk("UpdateLoadBalancerAttribute", &e))?;
+        wait_operations(c, out.operations(), until, &ctx.cancel).await?;
+        changed = true;
     }
+    Ok(changed)
+}
 
-    /// Set the attributes whose planned value differs from `current`; whether any was set.
-    async fn set_attributes(
-        &self,
-        c: &aws_sdk_lightsail::Client,
-        ctx: &Context,
-        name: &str,
-        planned: &Value,
-        current: &Value,
-        timeout: std::time::Duration,
-    ) -> Result<bool, String> {
-        let changes = [
-            (
-                LoadBalancerAttributeName::HealthCheckPath,
-                "health_check_path",
-            ),
-            (
-                LoadBalancerAttributeName::SessionStickinessEnabled,
-                "session_stickiness_enabled",
-            ),
-            (
-                LoadBalancerAttributeName::SessionStickinessLbCookieDurationSeconds,
-                "session_stickiness_lb_cookie_duration_seconds",
-            ),
-        ];
-        let mut changed = false;
-        for (attr, key) in changes {
-            let want = planned.get(key);
-            if want.is_unknown() || want.is_null() || want == current.get(key) {
-                continue;
-            }
-            let value = match want {
-                Value::Bool(b) => b.to_string(),
-                v => text(v)
-                    .or_else(|| num(v).map(|n| n.to_string()))
-                    .unwrap_or_default(),
-            };
-            let out = c
-                .update_load_balancer_attribute()
-                .load_balancer_name(name)
-                .attribute_name(attr)
-                .attribute_value(value)
-                .send()
-                .await
-                .map_err(|e| crate::aws::describe("UpdateLoadBalancerAttribute", &e).1)?;
-            wait_operations(c, out.operations(), timeout, &ctx.cancel)
-                .await
-                .map_err(|e| e.to_string())?;
-            changed = true;
-        }
-        Ok(changed)
+/// What to keep in state for `name` when it cannot be read: its name, so Terraform can
+/// destroy or repair it.
+fn partial(name: &str, planned: &Model) -> Model {
+    Model {
+        id: Attr::some(name.to_string()),
+        name: Attr::some(name.to_string()),
+        ..planned.clone()
     }
 }
 
 #[async_trait]
-impl Resource for LightsailLoadBalancer {
-    fn type_name(&self) -> &str {
+impl TypedResource for LightsailLoadBalancer {
+    type Model = Model;
+    type Client = Configured;
+
+    fn type_name(&self) -> &'static str {
         TYPE
     }
 
@@ -198,24 +184,24 @@ impl Resource for LightsailLoadBalancer {
         schema()
     }
 
-    async fn validate(&self, req: ValidateRequest) -> Diagnostics {
+    async fn validate(&self, req: Validate<'_, Model>) -> Diagnostics {
         let mut d = Diagnostics::new();
         let c = &req.config;
-        if let Some(n) = text(c.get("name")) {
-            if !valid_name(&n) {
+        if let Some(n) = c.name.value() {
+            if !valid_name(n) {
                 d.attribute_error(AttributePath::root("name"), "Invalid load balancer name", format!("{n:?} must be 2–255 letters, digits, '-', '_' or '.', starting with a letter or digit."));
             }
         }
-        if let Some(p) = num(c.get("instance_port")) {
-            if !(0..=65535).contains(&p) {
+        if let Some(p) = c.instance_port.value() {
+            if !p.as_i64().is_some_and(|p| (1..=65535).contains(&p)) {
                 d.attribute_error(
                     AttributePath::root("instance_port"),
                     "Invalid instance port",
-                    format!("{p} is not a port (0–65535)."),
+                    format!("{p} is not a port instances can serve on (a whole number from 1 to 65535)."),
                 );
             }
         }
-        if let Some(p) = text(c.get("health_check_path")) {
+        if let Some(p) = c.health_check_path.value() {
             if !p.starts_with('/') {
                 d.attribute_error(
                     AttributePath::root("health_check_path"),
@@ -224,7 +210,7 @@ impl Resource for LightsailLoadBalancer {
                 );
             }
         }
-        if let Some(t) = text(c.get("ip_address_type")) {
+        if let Some(t) = c.ip_address_type.value() {
             if !["dualstack", "ipv4", "ipv6"].contains(&t.as_str()) {
                 d.attribute_error(
                     AttributePath::root("ip_address_type"),
@@ -233,190 +219,181 @@ impl Resource for LightsailLoadBalancer {
                 );
             }
         }
-        if let Some(s) = num(c.get("session_stickiness_lb_cookie_duration_seconds")) {
-            if !(1..=604_800).contains(&s) {
+        if let Some(s) = c.session_stickiness_lb_cookie_duration_seconds.value() {
+            if !s.as_i64().is_some_and(|s| (1..=604_800).contains(&s)) {
                 d.attribute_error(
                     AttributePath::root("session_stickiness_lb_cookie_duration_seconds"),
                     "Invalid cookie duration",
-                    format!("{s} must be 1 to 604800 seconds."),
+                    format!("{s} must be a whole number of seconds from 1 to 604800."),
                 );
             }
+        }
+        if let Some(tags) = c.tags.value() {
+            check_tags(tags, AttributePath::root("tags"), &mut d);
         }
         d
     }
 
-    async fn create(&self, req: CreateRequest) -> ApplyResponse {
-        let cfg = match configured(&self.configured) {
-            Ok(c) => c,
-            Err(d) => {
-                return ApplyResponse {
-                    diagnostics: d,
-                    ..Default::default()
-                }
-            }
-        };
-        let c = client(&cfg);
-        let timeout = timeouts::get(&req.config, Operation::Create, &defaults());
-        let p = &req.planned_state;
-        let name = text(p.get("name")).unwrap_or_default();
-        let tags = merged_tags(&cfg.default_tags, p.get("tags"));
+    /// `id` is the name, and `tags_all` follows from `tags` and the provider's default tags.
+    async fn modify_plan(&self, req: Plan<'_, Configured, Model>) -> Planned<Model> {
+        let mut planned = req.planned;
+        if let Known::Known(Some(name)) = &planned.name {
+            planned.id = Attr::some(name.clone());
+        }
+        if let (Known::Known(tags), Some(cfg)) = (&planned.tags, req.client) {
+            planned.tags_all = Attr::some(merged_tags(&cfg.default_tags, tags.as_ref()));
+        }
+        Planned {
+            planned,
+            requires_replace: Vec::new(),
+            private: req.private,
+            diagnostics: Diagnostics::new(),
+        }
+    }
+
+    async fn create(&self, req: Create<'_, Configured, Model>) -> Applied<Model> {
+        let cfg = req.client;
+        let c = client(cfg);
+        let until = deadline(Timeouts::of(
+            &req.planned.timeouts,
+            Operation::Create,
+            &defaults(),
+        ));
+        let p = &req.planned;
+        let name = p.name.value().cloned().unwrap_or_default();
+        let tags = merged_tags(&cfg.default_tags, p.tags.value());
         let mut create = c
             .create_load_balancer()
             .load_balancer_name(&name)
-            .instance_port(num(p.get("instance_port")).unwrap_or(80) as i32)
-            .health_check_path(text(p.get("health_check_path")).unwrap_or_else(|| "/".into()))
+            .instance_port(
+                p.instance_port
+                    .value()
+                    .and_then(|n| n.as_i64())
+                    .unwrap_or(80) as i32,
+            )
+            .health_check_path(
+                p.health_check_path
+                    .value()
+                    .cloned()
+                    .unwrap_or_else(|| "/".into()),
+            )
             .set_tags(Some(crate::aws::lightsail::tags(&tags)));
-        if let Some(t) = text(p.get("ip_address_type")) {
+        if let Some(t) = p.ip_address_type.value() {
             create = create.ip_address_type(IpAddressType::from(t.as_str()));
         }
         let ops = match create.send().await {
             Ok(o) => o.operations.unwrap_or_default(),
             Err(e) => {
-                return ApplyResponse {
-                    diagnostics: error(
+                return Applied::failed(
+                    None,
+                    aws_error(
                         "Error creating Lightsail load balancer",
-                        crate::aws::describe("CreateLoadBalancer", &e).1,
+                        &AwsError::from_sdk("CreateLoadBalancer", &e),
                     ),
-                    ..Default::default()
-                }
+                )
             }
         };
-        let partial = Value::object([("id", Value::string(&name)), ("name", Value::string(&name))]);
-        if let Err(e) = wait_operations(&c, &ops, timeout, &req.ctx.cancel).await {
-            // The load balancer may exist: keep it in state so Terraform can destroy or repair it.
-            return ApplyResponse {
-                state: self.complete(&c, &name, p, &cfg).await.unwrap_or(partial),
-                diagnostics: error(
-                    "Error waiting for Lightsail load balancer creation",
-                    e.to_string(),
-                ),
-                ..Default::default()
-            };
+        // From here on the load balancer may exist: every failure keeps it in state, so
+        // Terraform can destroy or repair it.
+        let read = |summary: &'static str, e: AwsError| {
+            let d = aws_error(summary, &e);
+            Applied::failed(Some(partial(&name, p)), d)
+        };
+        if let Err(e) = wait_operations(&c, &ops, until, &req.ctx.cancel).await {
+            let state = find_load_balancer(&c, &name)
+                .await
+                .map(|lb| state_from(&lb, p, &cfg.default_tags))
+                .unwrap_or_else(|_| partial(&name, p));
+            return Applied::failed(
+                Some(state),
+                aws_error("Error waiting for Lightsail load balancer creation", &e),
+            );
         }
-        let fetched = self.complete(&c, &name, p, &cfg).await;
-        let current = fetched.clone().unwrap_or(partial);
-        match self
-            .set_attributes(&c, &req.ctx, &name, p, &current, timeout)
-            .await
-        {
-            Err(e) => {
-                return ApplyResponse {
-                    state: current,
-                    diagnostics: error("Error configuring Lightsail load balancer", e),
-                    ..Default::default()
-                }
-            }
+        let current = match find_load_balancer(&c, &name).await {
+            Ok(lb) => state_from(&lb, p, &cfg.default_tags),
+            Err(e) => return read("Error reading the created Lightsail load balancer", e),
+        };
+        match set_attributes(&c, req.ctx, &name, p, &current, until).await {
+            Err(e) => Applied::failed(
+                Some(current),
+                aws_error("Error configuring Lightsail load balancer", &e),
+            ),
             // Nothing changed since the read: no need to read again.
-            Ok(false) if fetched.is_some() => {
-                return ApplyResponse {
-                    state: current,
-                    ..Default::default()
-                }
-            }
-            Ok(_) => {}
-        }
-        match self.complete(&c, &name, p, &cfg).await {
-            Some(state) => ApplyResponse {
-                state,
-                ..Default::default()
-            },
-            None => ApplyResponse {
-                diagnostics: error(
-                    "Lightsail load balancer vanished",
-                    format!("{name} was created but cannot be read back."),
+            Ok(false) => Applied::ok(current),
+            Ok(true) => match find_load_balancer(&c, &name).await {
+                Ok(lb) => Applied::ok(state_from(&lb, p, &cfg.default_tags)),
+                Err(e) => Applied::failed(
+                    Some(current),
+                    aws_error("Error reading the configured Lightsail load balancer", &e),
                 ),
-                ..Default::default()
             },
         }
     }
 
-    async fn read(&self, req: ReadRequest) -> ReadResponse {
-        let cfg = match configured(&self.configured) {
-            Ok(c) => c,
-            Err(d) => {
-                return ReadResponse {
-                    diagnostics: d,
-                    ..ReadResponse::found(req.state, req.private)
-                }
-            }
-        };
-        let c = client(&cfg);
-        let name = text(req.state.get("name")).unwrap_or_default();
-        match self.fetch(&c, &name).await {
-            Ok(Some(lb)) => {
-                ReadResponse::found(state_from(&lb, &req.state, &cfg.default_tags), req.private)
-            }
-            Ok(None) => ReadResponse::gone(),
-            Err((_, detail)) => ReadResponse {
-                diagnostics: error("Error reading Lightsail load balancer", detail),
-                ..ReadResponse::found(req.state, req.private)
-            },
+    async fn read(&self, req: Read<'_, Configured, Model>) -> ReadOutcome<Model> {
+        let c = client(req.client);
+        let name = req.state.name.value().cloned().unwrap_or_default();
+        match find_load_balancer(&c, &name).await.or_gone() {
+            Ok(Some(lb)) => ReadOutcome::found(
+                state_from(&lb, &req.state, &req.client.default_tags),
+                req.private,
+            ),
+            Ok(None) => ReadOutcome::gone(),
+            Err(e) => ReadOutcome::failed(
+                req.state,
+                req.private,
+                aws_error("Error reading Lightsail load balancer", &e),
+            ),
         }
     }
 
-    async fn update(&self, req: UpdateRequest) -> ApplyResponse {
-        let cfg = match configured(&self.configured) {
-            Ok(c) => c,
-            Err(d) => {
-                return ApplyResponse {
-                    state: req.prior_state,
-                    diagnostics: d,
-                    ..Default::default()
-                }
-            }
-        };
-        let c = client(&cfg);
-        let timeout = timeouts::get(&req.config, Operation::Update, &defaults());
-        let name = text(req.prior_state.get("name")).unwrap_or_default();
-        if let Err(e) = self
-            .set_attributes(
-                &c,
-                &req.ctx,
-                &name,
-                &req.planned_state,
-                &req.prior_state,
-                timeout,
-            )
-            .await
-        {
-            return ApplyResponse {
-                state: req.prior_state,
-                diagnostics: error("Error updating Lightsail load balancer", e),
-                ..Default::default()
-            };
+    async fn update(&self, req: Update<'_, Configured, Model>) -> Applied<Model> {
+        let cfg = req.client;
+        let c = client(cfg);
+        let until = deadline(Timeouts::of(
+            &req.planned.timeouts,
+            Operation::Update,
+            &defaults(),
+        ));
+        let name = req.prior.name.value().cloned().unwrap_or_default();
+        if let Err(e) = set_attributes(&c, req.ctx, &name, &req.planned, &req.prior, until).await {
+            return Applied::failed(
+                Some(req.prior),
+                aws_error("Error updating Lightsail load balancer", &e),
+            );
         }
-        let want = merged_tags(&cfg.default_tags, req.planned_state.get("tags"));
-        let have = string_map(req.prior_state.get("tags_all"));
-        if let Err(e) = sync_tags(&c, &name, &want, &have, timeout, &req.ctx.cancel).await {
-            return ApplyResponse {
-                state: req.prior_state,
-                diagnostics: error("Error tagging Lightsail load balancer", e),
-                ..Default::default()
-            };
+        let want = merged_tags(&cfg.default_tags, req.planned.tags.value());
+        let have = req.prior.tags_all.value().cloned().unwrap_or_default();
+        if let Err(e) = sync_tags(&c, &name, &want, &have, until, &req.ctx.cancel).await {
+            return Applied::failed(
+                Some(req.prior),
+                aws_error("Error tagging Lightsail load balancer", &e),
+            );
         }
-        match self.complete(&c, &name, &req.planned_state, &cfg).await {
-            Some(state) => ApplyResponse {
-                state,
-                ..Default::default()
-            },
-            None => ApplyResponse {
-                diagnostics: error(
+        match find_load_balancer(&c, &name).await {
+            Ok(lb) => Applied::ok(state_from(&lb, &req.planned, &cfg.default_tags)),
+            Err(e) if e.is_not_found() => Applied::failed(
+                None,
+                crate::resources::common::error(
                     "Lightsail load balancer vanished",
                     format!("{name} disappeared during update."),
                 ),
-                ..Default::default()
-            },
+            ),
+            Err(e) => Applied::failed(
+                Some(req.prior),
+                aws_error("Error reading the updated Lightsail load balancer", &e),
+            ),
         }
     }
 
-    async fn delete(&self, req: DeleteRequest) -> DeleteResponse {
-        let cfg = match configured(&self.configured) {
-            Ok(c) => c,
-            Err(d) => return DeleteResponse { diagnostics: d },
-        };
-        let c = client(&cfg);
-        let timeout = timeouts::get(&req.prior_state, Operation::Delete, &defaults());
-        let name = text(req.prior_state.get("name")).unwrap_or_default();
+    async fn delete(&self, req: Delete<'_, Configured, Model>) -> Diagnostics {
+        let c = client(req.client);
+        let until = deadline(Timeouts::of(
+            &req.state.timeouts,
+            Operation::Delete,
+            &defaults(),
+        ));
+        let name = req.state.name.value().cloned().unwrap_or_default();
         let ops = match c
             .delete_load_balancer()
             .load_balancer_name(&name)
@@ -428,106 +405,45 @@ impl Resource for LightsailLoadBalancer {
                 if e.as_service_error()
                     .is_some_and(|s| s.is_not_found_exception()) =>
             {
-                return DeleteResponse::default()
+                return Diagnostics::new()
             }
             Err(e) => {
-                return DeleteResponse {
-                    diagnostics: error(
-                        "Error deleting Lightsail load balancer",
-                        crate::aws::describe("DeleteLoadBalancer", &e).1,
-                    ),
-                }
+                return aws_error(
+                    "Error deleting Lightsail load balancer",
+                    &AwsError::from_sdk("DeleteLoadBalancer", &e),
+                )
             }
         };
-        match wait_operations(&c, &ops, timeout, &req.ctx.cancel).await {
-            Ok(()) => DeleteResponse::default(),
-            Err(e) => DeleteResponse {
-                diagnostics: error(
-                    "Error waiting for Lightsail load balancer deletion",
-                    e.to_string(),
-                ),
-            },
+        match wait_operations(&c, &ops, until, &req.ctx.cancel).await {
+            Ok(()) => Diagnostics::new(),
+            Err(e) => aws_error("Error waiting for Lightsail load balancer deletion", &e),
         }
     }
 
-    fn as_import(&self) -> Option<&dyn ImportState> {
-        Some(self)
-    }
-
-    fn as_modify_plan(&self) -> Option<&dyn ModifyPlan> {
-        Some(self)
-    }
-}
-
-impl LightsailLoadBalancer {
-    /// The state of `name` as AWS has it now, keeping what only the configuration knows.
-    async fn complete(
-        &self,
-        c: &aws_sdk_lightsail::Client,
-        name: &str,
-        prior: &Value,
-        cfg: &crate::config::Configured,
-    ) -> Option<Value> {
-        self.fetch(c, name)
-            .await
-            .ok()
-            .flatten()
-            .map(|lb| state_from(&lb, prior, &cfg.default_tags))
-    }
-}
-
-#[async_trait]
-impl ImportState for LightsailLoadBalancer {
-    async fn import(&self, req: ImportRequest) -> ImportResponse {
+    async fn import(&self, req: Import<'_, Configured>) -> Imported<Model> {
         if !valid_name(&req.id) {
             let mut d = Diagnostics::new();
             d.error(
                 "Invalid import ID",
                 format!("{:?} is not a load balancer name.", req.id),
             );
-            return ImportResponse {
+            return Imported {
+                state: None,
+                identity: None,
                 diagnostics: d,
-                ..Default::default()
             };
         }
-        ImportResponse {
-            state: Value::object([
-                ("id", Value::string(&req.id)),
-                ("name", Value::string(&req.id)),
-            ]),
-            ..Default::default()
-        }
-    }
-}
-
-#[async_trait]
-impl ModifyPlan for LightsailLoadBalancer {
-    /// `id` is the name, and `tags_all` follows from `tags` and the provider's default tags.
-    async fn modify_plan(&self, req: PlanRequest) -> PlanResponse {
-        let mut planned = req.planned_state;
-        if let (Some(name), Some(slot)) = (text(planned.get("name")), planned.get_mut("id")) {
-            *slot = Value::string(name);
-        }
-        let tags = planned.get("tags").clone();
-        if tags.is_wholly_known() {
-            if let Ok(cfg) = configured(&self.configured) {
-                let all = merged_tags(&cfg.default_tags, &tags);
-                if let Some(slot) = planned.get_mut("tags_all") {
-                    *slot = map_value(&all);
-                }
-            }
-        }
-        PlanResponse {
-            planned_state: planned,
-            planned_private: req.prior_private,
-            ..Default::default()
+        Imported {
+            state: Some(partial(&req.id, &Model::default())),
+            identity: None,
+            diagnostics: Diagnostics::new(),
         }
     }
 }
 
 /// Registered with the provider.
-pub fn new(configured: Shared) -> Arc<dyn Resource> {
-    Arc::new(LightsailLoadBalancer { configured })
+pub fn new(data: crate::Shared) -> std::sync::Arc<dyn tfplugin::Resource> {
+    Typed::serve(LightsailLoadBalancer, data)
 }
 
 #[cfg(test)]
@@ -544,13 +460,26 @@ mod tests {
         }
     }
 
-    #[test]
-    fn default_tags_merge_and_own_tags_win() {
-        let defaults: BTreeMap<String, String> =
-            [("team".into(), "web".into()), ("env".into(), "dev".into())].into();
-        let own = Value::Map([("env".to_string(), Value::string("prod"))].into());
-        let all = merged_tags(&defaults, &own);
-        assert_eq!(all.get("env").map(String::as_str), Some("prod"));
-        assert_eq!(all.get("team").map(String::as_str), Some("web"));
+    #[tokio::test]
+    async fn port_zero_and_bad_tags_fail_validation() {
+        let m = Model {
+            name: Attr::some("web".into()),
+            instance_port: Attr::some(0.into()),
+            tags: Attr::some([("aws:x".to_string(), "y".to_string())].into()),
+            ..Default::default()
+        };
+        let ctx = tfplugin::resource::Context::default();
+        let d = LightsailLoadBalancer
+            .validate(Validate {
+                ctx: &ctx,
+                config: m,
+            })
+            .await;
+        let at: Vec<String> = d
+            .iter()
+            .filter_map(|x| x.attribute.as_ref().map(|p| p.to_string()))
+            .collect();
+        assert!(at.iter().any(|a| a == "instance_port"), "{at:?}");
+        assert!(at.iter().any(|a| a.starts_with("tags")), "{at:?}");
     }
 }

@@ -325,10 +325,13 @@ impl DataSource for Echo {
                 .attribute(Attribute::new("output", Type::String).computed()),
         )
     }
-    async fn read(&self, _ctx: Context, config: Value) -> (Value, Diagnostics) {
-        let mut v = config.clone();
-        *v.get_mut("output").unwrap() = config.get("input").clone();
-        (v, Diagnostics::new())
+    async fn read(&self, req: DataSourceReadRequest) -> DataSourceReadResponse {
+        let mut v = req.config.clone();
+        *v.get_mut("output").unwrap() = req.config.get("input").clone();
+        DataSourceReadResponse {
+            state: v,
+            diagnostics: Diagnostics::new(),
+        }
     }
 }
 

@@ -175,7 +175,10 @@ pub async fn serve<P: Provider>(
     let listener = Listener::bind(env).await?;
     let (network, address) = listener.network_and_address();
 
-    let core = Arc::new(Core::new(provider));
+    let core = Arc::new(Core::new(
+        provider,
+        crate::server::core::plugin_name(&opts.address),
+    ));
     let (shutdown_tx, shutdown_rx) = watch::channel(false);
     let (health, health_svc) = tonic_health::server::health_reporter();
     health

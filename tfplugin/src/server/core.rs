@@ -8,9 +8,9 @@ use crate::diag::{AttributePath, Diagnostics};
 use crate::function::{Function, FunctionError};
 use crate::provider::{ConfigureRequest, Provider};
 use crate::resource::{
-    ApplyResponse, Context, CreateRequest, DataSource, DeleteRequest, ImportRequest, PlanRequest,
-    PlanResponse, ReadRequest, ReadResult, Resource, UpdateRequest, UpgradeRequest,
-    ValidateRequest,
+    ApplyResponse, Context, CreateRequest, DataSource, DataSourceReadRequest,
+    DataSourceReadResponse, DeleteRequest, ImportRequest, PlanRequest, PlanResponse, ReadRequest,
+    ReadResult, Resource, UpdateRequest, UpgradeRequest, ValidateRequest,
 };
 use crate::schema::{Attribute, Schema};
 use crate::value::{Type, Value};
@@ -36,6 +36,8 @@ pub struct Core {
     pub(crate) resources: BTreeMap<String, ResourceEntry>,
     pub(crate) data_sources: BTreeMap<String, DataSourceEntry>,
     pub(crate) functions: BTreeMap<String, Arc<dyn Function>>,
+    /// The plugin's name as users know it (`terraform-provider-<type>`), for messages.
+    pub(crate) name: String,
     stop: Mutex<CancellationToken>,
 }
 
@@ -54,10 +56,74 @@ pub(crate) struct Planned {
     pub requires_replace: Vec<AttributePath>,
     pub private: Vec<u8>,
     pub identity: Option<Value>,
+    pub diagnostics: Diagnostics,
+}
+
+/// ReadResource, as the server hands it over.
+pub(crate) struct ReadCall {
+    pub state: Value,
+    pub private: Vec<u8>,
+    pub identity: Option<Value>,
+}
+
+/// What ReadResource answers: the new state (the prior one, kept, when reading failed).
+pub(crate) struct ReadOutcome {
+    pub state: Value,
+    pub private: Vec<u8>,
+    pub identity: Option<Value>,
+    pub diagnostics: Diagnostics,
+}
+
+/// ApplyResourceChange, as the server hands it over.
+pub(crate) struct ApplyCall {
+    pub prior: Value,
+    pub planned: Value,
+    pub config: Value,
+    pub private: Vec<u8>,
+    pub planned_identity: Option<Value>,
+}
+
+/// ImportResourceState, as the server hands it over.
+pub(crate) struct ImportCall {
+    pub id: String,
+    pub identity: Option<Value>,
+}
+
+pub(crate) struct Imported {
+    pub state: Value,
+    pub private: Vec<u8>,
+    pub identity: Option<Value>,
+    pub diagnostics: Diagnostics,
+}
+
+/// A value as Terraform encoded it, before its type is known (function arguments).
+pub(crate) struct Encoded {
+    pub msgpack: Vec<u8>,
+    pub json: Vec<u8>,
+}
+
+impl Encoded {
+    pub fn decode(&self, ty: &Type) -> Result<Value, crate::ValueError> {
+        if !self.msgpack.is_empty() {
+            Value::from_msgpack(&self.msgpack, ty)
+        } else if !self.json.is_empty() {
+            Value::from_json_bytes(&self.json, ty)
+        } else {
+            Ok(Value::Null)
+        }
+    }
+}
+
+/// The plugin name for an address such as `registry.terraform.io/hastack/hastack`.
+pub fn plugin_name(address: &str) -> String {
+    format!(
+        "terraform-provider-{}",
+        address.rsplit('/').next().unwrap_or(address)
+    )
 }
 
 impl Core {
-    pub fn new<P: Provider>(provider: P) -> Core {
+    pub fn new<P: Provider>(provider: P, name: String) -> Core {
         let provider: Arc<dyn Provider> = Arc::new(provider);
         let provider_schema = provider.schema();
         let resources = provider
@@ -101,6 +167,7 @@ impl Core {
             resources,
             data_sources,
             functions,
+            name,
             stop: Mutex::new(CancellationToken::new()),
         }
     }
@@ -129,6 +196,32 @@ impl Core {
         self.data_sources
             .get(type_name)
             .ok_or_else(|| unsupported_type("data source", type_name))
+    }
+
+    pub(crate) async fn validate_data_source(
+        &self,
+        e: &DataSourceEntry,
+        config: Value,
+    ) -> Diagnostics {
+        e.data_source
+            .validate(ValidateRequest {
+                ctx: self.ctx(),
+                config,
+            })
+            .await
+    }
+
+    pub(crate) async fn read_data_source(
+        &self,
+        e: &DataSourceEntry,
+        config: Value,
+    ) -> DataSourceReadResponse {
+        e.data_source
+            .read(DataSourceReadRequest {
+                ctx: self.ctx(),
+                config,
+            })
+            .await
     }
 
     pub(crate) async fn validate_provider_config(&self, config: Value) -> Diagnostics {
@@ -219,29 +312,46 @@ impl Core {
         Value::from_state_json(&json, &e.ty).map_err(Diagnostics::from)
     }
 
-    pub(crate) async fn read(
-        &self,
-        e: &ResourceEntry,
-        state: Value,
-        private: Vec<u8>,
-        identity: Option<Value>,
-    ) -> (Value, Vec<u8>, Option<Value>, Diagnostics) {
-        if state.is_null() {
-            return (Value::Null, private, identity, Diagnostics::new());
+    /// Read the remote object. Gone: null state. A failed read keeps the prior state.
+    pub(crate) async fn read(&self, e: &ResourceEntry, call: ReadCall) -> ReadOutcome {
+        if call.state.is_null() {
+            return ReadOutcome {
+                state: Value::Null,
+                private: call.private,
+                identity: call.identity,
+                diagnostics: Diagnostics::new(),
+            };
         }
+        let prior = call.state.clone();
         let resp = e
             .resource
             .read(ReadRequest {
                 ctx: self.ctx(),
-                state,
-                private,
-                identity: identity.clone(),
+                state: call.state,
+                private: call.private,
+                identity: call.identity.clone(),
             })
             .await;
-        let new_identity = resp.identity.or(identity);
+        let identity = resp.identity.or(call.identity);
         match resp.result {
-            ReadResult::Found(v) => (v, resp.private, new_identity, resp.diagnostics),
-            ReadResult::Gone => (Value::Null, Vec::new(), None, resp.diagnostics),
+            ReadResult::Found(v) => ReadOutcome {
+                state: v,
+                private: resp.private,
+                identity,
+                diagnostics: resp.diagnostics,
+            },
+            ReadResult::Gone if resp.diagnostics.has_errors() => ReadOutcome {
+                state: prior,
+                private: resp.private,
+                identity,
+                diagnostics: resp.diagnostics,
+            },
+            ReadResult::Gone => ReadOutcome {
+                state: Value::Null,
+                private: Vec::new(),
+                identity: None,
+                diagnostics: resp.diagnostics,
+            },
         }
     }
 
@@ -250,19 +360,17 @@ impl Core {
         e: &ResourceEntry,
         req: PlanRequest,
         prior_identity: Option<Value>,
-    ) -> (Planned, Diagnostics) {
+    ) -> Planned {
         let mut d = Diagnostics::new();
         if req.planned_state.is_null() {
             // Destroy: nothing to plan beyond the deletion itself.
-            return (
-                Planned {
-                    state: Value::Null,
-                    requires_replace: vec![],
-                    private: req.prior_private,
-                    identity: prior_identity,
-                },
-                d,
-            );
+            return Planned {
+                state: Value::Null,
+                requires_replace: vec![],
+                private: req.prior_private,
+                identity: prior_identity,
+                diagnostics: d,
+            };
         }
         let creating = req.prior_state.is_null();
         let mut planned = req.planned_state.clone();
@@ -305,25 +413,36 @@ impl Core {
         requires_replace.sort();
         requires_replace.dedup();
         let identity = if creating { None } else { prior_identity };
-        (
-            Planned {
-                state: planned,
-                requires_replace,
-                private,
-                identity,
-            },
-            d,
-        )
+        Planned {
+            state: planned,
+            requires_replace,
+            private,
+            identity,
+            diagnostics: d,
+        }
     }
 
-    pub(crate) async fn apply(
-        &self,
-        e: &ResourceEntry,
-        prior: Value,
-        planned: Value,
-        config: Value,
-        private: Vec<u8>,
-    ) -> ApplyResponse {
+    /// Create, update or delete. The identity is the one the resource reported, else the
+    /// planned one; none once the object is gone.
+    pub(crate) async fn apply(&self, e: &ResourceEntry, call: ApplyCall) -> ApplyResponse {
+        let planned_identity = call.planned_identity.clone();
+        let mut resp = self.apply_change(e, call).await;
+        resp.identity = if resp.state.is_null() {
+            None
+        } else {
+            resp.identity.or(planned_identity)
+        };
+        resp
+    }
+
+    async fn apply_change(&self, e: &ResourceEntry, call: ApplyCall) -> ApplyResponse {
+        let ApplyCall {
+            prior,
+            planned,
+            config,
+            private,
+            ..
+        } = call;
         let ctx = self.ctx();
         if planned.is_null() {
             let resp = e
@@ -381,25 +500,26 @@ impl Core {
         resp
     }
 
-    pub(crate) async fn import(
-        &self,
-        e: &ResourceEntry,
-        id: String,
-        identity: Option<Value>,
-    ) -> (Value, Vec<u8>, Option<Value>, Diagnostics) {
+    pub(crate) async fn import(&self, e: &ResourceEntry, call: ImportCall) -> Imported {
         let Some(imp) = e.resource.as_import() else {
             let mut d = Diagnostics::new();
             d.error(
                 "Resource import not supported",
                 format!("{} cannot be imported.", e.resource.type_name()),
             );
-            return (Value::Null, vec![], None, d);
+            return Imported {
+                state: Value::Null,
+                private: vec![],
+                identity: None,
+                diagnostics: d,
+            };
         };
+        let id = call.id.clone();
         let mut resp = imp
             .import(ImportRequest {
                 ctx: self.ctx(),
-                id: id.clone(),
-                identity,
+                id: call.id,
+                identity: call.identity,
             })
             .await;
         if resp.state.is_null() && !resp.diagnostics.has_errors() {
@@ -411,19 +531,96 @@ impl Core {
                 ),
             );
         }
-        (resp.state, resp.private, resp.identity, resp.diagnostics)
+        Imported {
+            state: resp.state,
+            private: resp.private,
+            identity: resp.identity,
+            diagnostics: resp.diagnostics,
+        }
     }
 
+    /// Identity upgrade: only the current version is known; its stored JSON is decoded.
+    pub(crate) fn upgrade_identity(
+        &self,
+        e: &ResourceEntry,
+        version: i64,
+        raw: serde_json::Value,
+    ) -> Result<Value, Diagnostics> {
+        let (Some(schema), Some(ty)) = (e.resource.identity_schema(), e.identity_ty.as_ref())
+        else {
+            let mut d = Diagnostics::new();
+            d.error(
+                "Resource has no identity",
+                format!(
+                    "{} does not define a resource identity.",
+                    e.resource.type_name()
+                ),
+            );
+            return Err(d);
+        };
+        if version != schema.version {
+            let mut d = Diagnostics::new();
+            d.error(
+                "Unable to upgrade identity",
+                format!(
+                    "No identity upgrader from version {version} to {}.",
+                    schema.version
+                ),
+            );
+            return Err(d);
+        }
+        Value::from_state_json(&raw, ty).map_err(Diagnostics::from)
+    }
+
+    /// A diagnostic for an optional part of the protocol this provider does not implement.
+    pub(crate) fn not_supported(&self, what: &str) -> Diagnostics {
+        let mut d = Diagnostics::new();
+        d.error(
+            format!("{what} not supported"),
+            format!(
+                "{} does not implement {what}. No resource, data source or configuration of this provider needs it.",
+                self.name
+            ),
+        );
+        d
+    }
+
+    /// Decode the arguments against the signature (variadic ones as a trailing list) and call.
     pub(crate) fn call_function(
         &self,
         name: &str,
-        args: Vec<Value>,
-    ) -> Result<Value, FunctionError> {
+        args: &[Encoded],
+    ) -> Result<(Value, Type), FunctionError> {
         let f = self
             .functions
             .get(name)
             .ok_or_else(|| FunctionError::general(format!("no function named {name:?}")))?;
-        f.call(args)
+        let sig = f.signature();
+        let mut fixed = Vec::with_capacity(args.len());
+        let mut variadic = Vec::new();
+        for (i, a) in args.iter().enumerate() {
+            let ty = match (sig.parameters.get(i), &sig.variadic) {
+                (Some(p), _) | (None, Some(p)) => &p.ty,
+                (None, None) => {
+                    return Err(FunctionError::general(format!(
+                        "too many arguments: {}",
+                        args.len()
+                    )))
+                }
+            };
+            let v = a
+                .decode(ty)
+                .map_err(|e| FunctionError::argument(i as i64, e.to_string()))?;
+            if i < sig.parameters.len() {
+                fixed.push(v);
+            } else {
+                variadic.push(v);
+            }
+        }
+        if sig.variadic.is_some() {
+            fixed.push(Value::List(variadic));
+        }
+        Ok((f.call(fixed)?, sig.returns))
     }
 }
 

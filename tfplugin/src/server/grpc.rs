@@ -7,7 +7,7 @@ use futures::Stream;
 use tonic::{Request, Response, Status, Streaming};
 
 use super::convert::*;
-use super::core::Core;
+use super::core::{ApplyCall, Core, Encoded, ImportCall, ReadCall};
 use crate::diag::Diagnostics;
 use crate::proto::tfplugin6 as pb;
 use crate::proto::tfplugin6::provider_server::Provider as ProviderRpc;
@@ -25,13 +25,10 @@ fn ok<T>(t: T) -> R<T> {
     Ok(Response::new(t))
 }
 
-fn not_supported(what: &str) -> Vec<pb::Diagnostic> {
-    let mut d = Diagnostics::new();
-    d.error(
-        format!("{what} not supported"),
-        format!("terraform-provider-hastack does not implement {what}. No resource, data source or configuration of this provider needs it."),
-    );
-    diagnostics_to_proto(&d)
+impl ProviderService {
+    fn not_supported(&self, what: &str) -> Vec<pb::Diagnostic> {
+        diagnostics_to_proto(&self.core.not_supported(what))
+    }
 }
 
 /// Run a conversion that may fail; failures become diagnostics.
@@ -195,13 +192,7 @@ impl ProviderRpc for ProviderService {
         let empty = pb::validate_data_resource_config::Response::default();
         let e = try_diag!(self.core.data_source(&r.type_name), empty);
         let config = try_diag!(from_dynamic(r.config.as_ref(), &e.ty), empty);
-        let d = e
-            .data_source
-            .validate(crate::resource::ValidateRequest {
-                ctx: self.core.ctx(),
-                config,
-            })
-            .await;
+        let d = self.core.validate_data_source(e, config).await;
         ok(pb::validate_data_resource_config::Response {
             diagnostics: diagnostics_to_proto(&d),
         })
@@ -240,37 +231,14 @@ impl ProviderRpc for ProviderService {
         let r = r.into_inner();
         let empty = pb::upgrade_resource_identity::Response::default();
         let e = try_diag!(self.core.resource(&r.type_name), empty);
-        let (Some(schema), Some(ty)) = (e.resource.identity_schema(), e.identity_ty.as_ref())
-        else {
-            let mut d = Diagnostics::new();
-            d.error(
-                "Resource has no identity",
-                format!("{} does not define a resource identity.", r.type_name),
-            );
-            return ok(pb::upgrade_resource_identity::Response {
-                diagnostics: diagnostics_to_proto(&d),
-                ..empty
-            });
-        };
-        if r.version != schema.version {
-            let mut d = Diagnostics::new();
-            d.error(
-                "Unable to upgrade identity",
-                format!(
-                    "No identity upgrader from version {} to {}.",
-                    r.version, schema.version
-                ),
-            );
-            return ok(pb::upgrade_resource_identity::Response {
-                diagnostics: diagnostics_to_proto(&d),
-                ..empty
-            });
-        }
         let raw = try_diag!(
             raw_state_json(r.raw_identity.as_ref()).map_err(crate::ValueError::new),
             empty
         );
-        let v = try_diag!(Value::from_state_json(&raw, ty), empty);
+        let v = try_diag!(self.core.upgrade_identity(e, r.version, raw), empty);
+        let Some(ty) = e.identity_ty.as_ref() else {
+            return ok(empty);
+        };
         let dv = try_diag!(to_dynamic(&v, ty), empty);
         ok(pb::upgrade_resource_identity::Response {
             upgraded_identity: Some(pb::ResourceIdentityData {
@@ -308,21 +276,23 @@ impl ProviderRpc for ProviderService {
             identity_in(r.current_identity.as_ref(), &e.identity_ty),
             empty
         );
-        let (v, private, identity, d) = self
+        let out = self
             .core
-            .read(e, state.clone(), r.private.clone(), identity)
+            .read(
+                e,
+                ReadCall {
+                    state,
+                    private: r.private,
+                    identity,
+                },
+            )
             .await;
-        let v = if d.has_errors() && v.is_null() {
-            state
-        } else {
-            v
-        };
-        let dv = try_diag!(to_dynamic(&v, &e.ty), empty);
-        let new_identity = try_diag!(identity_out(&identity, &e.identity_ty), empty);
+        let dv = try_diag!(to_dynamic(&out.state, &e.ty), empty);
+        let new_identity = try_diag!(identity_out(&out.identity, &e.identity_ty), empty);
         ok(pb::read_resource::Response {
             new_state: Some(dv),
-            diagnostics: diagnostics_to_proto(&d),
-            private,
+            diagnostics: diagnostics_to_proto(&out.diagnostics),
+            private: out.private,
             deferred: None,
             new_identity,
         })
@@ -349,14 +319,14 @@ impl ProviderRpc for ProviderService {
             planned_state,
             prior_private: r.prior_private,
         };
-        let (planned, d) = self.core.plan(e, req, prior_identity).await;
+        let planned = self.core.plan(e, req, prior_identity).await;
         let dv = try_diag!(to_dynamic(&planned.state, &e.ty), empty);
         let planned_identity = try_diag!(identity_out(&planned.identity, &e.identity_ty), empty);
         ok(pb::plan_resource_change::Response {
             planned_state: Some(dv),
             requires_replace: planned.requires_replace.iter().map(path_to_proto).collect(),
             planned_private: planned.private,
-            diagnostics: diagnostics_to_proto(&d),
+            diagnostics: diagnostics_to_proto(&planned.diagnostics),
             legacy_type_system: false,
             deferred: None,
             planned_identity,
@@ -379,15 +349,19 @@ impl ProviderRpc for ProviderService {
         );
         let resp = self
             .core
-            .apply(e, prior, planned, config, r.planned_private)
+            .apply(
+                e,
+                ApplyCall {
+                    prior,
+                    planned,
+                    config,
+                    private: r.planned_private,
+                    planned_identity,
+                },
+            )
             .await;
-        let identity = if resp.state.is_null() {
-            None
-        } else {
-            resp.identity.or(planned_identity)
-        };
         let dv = try_diag!(to_dynamic(&resp.state, &e.ty), empty);
-        let new_identity = try_diag!(identity_out(&identity, &e.identity_ty), empty);
+        let new_identity = try_diag!(identity_out(&resp.identity, &e.identity_ty), empty);
         ok(pb::apply_resource_change::Response {
             new_state: Some(dv),
             private: resp.private,
@@ -405,23 +379,23 @@ impl ProviderRpc for ProviderService {
         let empty = pb::import_resource_state::Response::default();
         let e = try_diag!(self.core.resource(&r.type_name), empty);
         let identity = try_diag!(identity_in(r.identity.as_ref(), &e.identity_ty), empty);
-        let (state, private, identity, d) = self.core.import(e, r.id, identity).await;
-        if d.has_errors() {
+        let out = self.core.import(e, ImportCall { id: r.id, identity }).await;
+        if out.diagnostics.has_errors() {
             return ok(pb::import_resource_state::Response {
-                diagnostics: diagnostics_to_proto(&d),
+                diagnostics: diagnostics_to_proto(&out.diagnostics),
                 ..empty
             });
         }
-        let dv = try_diag!(to_dynamic(&state, &e.ty), empty);
-        let identity = try_diag!(identity_out(&identity, &e.identity_ty), empty);
+        let dv = try_diag!(to_dynamic(&out.state, &e.ty), empty);
+        let identity = try_diag!(identity_out(&out.identity, &e.identity_ty), empty);
         ok(pb::import_resource_state::Response {
             imported_resources: vec![pb::import_resource_state::ImportedResource {
                 type_name: r.type_name,
                 state: Some(dv),
-                private,
+                private: out.private,
                 identity,
             }],
-            diagnostics: diagnostics_to_proto(&d),
+            diagnostics: diagnostics_to_proto(&out.diagnostics),
             deferred: None,
         })
     }
@@ -431,9 +405,8 @@ impl ProviderRpc for ProviderService {
         _r: Request<pb::move_resource_state::Request>,
     ) -> R<pb::move_resource_state::Response> {
         ok(pb::move_resource_state::Response {
-            diagnostics: not_supported(
-                "Moving state between resource types (moved blocks across types)",
-            ),
+            diagnostics: self
+                .not_supported("Moving state between resource types (moved blocks across types)"),
             ..Default::default()
         })
     }
@@ -446,11 +419,11 @@ impl ProviderRpc for ProviderService {
         let empty = pb::read_data_source::Response::default();
         let e = try_diag!(self.core.data_source(&r.type_name), empty);
         let config = try_diag!(from_dynamic(r.config.as_ref(), &e.ty), empty);
-        let (v, d) = e.data_source.read(self.core.ctx(), config).await;
-        let dv = try_diag!(to_dynamic(&v, &e.ty), empty);
+        let out = self.core.read_data_source(e, config).await;
+        let dv = try_diag!(to_dynamic(&out.state, &e.ty), empty);
         ok(pb::read_data_source::Response {
             state: Some(dv),
-            diagnostics: diagnostics_to_proto(&d),
+            diagnostics: diagnostics_to_proto(&out.diagnostics),
             deferred: None,
         })
     }
@@ -461,7 +434,7 @@ impl ProviderRpc for ProviderService {
     ) -> R<pb::generate_resource_config::Response> {
         ok(pb::generate_resource_config::Response {
             config: None,
-            diagnostics: not_supported("Configuration generation"),
+            diagnostics: self.not_supported("Configuration generation"),
         })
     }
 
@@ -470,7 +443,7 @@ impl ProviderRpc for ProviderService {
         _r: Request<pb::validate_ephemeral_resource_config::Request>,
     ) -> R<pb::validate_ephemeral_resource_config::Response> {
         ok(pb::validate_ephemeral_resource_config::Response {
-            diagnostics: not_supported("Ephemeral resources"),
+            diagnostics: self.not_supported("Ephemeral resources"),
         })
     }
     async fn open_ephemeral_resource(
@@ -478,7 +451,7 @@ impl ProviderRpc for ProviderService {
         _r: Request<pb::open_ephemeral_resource::Request>,
     ) -> R<pb::open_ephemeral_resource::Response> {
         ok(pb::open_ephemeral_resource::Response {
-            diagnostics: not_supported("Ephemeral resources"),
+            diagnostics: self.not_supported("Ephemeral resources"),
             ..Default::default()
         })
     }
@@ -487,7 +460,7 @@ impl ProviderRpc for ProviderService {
         _r: Request<pb::renew_ephemeral_resource::Request>,
     ) -> R<pb::renew_ephemeral_resource::Response> {
         ok(pb::renew_ephemeral_resource::Response {
-            diagnostics: not_supported("Ephemeral resources"),
+            diagnostics: self.not_supported("Ephemeral resources"),
             ..Default::default()
         })
     }
@@ -496,7 +469,7 @@ impl ProviderRpc for ProviderService {
         _r: Request<pb::close_ephemeral_resource::Request>,
     ) -> R<pb::close_ephemeral_resource::Response> {
         ok(pb::close_ephemeral_resource::Response {
-            diagnostics: not_supported("Ephemeral resources"),
+            diagnostics: self.not_supported("Ephemeral resources"),
         })
     }
 
@@ -506,7 +479,7 @@ impl ProviderRpc for ProviderService {
         _r: Request<pb::list_resource::Request>,
     ) -> R<Self::ListResourceStream> {
         let ev = pb::list_resource::Event {
-            diagnostic: not_supported("List resources"),
+            diagnostic: self.not_supported("List resources"),
             ..Default::default()
         };
         ok(Box::pin(futures::stream::iter([Ok(ev)])))
@@ -516,7 +489,7 @@ impl ProviderRpc for ProviderService {
         _r: Request<pb::validate_list_resource_config::Request>,
     ) -> R<pb::validate_list_resource_config::Response> {
         ok(pb::validate_list_resource_config::Response {
-            diagnostics: not_supported("List resources"),
+            diagnostics: self.not_supported("List resources"),
         })
     }
 
@@ -546,39 +519,16 @@ impl ProviderRpc for ProviderService {
                 error: Some(function_error_to_proto(&e)),
             })
         };
-        let Some(f) = self.core.functions.get(&r.name) else {
-            return fail(crate::FunctionError::general(format!(
-                "no function named {:?}",
-                r.name
-            )));
-        };
-        let sig = f.signature();
-        let mut args = Vec::with_capacity(r.arguments.len());
-        let mut variadic = Vec::new();
-        for (i, a) in r.arguments.iter().enumerate() {
-            let ty = match sig.parameters.get(i) {
-                Some(p) => &p.ty,
-                None => match &sig.variadic {
-                    Some(p) => &p.ty,
-                    None => {
-                        return fail(crate::FunctionError::general(format!(
-                            "too many arguments: {}",
-                            r.arguments.len()
-                        )))
-                    }
-                },
-            };
-            match from_dynamic(Some(a), ty) {
-                Ok(v) if i < sig.parameters.len() => args.push(v),
-                Ok(v) => variadic.push(v),
-                Err(e) => return fail(crate::FunctionError::argument(i as i64, e.to_string())),
-            }
-        }
-        if sig.variadic.is_some() {
-            args.push(Value::List(variadic));
-        }
-        match self.core.call_function(&r.name, args).and_then(|v| {
-            to_dynamic(&v, &sig.returns).map_err(|e| crate::FunctionError::general(e.to_string()))
+        let args: Vec<Encoded> = r
+            .arguments
+            .into_iter()
+            .map(|a| Encoded {
+                msgpack: a.msgpack,
+                json: a.json,
+            })
+            .collect();
+        match self.core.call_function(&r.name, &args).and_then(|(v, ty)| {
+            to_dynamic(&v, &ty).map_err(|e| crate::FunctionError::general(e.to_string()))
         }) {
             Ok(dv) => ok(pb::call_function::Response {
                 result: Some(dv),
@@ -593,7 +543,7 @@ impl ProviderRpc for ProviderService {
         _r: Request<pb::validate_state_store::Request>,
     ) -> R<pb::validate_state_store::Response> {
         ok(pb::validate_state_store::Response {
-            diagnostics: not_supported("State stores"),
+            diagnostics: self.not_supported("State stores"),
         })
     }
     async fn configure_state_store(
@@ -601,7 +551,7 @@ impl ProviderRpc for ProviderService {
         _r: Request<pb::configure_state_store::Request>,
     ) -> R<pb::configure_state_store::Response> {
         ok(pb::configure_state_store::Response {
-            diagnostics: not_supported("State stores"),
+            diagnostics: self.not_supported("State stores"),
         })
     }
     type ReadStateBytesStream = BoxStream<pb::read_state_bytes::Response>;
@@ -610,7 +560,7 @@ impl ProviderRpc for ProviderService {
         _r: Request<pb::read_state_bytes::Request>,
     ) -> R<Self::ReadStateBytesStream> {
         let ev = pb::read_state_bytes::Response {
-            diagnostics: not_supported("State stores"),
+            diagnostics: self.not_supported("State stores"),
             ..Default::default()
         };
         ok(Box::pin(futures::stream::iter([Ok(ev)])))
@@ -620,7 +570,7 @@ impl ProviderRpc for ProviderService {
         _r: Request<Streaming<pb::write_state_bytes::RequestChunk>>,
     ) -> R<pb::write_state_bytes::Response> {
         ok(pb::write_state_bytes::Response {
-            diagnostics: not_supported("State stores"),
+            diagnostics: self.not_supported("State stores"),
         })
     }
     async fn get_states(
@@ -629,7 +579,7 @@ impl ProviderRpc for ProviderService {
     ) -> R<pb::get_states::Response> {
         ok(pb::get_states::Response {
             state_id: vec![],
-            diagnostics: not_supported("State stores"),
+            diagnostics: self.not_supported("State stores"),
         })
     }
     async fn delete_state(
@@ -637,7 +587,7 @@ impl ProviderRpc for ProviderService {
         _r: Request<pb::delete_state::Request>,
     ) -> R<pb::delete_state::Response> {
         ok(pb::delete_state::Response {
-            diagnostics: not_supported("State stores"),
+            diagnostics: self.not_supported("State stores"),
         })
     }
 
@@ -646,7 +596,7 @@ impl ProviderRpc for ProviderService {
         _r: Request<pb::plan_action::Request>,
     ) -> R<pb::plan_action::Response> {
         ok(pb::plan_action::Response {
-            diagnostics: not_supported("Actions"),
+            diagnostics: self.not_supported("Actions"),
             deferred: None,
         })
     }
@@ -658,7 +608,7 @@ impl ProviderRpc for ProviderService {
         use pb::invoke_action::event::{Completed, Type as Ev};
         let ev = pb::invoke_action::Event {
             r#type: Some(Ev::Completed(Completed {
-                diagnostics: not_supported("Actions"),
+                diagnostics: self.not_supported("Actions"),
             })),
         };
         ok(Box::pin(futures::stream::iter([Ok(ev)])))
@@ -668,7 +618,7 @@ impl ProviderRpc for ProviderService {
         _r: Request<pb::validate_action_config::Request>,
     ) -> R<pb::validate_action_config::Response> {
         ok(pb::validate_action_config::Response {
-            diagnostics: not_supported("Actions"),
+            diagnostics: self.not_supported("Actions"),
         })
     }
 

@@ -21,6 +21,9 @@ fn decode(j: &Json, ty: &Type, strict: bool) -> Result<Value, ValueError> {
     if j.is_null() {
         return Ok(Value::Null);
     }
+    if super::model::is_unknown_marker(j) {
+        return Ok(Value::unknown());
+    }
     let mismatch = || {
         ValueError::new(format!(
             "JSON {j} does not conform to type {}",
@@ -106,8 +109,19 @@ fn decode(j: &Json, ty: &Type, strict: bool) -> Result<Value, ValueError> {
 }
 
 pub(super) fn to_json(v: &Value) -> Result<Json, ValueError> {
+    encode(v, false)
+}
+
+/// The JSON a model is read from: unknown values become the marker only `Known` accepts.
+pub(super) fn to_model_json(v: &Value) -> Result<Json, ValueError> {
+    encode(v, true)
+}
+
+fn encode(v: &Value, unknown_marker: bool) -> Result<Json, ValueError> {
+    let to_json = |v: &Value| encode(v, unknown_marker);
     Ok(match v {
         Value::Null => Json::Null,
+        Value::Unknown(_) if unknown_marker => super::model::unknown_marker(),
         Value::Unknown(_) => return Err(ValueError::new("value is not known yet")),
         Value::Bool(b) => Json::Bool(*b),
         Value::Number(n) => {

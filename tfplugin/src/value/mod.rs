@@ -4,12 +4,14 @@
 //! values). Numbers are arbitrary-precision decimals, so nothing Terraform
 //! sends is rounded.
 mod json;
+mod model;
 mod msgpack;
 mod types;
 
 use std::collections::BTreeMap;
 
 pub use bigdecimal::BigDecimal;
+pub use model::{Attr, Known};
 pub use types::Type;
 
 /// A value could not be decoded, encoded or converted.
@@ -174,12 +176,22 @@ impl Value {
         json::to_json(self)
     }
 
-    /// Decode into a plain Rust model through serde.
+    /// Decode into a plain Rust model through serde (see [`Known`] for unknown values). An
+    /// error names the attribute's path.
     pub fn to_model<T: serde::de::DeserializeOwned>(&self) -> Result<T, ValueError> {
-        serde_json::from_value(self.to_json()?).map_err(|e| ValueError::new(e.to_string()))
+        let j = json::to_model_json(self)?;
+        serde_path_to_error::deserialize(j).map_err(|e| {
+            let path = e.path().to_string();
+            ValueError::new(if path == "." {
+                e.inner().to_string()
+            } else {
+                format!("{path}: {}", e.inner())
+            })
+        })
     }
 
-    /// Build a value of type `ty` from a plain Rust model.
+    /// Build a value of type `ty` from a plain Rust model. A model field the type lacks is an
+    /// error; an attribute the model leaves out is null.
     pub fn from_model<T: serde::Serialize>(model: &T, ty: &Type) -> Result<Value, ValueError> {
         let j = serde_json::to_value(model).map_err(|e| ValueError::new(e.to_string()))?;
         json::from_json(&j, ty)

@@ -1,41 +1,74 @@
 //! `hastack_lightsail_ha_instance`: N identical instances across zones, SSM-only, port 22 closed.
-pub mod bootstrap;
-mod converge;
-pub mod layout;
+//! The member fleet (`crate::fleet`) does the work; this resource maps its model onto it.
+mod model;
 mod plan;
 mod schema;
 mod state;
 
-use std::sync::Arc;
+use std::time::Duration;
 
 use async_trait::async_trait;
-use tfplugin::resource::*;
 use tfplugin::schema::{IdentityAttribute, IdentitySchema};
-use tfplugin::timeouts::{self, Operation};
-use tfplugin::{Diagnostics, Schema, Type, Value};
+use tfplugin::timeouts::{Operation, Timeouts};
+use tfplugin::typed::*;
+use tfplugin::{Attr, Diagnostics, Schema, Type, Value};
+use tokio_util::sync::CancellationToken;
 
 use crate::aws::ssm;
 use crate::config::Configured;
-use crate::resources::common::{configured, error, text};
-use crate::Shared;
-use converge::Run;
+use crate::fleet::{layout, Fleet, LoadBalancerGate};
+use crate::resources::common::aws_error;
+use model::{Identity, Model};
 use schema::defaults;
 
 pub use schema::schema;
 
 const TYPE: &str = "hastack_lightsail_ha_instance";
 
-pub struct LightsailHaInstance {
-    pub configured: Shared,
-}
+pub struct LightsailHaInstance;
 
-fn run<'a>(cfg: &Configured, ctx: &'a Context, timeout: std::time::Duration) -> Run<'a> {
-    Run {
+/// The fleet for one call: clients, deadline `timeout` from now, cancellation.
+fn fleet<'a>(cfg: &Configured, cancel: &'a CancellationToken, timeout: Duration) -> Fleet<'a> {
+    Fleet {
         ls: crate::aws::lightsail::client(cfg),
         ssm: ssm::client(cfg),
-        region: cfg.sdk.region().map(|r| r.to_string()).unwrap_or_default(),
-        cancel: &ctx.cancel,
+        region: cfg.region(),
+        cancel,
         deadline: tokio::time::Instant::now() + timeout,
+    }
+}
+
+/// The group's identity: its name prefix in a region.
+fn identity(prefix: &str, region: &str) -> Option<Value> {
+    Value::from_model(
+        &Identity {
+            name_prefix: Some(prefix.to_string()),
+            region: Some(region.to_string()),
+        },
+        &identity_schema().value_type(),
+    )
+    .ok()
+}
+
+fn identity_schema() -> IdentitySchema {
+    IdentitySchema {
+        version: 0,
+        attributes: vec![
+            IdentityAttribute {
+                name: "name_prefix".into(),
+                ty: Type::String,
+                required_for_import: true,
+                optional_for_import: false,
+                description: "The group's `name_prefix`.".into(),
+            },
+            IdentityAttribute {
+                name: "region".into(),
+                ty: Type::String,
+                required_for_import: false,
+                optional_for_import: true,
+                description: "The region (default: the provider's).".into(),
+            },
+        ],
     }
 }
 
@@ -44,89 +77,59 @@ impl LightsailHaInstance {
     /// every instance that was made in state).
     async fn apply(
         &self,
-        ctx: &Context,
-        config: &Value,
-        planned: &Value,
+        ctx: &tfplugin::resource::Context,
+        cfg: &Configured,
+        planned: Model,
         op: Operation,
         summary: &str,
-    ) -> ApplyResponse {
-        let cfg = match configured(&self.configured) {
-            Ok(c) => c,
-            Err(d) => {
-                return ApplyResponse {
-                    diagnostics: d,
-                    ..Default::default()
-                }
-            }
-        };
-        let r = run(&cfg, ctx, timeouts::get(config, op, &defaults()));
-        let mut group = state::group(planned, &cfg.default_tags);
+    ) -> Applied<Model> {
+        let f = fleet(
+            cfg,
+            &ctx.cancel,
+            Timeouts::of(&planned.timeouts, op, &defaults()),
+        );
+        let mut group = state::group(&planned, &cfg.default_tags);
         let mut diagnostics = Diagnostics::new();
         if group.zones.is_empty() {
-            match plan::region_zones(&r.ls, &r.region).await {
+            match plan::region_zones(&f.ls, &f.region).await {
                 Ok(z) => group.zones = z,
-                Err(e) => diagnostics.extend(error(summary, e)),
+                Err(e) => diagnostics.extend(aws_error(summary, &e)),
             }
         }
         if !diagnostics.has_errors() {
-            if let Err(e) = r.converge(&group).await {
-                diagnostics.extend(error(summary, e));
+            if let Err(e) = f.converge(&group, &LoadBalancerGate).await {
+                diagnostics.extend(aws_error(summary, &e));
             }
         }
-        match state::fetch(&r, planned, &cfg.default_tags).await {
-            Ok(Some(s)) => ApplyResponse {
-                state: s,
-                identity: Some(identity(&group.prefix, &r.region)),
+        match f.observe(&group).await {
+            Ok((members, nodes)) if !members.is_empty() => Applied {
+                state: Some(state::build(&planned, &members, &nodes, &cfg.default_tags)),
+                private: Vec::new(),
+                identity: identity(&group.prefix, &f.region),
                 diagnostics,
-                ..Default::default()
             },
-            Ok(None) if diagnostics.has_errors() => ApplyResponse {
-                diagnostics,
-                ..Default::default()
-            },
-            Ok(None) => ApplyResponse {
-                diagnostics: error(
+            Ok(_) if diagnostics.has_errors() => Applied::failed(None, diagnostics),
+            Ok(_) => Applied::failed(
+                None,
+                crate::resources::common::error(
                     "Lightsail instances vanished",
                     format!("{} has no instances after apply.", group.prefix),
                 ),
-                ..Default::default()
-            },
+            ),
             Err(e) => {
-                diagnostics.extend(error("Error reading Lightsail instances", e));
-                ApplyResponse {
-                    state: planned_without_unknowns(planned),
-                    diagnostics,
-                    ..Default::default()
-                }
+                diagnostics.extend(aws_error("Error reading Lightsail instances", &e));
+                Applied::failed(Some(planned), diagnostics)
             }
         }
-    }
-}
-
-/// The group's identity: its name prefix in a region.
-fn identity(prefix: &str, region: &str) -> Value {
-    Value::object([
-        ("name_prefix", Value::string(prefix)),
-        ("region", Value::string(region)),
-    ])
-}
-
-/// A state that can be saved when nothing could be read back: unknowns become null.
-fn planned_without_unknowns(v: &Value) -> Value {
-    match v {
-        Value::Unknown(_) => Value::Null,
-        Value::Object(m) => Value::Object(
-            m.iter()
-                .map(|(k, v)| (k.clone(), planned_without_unknowns(v)))
-                .collect(),
-        ),
-        other => other.clone(),
     }
 }
 
 #[async_trait]
-impl Resource for LightsailHaInstance {
-    fn type_name(&self) -> &str {
+impl TypedResource for LightsailHaInstance {
+    type Model = Model;
+    type Client = Configured;
+
+    fn type_name(&self) -> &'static str {
         TYPE
     }
 
@@ -134,128 +137,81 @@ impl Resource for LightsailHaInstance {
         schema()
     }
 
-    async fn validate(&self, req: ValidateRequest) -> Diagnostics {
+    fn identity_schema(&self) -> Option<IdentitySchema> {
+        Some(identity_schema())
+    }
+
+    async fn validate(&self, req: Validate<'_, Model>) -> Diagnostics {
         plan::validate(&req.config)
     }
 
-    async fn create(&self, req: CreateRequest) -> ApplyResponse {
+    async fn modify_plan(&self, req: Plan<'_, Configured, Model>) -> Planned<Model> {
+        plan::modify(req).await
+    }
+
+    async fn create(&self, req: Create<'_, Configured, Model>) -> Applied<Model> {
         self.apply(
-            &req.ctx,
-            &req.config,
-            &req.planned_state,
+            req.ctx,
+            req.client,
+            req.planned,
             Operation::Create,
             "Error creating Lightsail instances",
         )
         .await
     }
 
-    async fn read(&self, req: ReadRequest) -> ReadResponse {
-        let cfg = match configured(&self.configured) {
-            Ok(c) => c,
-            Err(d) => {
-                return ReadResponse {
-                    diagnostics: d,
-                    ..ReadResponse::found(req.state, req.private)
-                }
-            }
-        };
-        let r = run(
-            &cfg,
-            &req.ctx,
-            timeouts::get(&req.state, Operation::Read, &defaults()),
-        );
-        match state::fetch(&r, &req.state, &cfg.default_tags).await {
-            Ok(Some(s)) => ReadResponse {
-                identity: Some(identity(
-                    &text(s.get("name_prefix")).unwrap_or_default(),
-                    &r.region,
-                )),
-                ..ReadResponse::found(s, req.private)
+    async fn read(&self, req: Read<'_, Configured, Model>) -> ReadOutcome<Model> {
+        let timeout = Timeouts::of(&req.state.timeouts, Operation::Read, &defaults());
+        let f = fleet(req.client, &req.ctx.cancel, timeout);
+        let group = state::group(&req.state, &req.client.default_tags);
+        match f.observe(&group).await {
+            Ok((members, _)) if members.is_empty() => ReadOutcome::gone(),
+            Ok((members, nodes)) => ReadOutcome {
+                identity: identity(&group.prefix, &f.region),
+                ..ReadOutcome::found(
+                    state::build(&req.state, &members, &nodes, &req.client.default_tags),
+                    req.private,
+                )
             },
-            Ok(None) => ReadResponse::gone(),
-            Err(e) => ReadResponse {
-                diagnostics: error("Error reading Lightsail instances", e),
-                ..ReadResponse::found(req.state, req.private)
-            },
+            Err(e) => ReadOutcome::failed(
+                req.state,
+                req.private,
+                aws_error("Error reading Lightsail instances", &e),
+            ),
         }
     }
 
-    async fn update(&self, req: UpdateRequest) -> ApplyResponse {
+    async fn update(&self, req: Update<'_, Configured, Model>) -> Applied<Model> {
         self.apply(
-            &req.ctx,
-            &req.config,
-            &req.planned_state,
+            req.ctx,
+            req.client,
+            req.planned,
             Operation::Update,
             "Error updating Lightsail instances",
         )
         .await
     }
 
-    async fn delete(&self, req: DeleteRequest) -> DeleteResponse {
-        let cfg = match configured(&self.configured) {
-            Ok(c) => c,
-            Err(d) => return DeleteResponse { diagnostics: d },
-        };
-        let r = run(
-            &cfg,
-            &req.ctx,
-            timeouts::get(&req.prior_state, Operation::Delete, &defaults()),
-        );
-        let prefix = text(req.prior_state.get("name_prefix")).unwrap_or_default();
-        match r.destroy(&prefix).await {
-            Ok(()) => DeleteResponse::default(),
-            Err(e) => DeleteResponse {
-                diagnostics: error("Error deleting Lightsail instances", e),
-            },
+    async fn delete(&self, req: Delete<'_, Configured, Model>) -> Diagnostics {
+        let timeout = Timeouts::of(&req.state.timeouts, Operation::Delete, &defaults());
+        let f = fleet(req.client, &req.ctx.cancel, timeout);
+        let group = state::group(&req.state, &req.client.default_tags);
+        match f.destroy(&group).await {
+            Ok(()) => Diagnostics::new(),
+            Err(e) => aws_error("Error deleting Lightsail instances", &e),
         }
     }
 
-    fn identity_schema(&self) -> Option<IdentitySchema> {
-        Some(IdentitySchema {
-            version: 0,
-            attributes: vec![
-                IdentityAttribute {
-                    name: "name_prefix".into(),
-                    ty: Type::String,
-                    required_for_import: true,
-                    optional_for_import: false,
-                    description: "The group's `name_prefix`.".into(),
-                },
-                IdentityAttribute {
-                    name: "region".into(),
-                    ty: Type::String,
-                    required_for_import: false,
-                    optional_for_import: true,
-                    description: "The region (default: the provider's).".into(),
-                },
-            ],
-        })
-    }
-
-    fn as_import(&self) -> Option<&dyn ImportState> {
-        Some(self)
-    }
-
-    fn as_modify_plan(&self) -> Option<&dyn ModifyPlan> {
-        Some(self)
-    }
-}
-
-#[async_trait]
-impl ImportState for LightsailHaInstance {
     /// Import by name prefix (`terraform import`, or an import block's `id`) or by identity
     /// (`identity = { name_prefix = "web" }`): every instance named
     /// `<prefix>-<index>-<revision>` is a member.
-    async fn import(&self, req: ImportRequest) -> ImportResponse {
-        let region = configured(&self.configured)
-            .ok()
-            .and_then(|c| c.sdk.region().map(|r| r.to_string()))
-            .unwrap_or_default();
+    async fn import(&self, req: Import<'_, Configured>) -> Imported<Model> {
+        let region = req.client.map(Configured::region).unwrap_or_default();
         let (prefix, wanted_region) = match &req.identity {
-            Some(i) if req.id.is_empty() => (
-                text(i.get("name_prefix")).unwrap_or_default(),
-                text(i.get("region")),
-            ),
+            Some(i) if req.id.is_empty() => {
+                let i: Identity = i.to_model().unwrap_or_default();
+                (i.name_prefix.unwrap_or_default(), i.region)
+            }
             _ => (req.id.clone(), None),
         };
         let mut d = Diagnostics::new();
@@ -274,31 +230,25 @@ impl ImportState for LightsailHaInstance {
             );
         }
         if d.has_errors() {
-            return ImportResponse {
+            return Imported {
+                state: None,
+                identity: None,
                 diagnostics: d,
-                ..Default::default()
             };
         }
-        ImportResponse {
-            state: Value::object([
-                ("id", Value::string(&prefix)),
-                ("name_prefix", Value::string(&prefix)),
-            ]),
-            identity: Some(identity(&prefix, &region)),
-            ..Default::default()
+        Imported {
+            state: Some(Model {
+                id: Attr::some(prefix.clone()),
+                name_prefix: Attr::some(prefix.clone()),
+                ..Default::default()
+            }),
+            identity: identity(&prefix, &region),
+            diagnostics: d,
         }
-    }
-}
-
-#[async_trait]
-impl ModifyPlan for LightsailHaInstance {
-    async fn modify_plan(&self, req: PlanRequest) -> PlanResponse {
-        let cfg = configured(&self.configured).ok();
-        plan::modify(cfg.as_deref(), req).await
     }
 }
 
 /// Registered with the provider.
-pub fn new(configured: Shared) -> Arc<dyn Resource> {
-    Arc::new(LightsailHaInstance { configured })
+pub fn new(data: crate::Shared) -> std::sync::Arc<dyn tfplugin::Resource> {
+    Typed::serve(LightsailHaInstance, data)
 }

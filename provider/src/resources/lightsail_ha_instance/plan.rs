@@ -1,19 +1,22 @@
 //! Plan time: configuration checks (naming the attribute), defaults that need the region,
-//! and whether the member list will change.
-use tfplugin::resource::{PlanRequest, PlanResponse};
-use tfplugin::{AttributePath, Diagnostics, Value};
+//! whether the member list will change, and members to heal.
+use tfplugin::typed::{Plan, Planned};
+use tfplugin::{Attr, AttributePath, Diagnostics, Known};
 
-use super::layout::{self, PortRule};
+use super::model::{Model, Port};
+use super::state;
+use crate::aws::AwsError;
 use crate::config::Configured;
-use crate::resources::common::{map_value, merged_tags, num, strings, text};
+use crate::fleet::layout::{self, duplicates};
+use crate::resources::common::{check_tags, merged_tags};
 
 pub const MAX_COUNT: i64 = 100;
 
 /// Checks that need no AWS call (also run by `terraform validate`).
-pub fn validate(c: &Value) -> Diagnostics {
+pub fn validate(c: &Model) -> Diagnostics {
     let mut d = Diagnostics::new();
-    if let Some(p) = text(c.get("name_prefix")) {
-        if !layout::valid_prefix(&p) {
+    if let Some(p) = c.name_prefix.value() {
+        if !layout::valid_prefix(p) {
             d.attribute_error(
                 AttributePath::root("name_prefix"),
                 "Invalid name prefix",
@@ -21,16 +24,17 @@ pub fn validate(c: &Value) -> Diagnostics {
             );
         }
     }
-    if let Some(n) = num(c.get("instance_count")) {
-        if !(1..=MAX_COUNT).contains(&n) {
+    if let Some(n) = c.instance_count.value() {
+        let whole = n.as_i64().filter(|n| (1..=MAX_COUNT).contains(n));
+        if whole.is_none() {
             d.attribute_error(
                 AttributePath::root("instance_count"),
                 "Invalid instance count",
-                format!("instance_count is {n}; it must be 1 to {MAX_COUNT}. To remove the group, remove the resource."),
+                format!("instance_count is {n}; it must be a whole number from 1 to {MAX_COUNT}. To remove the group, remove the resource."),
             );
         }
     }
-    if let Some(zones) = c.get("availability_zones").elements() {
+    if let Some(zones) = c.availability_zones.value() {
         if zones.is_empty() {
             d.attribute_error(
                 AttributePath::root("availability_zones"),
@@ -38,22 +42,22 @@ pub fn validate(c: &Value) -> Diagnostics {
                 "availability_zones must list at least one zone (or be left out for every zone of the region).",
             );
         }
-        let mut seen = Vec::new();
         for (i, z) in zones.iter().enumerate() {
-            if let Some(z) = z.as_str() {
-                if seen.contains(&z) {
-                    d.attribute_error(
-                        AttributePath::root("availability_zones").index(i as i64),
-                        "Duplicate availability zone",
-                        format!("{z} is listed twice."),
-                    );
-                }
-                seen.push(z);
+            if zones[..i].contains(z) {
+                d.attribute_error(
+                    AttributePath::root("availability_zones").index(i as i64),
+                    "Duplicate availability zone",
+                    format!("{z} is listed twice."),
+                );
             }
         }
     }
-    for key in ["blueprint_id", "bundle_id", "ssm_role"] {
-        if text(c.get(key)).is_some_and(|v| v.trim().is_empty()) {
+    for (key, v) in [
+        ("blueprint_id", &c.blueprint_id),
+        ("bundle_id", &c.bundle_id),
+        ("ssm_role", &c.ssm_role),
+    ] {
+        if v.value().is_some_and(|v| v.trim().is_empty()) {
             d.attribute_error(
                 AttributePath::root(key),
                 "Empty value",
@@ -61,7 +65,7 @@ pub fn validate(c: &Value) -> Diagnostics {
             );
         }
     }
-    if let Some(role) = text(c.get("ssm_role")) {
+    if let Some(role) = c.ssm_role.value() {
         let ok = role.len() <= 64
             && role
                 .chars()
@@ -74,28 +78,48 @@ pub fn validate(c: &Value) -> Diagnostics {
             );
         }
     }
-    for (i, r) in c
-        .get("public_ports")
-        .elements()
-        .unwrap_or_default()
-        .iter()
-        .enumerate()
-    {
-        let Some(rule) = PortRule::from_value(r) else {
+    if let Some(s) = c.replace_unhealthy_after.value() {
+        if let Err(e) = tfplugin::timeouts::parse_duration(s) {
+            d.attribute_error(
+                AttributePath::root("replace_unhealthy_after"),
+                "Invalid duration",
+                format!(
+                    "{s:?} is not a duration: {e}. Use e.g. \"5m\", or \"0\" to turn healing off."
+                ),
+            );
+        }
+    }
+    if let Some(tags) = c.tags.value() {
+        check_tags(tags, AttributePath::root("tags"), &mut d);
+    }
+    let ports = c.public_ports.value().cloned().unwrap_or_default();
+    let mut rules = Vec::new();
+    for (i, p) in ports.iter().enumerate() {
+        let at = AttributePath::root("public_ports").index(i as i64);
+        let Some(rule) = p.rule() else {
+            d.attribute_error(
+                at,
+                "Invalid port rule",
+                format!("public_ports[{i}]: from_port and to_port must be whole numbers."),
+            );
             continue;
         };
-        for p in rule.problems() {
-            let summary = if rule.opens_ssh() && p.contains("include 22") {
+        for problem in rule.problems() {
+            let summary = if rule.opens_ssh() && problem.contains("include 22") {
                 "Port 22 must stay closed"
             } else {
                 "Invalid port rule"
             };
-            d.attribute_error(
-                AttributePath::root("public_ports").index(i as i64),
-                summary,
-                format!("public_ports[{i}]: {p}"),
-            );
+            d.attribute_error(at.clone(), summary, format!("public_ports[{i}]: {problem}"));
         }
+        rules.push(rule);
+    }
+    for i in duplicates(&rules) {
+        d.attribute_error(
+            AttributePath::root("public_ports").index(i as i64),
+            "Duplicate port rule",
+            format!("public_ports[{i}] repeats an earlier rule with the same ports, protocol and CIDRs."),
+        );
     }
     d
 }
@@ -105,18 +129,18 @@ pub fn validate(c: &Value) -> Diagnostics {
 pub async fn region_zones(
     c: &aws_sdk_lightsail::Client,
     region: &str,
-) -> Result<Vec<String>, String> {
+) -> Result<Vec<String>, AwsError> {
     let out = c
         .get_regions()
         .include_availability_zones(true)
         .send()
         .await
-        .map_err(|e| crate::aws::describe("GetRegions", &e).1)?;
+        .map_err(|e| AwsError::from_sdk("GetRegions", &e))?;
     let r = out
         .regions()
         .iter()
         .find(|r| r.name().map(|n| n.as_str()) == Some(region))
-        .ok_or_else(|| format!("GetRegions does not list region {region}"))?;
+        .ok_or_else(|| AwsError::not_found(format!("region {region} in GetRegions")))?;
     Ok(r.availability_zones()
         .iter()
         .filter_map(|z| z.zone_name().map(str::to_string))
@@ -124,7 +148,8 @@ pub async fn region_zones(
 }
 
 /// Ids of every bundle or blueprint (`bundles` chooses), following pages.
-async fn catalogue(c: &aws_sdk_lightsail::Client, bundles: bool) -> Result<Vec<String>, String> {
+#[tracing::instrument(skip_all, fields(bundles = bundles))]
+async fn catalogue(c: &aws_sdk_lightsail::Client, bundles: bool) -> Result<Vec<String>, AwsError> {
     let mut ids = Vec::new();
     let mut token = None;
     loop {
@@ -134,7 +159,7 @@ async fn catalogue(c: &aws_sdk_lightsail::Client, bundles: bool) -> Result<Vec<S
                 .set_page_token(token)
                 .send()
                 .await
-                .map_err(|e| crate::aws::describe("GetBundles", &e).1)?;
+                .map_err(|e| AwsError::from_sdk("GetBundles", &e))?;
             ids.extend(
                 out.bundles()
                     .iter()
@@ -147,7 +172,7 @@ async fn catalogue(c: &aws_sdk_lightsail::Client, bundles: bool) -> Result<Vec<S
                 .set_page_token(token)
                 .send()
                 .await
-                .map_err(|e| crate::aws::describe("GetBlueprints", &e).1)?;
+                .map_err(|e| AwsError::from_sdk("GetBlueprints", &e))?;
             ids.extend(
                 out.blueprints()
                     .iter()
@@ -162,63 +187,89 @@ async fn catalogue(c: &aws_sdk_lightsail::Client, bundles: bool) -> Result<Vec<S
     }
 }
 
-/// Fill what needs the provider's configuration, check what needs AWS, and decide whether
-/// `instances` stays as it is.
-pub async fn modify(cfg: Option<&Configured>, req: PlanRequest) -> PlanResponse {
-    let mut planned = req.planned_state;
+/// Fill what needs the provider's configuration, check what needs AWS, decide whether
+/// `instances` stays as it is, and plan members to heal.
+pub async fn modify(req: Plan<'_, Configured, Model>) -> Planned<Model> {
+    let mut planned = req.planned;
     let mut d = Diagnostics::new();
-    if planned.is_null() {
-        return PlanResponse {
-            planned_state: planned,
-            planned_private: req.prior_private,
-            ..Default::default()
-        };
-    }
-    let prior = &req.prior_state;
-    if let (Some(p), Some(slot)) = (text(planned.get("name_prefix")), planned.get_mut("id")) {
-        *slot = Value::string(p);
+    let prior = req.prior.as_ref();
+    if let Known::Known(Some(p)) = &planned.name_prefix {
+        planned.id = Attr::some(p.clone());
     }
     // Null CIDR lists mean everyone: say so in the plan.
-    if let Some(Value::List(rules)) = planned.get_mut("public_ports") {
-        for r in rules.iter_mut() {
-            let both_null = r.get("cidrs").is_null() && r.get("ipv6_cidrs").is_null();
-            for (k, all) in [("cidrs", "0.0.0.0/0"), ("ipv6_cidrs", "::/0")] {
-                if let Some(slot) = r.get_mut(k) {
-                    if slot.is_null() {
-                        *slot = Value::List(if both_null {
-                            vec![Value::string(all)]
-                        } else {
-                            vec![]
-                        });
-                    }
-                }
-            }
+    if let Known::Known(Some(ports)) = &mut planned.public_ports {
+        for p in ports.iter_mut() {
+            let both_null = p.cidrs.is_none() && p.ipv6_cidrs.is_none();
+            fill(p, both_null);
         }
     }
-    if let Some(cfg) = cfg {
-        let tags = planned.get("tags").clone();
-        if tags.is_wholly_known() {
-            if let Some(slot) = planned.get_mut("tags_all") {
-                *slot = map_value(&merged_tags(&cfg.default_tags, &tags));
-            }
+    let mut heal = Vec::new();
+    if let Some(cfg) = req.client {
+        if let Known::Known(tags) = &planned.tags {
+            planned.tags_all = Attr::some(merged_tags(&cfg.default_tags, tags.as_ref()));
         }
         check_with_aws(cfg, &req.config, prior, &mut planned, &mut d).await;
+        if let Some(prior) = prior {
+            heal = to_heal(cfg, prior, &planned).await;
+        }
+    }
+    for s in &heal {
+        d.attribute_warning(
+            AttributePath::root("instances"),
+            "Member to replace",
+            format!(
+                "{} will be replaced: {}. Set replace_unhealthy_after = \"0\" to turn healing off.",
+                s.name, s.why
+            ),
+        );
     }
     // `instances` stays only when the members already are exactly the wanted ones.
-    let keep = !prior.is_null()
-        && matches!((planned_members(&planned), current_members(prior)), (Some(a), Some(b)) if a == b);
-    if let Some(slot) = planned.get_mut("instances") {
-        *slot = if keep {
-            prior.get("instances").clone()
-        } else {
-            Value::unknown()
-        };
-    }
-    PlanResponse {
-        planned_state: planned,
-        planned_private: req.prior_private,
+    let keep = heal.is_empty()
+        && matches!((planned_members(&planned), prior.and_then(current_members)), (Some(a), Some(b)) if a == b);
+    planned.instances = if keep {
+        prior.map(|p| p.instances.clone()).unwrap_or_default()
+    } else {
+        Known::Unknown
+    };
+    Planned {
+        planned,
+        requires_replace: Vec::new(),
+        private: req.private,
         diagnostics: d,
-        ..Default::default()
+    }
+}
+
+fn fill(p: &mut Port, both_null: bool) {
+    if p.cidrs.is_none() {
+        p.cidrs = Some(if both_null {
+            vec!["0.0.0.0/0".into()]
+        } else {
+            vec![]
+        });
+    }
+    if p.ipv6_cidrs.is_none() {
+        p.ipv6_cidrs = Some(if both_null {
+            vec!["::/0".into()]
+        } else {
+            vec![]
+        });
+    }
+}
+
+/// Members past the heal grace, as AWS reports them now (none when AWS does not answer).
+async fn to_heal(cfg: &Configured, prior: &Model, planned: &Model) -> Vec<crate::fleet::Sick> {
+    let g = state::group(planned, &cfg.default_tags);
+    if g.heal_after.is_none() || prior.instances.value().is_none() {
+        return Vec::new();
+    }
+    let cancel = tokio_util::sync::CancellationToken::new();
+    let f = super::fleet(cfg, &cancel, std::time::Duration::from_secs(60));
+    match f.observe(&g).await {
+        Ok((members, nodes)) => f.to_heal(&g, &members, &nodes),
+        Err(e) => {
+            tracing::warn!(error = %e, "cannot check members' health at plan time");
+            Vec::new()
+        }
     }
 }
 
@@ -226,59 +277,59 @@ pub async fn modify(cfg: Option<&Configured>, req: PlanRequest) -> PlanResponse 
 /// Only what changed is checked; AWS failing to answer leaves the check to apply.
 async fn check_with_aws(
     cfg: &Configured,
-    config: &Value,
-    prior: &Value,
-    planned: &mut Value,
+    config: &Model,
+    prior: Option<&Model>,
+    planned: &mut Model,
     d: &mut Diagnostics,
 ) {
     let c = crate::aws::lightsail::client(cfg);
-    let region = cfg.sdk.region().map(|r| r.to_string()).unwrap_or_default();
-    let changed = |k: &str, planned: &Value| prior.is_null() || prior.get(k) != planned.get(k);
-    let config_zones = config.get("availability_zones");
-    if config_zones.is_null() && !prior.get("availability_zones").is_null() {
-        if let Some(slot) = planned.get_mut("availability_zones") {
-            *slot = prior.get("availability_zones").clone();
-        }
+    let region = cfg.region();
+    let prior_zones = prior.map(|p| &p.availability_zones);
+    let config_zones = &config.availability_zones;
+    if config_zones.is_null() && prior_zones.is_some_and(|z| z.value().is_some()) {
+        planned.availability_zones = prior_zones.cloned().unwrap_or_default();
     } else if config_zones.is_null()
-        || (config_zones.is_wholly_known() && changed("availability_zones", planned))
+        || (config_zones.value().is_some() && prior_zones != Some(&planned.availability_zones))
     {
         match region_zones(&c, &region).await {
-            Ok(zones) if config_zones.is_null() => {
-                if let Some(slot) = planned.get_mut("availability_zones") {
-                    *slot = Value::List(zones.iter().map(Value::string).collect());
-                }
-            }
-            Ok(zones) => {
-                for (i, z) in strings(config_zones).iter().enumerate() {
-                    if !zones.contains(z) {
-                        d.attribute_error(
-                            AttributePath::root("availability_zones").index(i as i64),
-                            "Availability zone not in the provider's region",
-                            format!(
-                                "{z} is not a zone of {region}; its zones are {}.",
-                                zones.join(", ")
-                            ),
-                        );
+            Ok(zones) => match config_zones.value() {
+                None => planned.availability_zones = Attr::some(zones),
+                Some(want) => {
+                    for (i, z) in want.iter().enumerate() {
+                        if !zones.contains(z) {
+                            d.attribute_error(
+                                AttributePath::root("availability_zones").index(i as i64),
+                                "Availability zone not in the provider's region",
+                                format!(
+                                    "{z} is not a zone of {region}; its zones are {}.",
+                                    zones.join(", ")
+                                ),
+                            );
+                        }
                     }
                 }
-            }
-            Err(e) => tracing::warn!(error = e, "cannot list zones at plan time"),
+            },
+            Err(e) => tracing::warn!(error = %e, "cannot list zones at plan time"),
         }
     }
     for (key, bundles, what) in [
         ("bundle_id", true, "bundle"),
         ("blueprint_id", false, "blueprint"),
     ] {
-        let Some(id) = text(planned.get(key)) else {
+        let (now, before) = if bundles {
+            (&planned.bundle_id, prior.map(|p| &p.bundle_id))
+        } else {
+            (&planned.blueprint_id, prior.map(|p| &p.blueprint_id))
+        };
+        let Some(id) = now.value() else {
             continue;
         };
-        if !changed(key, planned) {
+        if before == Some(now) {
             continue;
         }
         match catalogue(&c, bundles).await {
-            Ok(ids) if !ids.contains(&id) => {
-                let mut some = ids.clone();
-                some.truncate(8);
+            Ok(ids) if !ids.contains(id) => {
+                let some: Vec<&str> = ids.iter().take(8).map(String::as_str).collect();
                 d.attribute_error(
                     AttributePath::root(key),
                     format!("Unknown Lightsail {what}"),
@@ -289,21 +340,21 @@ async fn check_with_aws(
                 );
             }
             Ok(_) => {}
-            Err(e) => tracing::warn!(error = e, "cannot list {what}s at plan time"),
+            Err(e) => tracing::warn!(error = %e, "cannot list {what}s at plan time"),
         }
     }
 }
 
 /// The member names the plan wants, or `None` while something they depend on is unknown.
-fn planned_members(planned: &Value) -> Option<Vec<String>> {
-    let zones = strings(planned.get("availability_zones"));
-    let count = num(planned.get("instance_count"))?;
-    if zones.is_empty() || !planned.get("user_data").is_wholly_known() {
+fn planned_members(planned: &Model) -> Option<Vec<String>> {
+    let zones = planned.availability_zones.value()?;
+    let count = planned.count()?;
+    if zones.is_empty() || planned.user_data.is_unknown() {
         return None;
     }
-    let g = super::state::group(planned, &Default::default());
+    let g = state::group(planned, &Default::default());
     Some(
-        layout::wanted(&g.spec(), count.max(0) as usize, &zones)
+        layout::wanted(&g.spec(), count.max(0) as usize, zones)
             .into_iter()
             .map(|w| w.name)
             .collect(),
@@ -311,50 +362,87 @@ fn planned_members(planned: &Value) -> Option<Vec<String>> {
 }
 
 /// The members in state that are fine as they are (running, registered with SSM).
-fn current_members(prior: &Value) -> Option<Vec<String>> {
+fn current_members(prior: &Model) -> Option<Vec<String>> {
     prior
-        .get("instances")
-        .elements()?
+        .instances
+        .value()?
         .iter()
-        .map(|i| {
-            let ok = i.get("state").as_str() == Some("running")
-                && i.get("ssm_instance_id")
-                    .as_str()
-                    .is_some_and(|s| !s.is_empty());
-            ok.then(|| text(i.get("name")))?
-        })
+        .map(|i| (i.state == "running" && !i.ssm_instance_id.is_empty()).then(|| i.name.clone()))
         .collect()
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::collections::BTreeMap;
 
-    fn config(role: &str, count: i64) -> Value {
-        Value::object([
-            ("name_prefix", Value::string("web")),
-            ("instance_count", Value::number(count)),
-            ("ssm_role", Value::string(role)),
-        ])
+    fn config(role: &str, count: &str) -> Model {
+        Model {
+            name_prefix: Attr::some("web".into()),
+            instance_count: Attr::some(count.parse().unwrap()),
+            ssm_role: Attr::some(role.into()),
+            ..Default::default()
+        }
+    }
+
+    fn port(from: i64, to: i64) -> Port {
+        Port {
+            from_port: from.into(),
+            to_port: to.into(),
+            protocol: "tcp".into(),
+            cidrs: None,
+            ipv6_cidrs: None,
+        }
     }
 
     #[test]
     fn validate_names_the_attribute() {
+        let many_tags: BTreeMap<String, String> =
+            (0..51).map(|i| (format!("k{i}"), "v".into())).collect();
         let cases = [
-            ("fine", config("hastack-ssm", 2), None),
+            ("fine", config("hastack-ssm", "2"), None),
             (
                 "arn is not a name",
-                config("arn:aws:iam::123456789012:role/x", 2),
+                config("arn:aws:iam::123456789012:role/x", "2"),
                 Some("ssm_role"),
             ),
-            ("count 0", config("r", 0), Some("instance_count")),
-            ("count 101", config("r", 101), Some("instance_count")),
+            ("count 0", config("r", "0"), Some("instance_count")),
+            ("count 101", config("r", "101"), Some("instance_count")),
+            (
+                "fractional count",
+                config("r", "2.5"),
+                Some("instance_count"),
+            ),
+            (
+                "duplicate port rule",
+                Model {
+                    public_ports: Attr::some(vec![port(80, 80), port(443, 443), port(80, 80)]),
+                    ..config("r", "1")
+                },
+                Some("public_ports[2]"),
+            ),
+            (
+                "51 tags",
+                Model {
+                    tags: Attr::some(many_tags),
+                    ..config("r", "1")
+                },
+                Some("tags"),
+            ),
+            (
+                "bad heal grace",
+                Model {
+                    replace_unhealthy_after: Attr::some("soon".into()),
+                    ..config("r", "1")
+                },
+                Some("replace_unhealthy_after"),
+            ),
         ];
         for (case, c, attr) in cases {
             let d = validate(&c);
             let got: Vec<String> = d
                 .iter()
-                .filter_map(|x| x.attribute.as_ref().map(|p| format!("{p:?}")))
+                .filter_map(|x| x.attribute.as_ref().map(|p| p.to_string()))
                 .collect();
             match attr {
                 None => assert!(!d.has_errors(), "{case}: {got:?}"),

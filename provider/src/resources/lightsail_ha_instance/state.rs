@@ -1,142 +1,131 @@
-//! The group's state: what the configuration wants (`group`) and what AWS has (`fetch`).
+//! The group's state: what the plan wants (`group`) and what AWS has (`build`).
 use std::collections::BTreeMap;
+use std::time::Duration;
 
-use tfplugin::Value;
+use tfplugin::{Attr, Known};
 
-use super::converge::{Group, Run};
-use super::layout::{canonical, PortRule};
-use crate::aws::instances::{self, Member};
-use crate::aws::ssm::{self, Node};
-use crate::resources::common::{map_value, merged_tags, num, own_tags, string_map, strings, text};
+use super::model::{Instance, Model, Port};
+use crate::aws::instances::Member;
+use crate::aws::ssm::Node;
+use crate::fleet::layout::canonical;
+use crate::fleet::Group;
+use crate::resources::common::{merged_tags, own_tags};
 
-pub fn rules(v: &Value) -> Vec<PortRule> {
-    v.elements()
-        .unwrap_or_default()
-        .iter()
-        .filter_map(PortRule::from_value)
-        .collect()
+/// Default grace before an unreachable member is replaced.
+pub const DEFAULT_HEAL_AFTER: Duration = Duration::from_secs(300);
+
+/// `replace_unhealthy_after` as a grace: `None` when healing is off (`"0"`).
+pub fn heal_after(m: &Model) -> Option<Duration> {
+    match m.replace_unhealthy_after.value() {
+        None => Some(DEFAULT_HEAL_AFTER),
+        Some(s) => match tfplugin::timeouts::parse_duration(s) {
+            Ok(d) if d.is_zero() => None,
+            Ok(d) => Some(d),
+            Err(_) => Some(DEFAULT_HEAL_AFTER),
+        },
+    }
 }
 
 /// The group a (known) planned state describes. Zones may be empty when not yet resolved.
-pub fn group(planned: &Value, defaults: &BTreeMap<String, String>) -> Group {
+pub fn group(m: &Model, defaults: &BTreeMap<String, String>) -> Group {
+    let text = |a: &Attr<String>| a.value().cloned().unwrap_or_default();
     Group {
-        prefix: text(planned.get("name_prefix")).unwrap_or_default(),
-        count: num(planned.get("instance_count")).unwrap_or(1).max(0) as usize,
-        zones: strings(planned.get("availability_zones")),
-        blueprint_id: text(planned.get("blueprint_id")).unwrap_or_default(),
-        bundle_id: text(planned.get("bundle_id")).unwrap_or_default(),
-        user_data: text(planned.get("user_data")).unwrap_or_default(),
-        ports: rules(planned.get("public_ports")),
-        ssm_role: text(planned.get("ssm_role")).unwrap_or_default(),
-        tags: merged_tags(defaults, planned.get("tags")),
+        prefix: text(&m.name_prefix),
+        count: m.count().unwrap_or(1).max(0) as usize,
+        zones: m.availability_zones.value().cloned().unwrap_or_default(),
+        blueprint_id: text(&m.blueprint_id),
+        bundle_id: text(&m.bundle_id),
+        user_data: text(&m.user_data),
+        ports: m.rules(),
+        ssm_role: text(&m.ssm_role),
+        tags: merged_tags(defaults, m.tags.value()),
+        heal_after: heal_after(m),
     }
-}
-
-/// The state of the group as AWS has it, keeping what only the configuration knows; `None`
-/// when no member exists.
-pub async fn fetch(
-    r: &Run<'_>,
-    prior: &Value,
-    defaults: &BTreeMap<String, String>,
-) -> Result<Option<Value>, String> {
-    let prefix = text(prior.get("name_prefix")).unwrap_or_default();
-    let members = instances::members(&r.ls, &prefix).await?;
-    if members.is_empty() {
-        return Ok(None);
-    }
-    let nodes = ssm::nodes(&r.ssm, &prefix).await?;
-    Ok(Some(build(prior, &members, &nodes, defaults)))
 }
 
 /// The value every member agrees on with `prior`, or else the first member's that does not.
-fn agreed<'m>(prior: Option<&'m str>, members: &'m [Member], f: fn(&Member) -> &str) -> &'m str {
+fn agreed(prior: Option<&String>, members: &[Member], f: fn(&Member) -> &String) -> String {
     members
         .iter()
         .map(f)
         .find(|v| Some(*v) != prior)
         .or(prior)
-        .unwrap_or("")
+        .cloned()
+        .unwrap_or_default()
 }
 
+/// The state of the group as AWS has it (`members` is not empty), keeping what only the
+/// configuration knows.
 pub fn build(
-    prior: &Value,
+    prior: &Model,
     members: &[Member],
     nodes: &BTreeMap<String, Node>,
     defaults: &BTreeMap<String, String>,
-) -> Value {
-    let prefix = text(prior.get("name_prefix")).unwrap_or_default();
-    let instances: Vec<Value> = members
+) -> Model {
+    let prefix = prior.name_prefix.value().cloned().unwrap_or_default();
+    let instances: Vec<Instance> = members
         .iter()
-        .map(|m| {
-            Value::object([
-                ("name", Value::string(&m.name)),
-                ("index", Value::number(m.index as i64)),
-                ("zone", Value::string(&m.zone)),
-                ("arn", Value::string(&m.arn)),
-                ("private_ip", Value::string(&m.private_ip)),
-                ("public_ip", Value::string(&m.public_ip)),
-                (
-                    "ssm_instance_id",
-                    Value::string(
-                        nodes
-                            .get(&m.private_ip)
-                            .map(|n| n.id.as_str())
-                            .unwrap_or(""),
-                    ),
-                ),
-                ("state", Value::string(&m.state)),
-            ])
+        .map(|m| Instance {
+            name: m.name.clone(),
+            index: m.index as i64,
+            zone: m.zone.clone(),
+            arn: m.arn.clone(),
+            private_ip: m.private_ip.clone(),
+            public_ip: m.public_ip.clone(),
+            ssm_instance_id: nodes
+                .get(&m.private_ip)
+                .map(|n| n.id.clone())
+                .unwrap_or_default(),
+            state: m.state.clone(),
         })
         .collect();
     let mut indices: Vec<usize> = members.iter().map(|m| m.index).collect();
     indices.dedup();
     // Ports: the configured rules while every member has exactly them.
-    let want = rules(prior.get("public_ports"));
+    let want = prior.rules();
     let ports = match members
         .iter()
         .find(|m| canonical(&m.ports) != canonical(&want))
     {
-        None => prior.get("public_ports").clone(),
-        Some(m) => Value::List(m.ports.iter().map(PortRule::to_value).collect()),
+        None => prior.public_ports.clone(),
+        Some(m) => Known::Known(Some(m.ports.iter().map(Port::from_rule).collect())),
     };
     // Tags: all of a member's (one that differs from the configuration, if any).
-    let want_all = string_map(prior.get("tags_all"));
+    let want_all = prior.tags_all.value().cloned().unwrap_or_default();
     let actual = members
         .iter()
         .find(|m| m.tags != want_all)
         .unwrap_or(&members[0])
         .tags
         .clone();
-    let tags = own_tags(&actual, prior.get("tags"), defaults);
-    let zones = match prior.get("availability_zones") {
-        Value::List(z) if Value::List(z.clone()).is_wholly_known() => Value::List(z.clone()),
-        _ => {
-            let mut seen: Vec<&str> = Vec::new();
+    let zones = match prior.availability_zones.value() {
+        Some(z) => z.clone(),
+        None => {
+            let mut seen: Vec<String> = Vec::new();
             for m in members {
-                if !seen.contains(&m.zone.as_str()) {
-                    seen.push(&m.zone);
+                if !seen.contains(&m.zone) {
+                    seen.push(m.zone.clone());
                 }
             }
-            Value::List(seen.into_iter().map(Value::string).collect())
+            seen
         }
     };
-    let blueprint = agreed(prior.get("blueprint_id").as_str(), members, |m| {
-        &m.blueprint_id
-    });
-    let bundle = agreed(prior.get("bundle_id").as_str(), members, |m| &m.bundle_id);
-    Value::object([
-        ("id", Value::string(&prefix)),
-        ("name_prefix", Value::string(&prefix)),
-        ("instance_count", Value::number(indices.len() as i64)),
-        ("availability_zones", zones),
-        ("blueprint_id", Value::string(blueprint)),
-        ("bundle_id", Value::string(bundle)),
-        ("user_data", prior.get("user_data").clone()),
-        ("public_ports", ports),
-        ("ssm_role", prior.get("ssm_role").clone()),
-        ("tags", tags),
-        ("tags_all", map_value(&actual)),
-        ("instances", Value::List(instances)),
-        ("timeouts", prior.get("timeouts").clone()),
-    ])
+    Model {
+        id: Attr::some(prefix.clone()),
+        name_prefix: Attr::some(prefix),
+        instance_count: Attr::some((indices.len() as i64).into()),
+        availability_zones: Attr::some(zones),
+        blueprint_id: Attr::some(agreed(prior.blueprint_id.value(), members, |m| {
+            &m.blueprint_id
+        })),
+        bundle_id: Attr::some(agreed(prior.bundle_id.value(), members, |m| &m.bundle_id)),
+        user_data: prior.user_data.clone(),
+        public_ports: ports,
+        ssm_role: prior.ssm_role.clone(),
+        replace_unhealthy_after: prior.replace_unhealthy_after.clone(),
+        tags: own_tags(&actual, prior.tags.value(), defaults),
+        tags_all: Attr::some(actual),
+        instances: Attr::some(instances),
+        timeouts: prior.timeouts.clone(),
+    }
 }

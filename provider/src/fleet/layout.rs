@@ -1,9 +1,8 @@
 //! Pure logic of an instance group: member names, zone placement, port rules, and what an
 //! apply must do to go from the members that exist to the members the configuration wants.
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeMap;
 
 use sha2::{Digest, Sha256};
-use tfplugin::Value;
 
 /// One member the configuration wants: index `index` in `zone`, named after its revision.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -117,55 +116,31 @@ pub fn changes(existing: &[String], prefix: &str, wanted: &[Wanted]) -> Changes 
     c
 }
 
-/// A public port rule as the configuration and the state hold it.
-#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord)]
-pub struct PortRule {
-    pub from_port: i64,
-    pub to_port: i64,
-    pub protocol: String,
-    pub cidrs: Vec<String>,
-    pub ipv6_cidrs: Vec<String>,
-}
+pub use crate::aws::instances::{canonical, PortRule};
 
 pub const PROTOCOLS: [&str; 5] = ["tcp", "udp", "all", "icmp", "icmpv6"];
 
 impl PortRule {
-    /// A rule from a known configuration or state object; `None` when a part is not known yet.
-    /// Null `cidrs` and `ipv6_cidrs` together mean everyone; one of them set means only it.
-    pub fn from_value(v: &Value) -> Option<PortRule> {
-        let strs = |k: &str| -> Option<Option<Vec<String>>> {
-            match v.get(k) {
-                Value::Null => Some(None),
-                l => l
-                    .elements()?
-                    .iter()
-                    .map(|s| s.as_str().map(str::to_string))
-                    .collect::<Option<Vec<_>>>()
-                    .map(Some),
-            }
-        };
-        let (cidrs, ipv6) = match (strs("cidrs")?, strs("ipv6_cidrs")?) {
+    /// A rule from the configuration: null `cidrs` and `ipv6_cidrs` together mean everyone;
+    /// one of them set means only it.
+    pub fn from_config(
+        from_port: i64,
+        to_port: i64,
+        protocol: &str,
+        cidrs: Option<Vec<String>>,
+        ipv6_cidrs: Option<Vec<String>>,
+    ) -> PortRule {
+        let (cidrs, ipv6_cidrs) = match (cidrs, ipv6_cidrs) {
             (None, None) => (vec!["0.0.0.0/0".into()], vec!["::/0".into()]),
             (c, i) => (c.unwrap_or_default(), i.unwrap_or_default()),
         };
-        Some(PortRule {
-            from_port: v.get("from_port").as_i64()?,
-            to_port: v.get("to_port").as_i64()?,
-            protocol: v.get("protocol").as_str()?.to_string(),
+        PortRule {
+            from_port,
+            to_port,
+            protocol: protocol.to_string(),
             cidrs,
-            ipv6_cidrs: ipv6,
-        })
-    }
-
-    pub fn to_value(&self) -> Value {
-        let list = |l: &[String]| Value::List(l.iter().map(Value::string).collect());
-        Value::object([
-            ("from_port", Value::number(self.from_port)),
-            ("to_port", Value::number(self.to_port)),
-            ("protocol", Value::string(&self.protocol)),
-            ("cidrs", list(&self.cidrs)),
-            ("ipv6_cidrs", list(&self.ipv6_cidrs)),
-        ])
+            ipv6_cidrs,
+        }
     }
 
     /// Whether the rule lets anyone reach TCP port 22.
@@ -240,16 +215,14 @@ fn valid_cidr(c: &str, v6: bool) -> bool {
     }
 }
 
-/// The rules in a canonical order, for comparing configuration with what AWS reports.
-pub fn canonical(rules: &[PortRule]) -> BTreeSet<PortRule> {
-    rules
+/// Indices of rules that repeat an earlier one (same ports, protocol and CIDRs).
+pub fn duplicates(rules: &[PortRule]) -> Vec<usize> {
+    let canon: Vec<PortRule> = rules
         .iter()
-        .map(|r| {
-            let mut r = r.clone();
-            r.cidrs.sort();
-            r.ipv6_cidrs.sort();
-            r
-        })
+        .map(|r| canonical(std::slice::from_ref(r)).remove(0))
+        .collect();
+    (0..canon.len())
+        .filter(|&i| canon[..i].contains(&canon[i]))
         .collect()
 }
 
@@ -442,20 +415,17 @@ mod tests {
 
     #[test]
     fn null_cidrs_mean_everyone_and_canonical_order_ignores_cidr_order() {
-        let v = Value::object([
-            ("from_port", Value::number(80)),
-            ("to_port", Value::number(80)),
-            ("protocol", Value::string("tcp")),
-            ("cidrs", Value::Null),
-            ("ipv6_cidrs", Value::Null),
-        ]);
-        let r = PortRule::from_value(&v).unwrap();
+        let r = PortRule::from_config(80, 80, "tcp", None, None);
         assert_eq!(
             (r.cidrs.as_slice(), r.ipv6_cidrs.as_slice()),
             (&["0.0.0.0/0".to_string()][..], &["::/0".to_string()][..])
         );
         let a = rule(80, 80, "tcp", &["10.0.0.0/8", "192.168.0.0/16"]);
         let b = rule(80, 80, "tcp", &["192.168.0.0/16", "10.0.0.0/8"]);
-        assert_eq!(canonical(&[a]), canonical(&[b]));
+        assert_eq!(
+            canonical(std::slice::from_ref(&a)),
+            canonical(std::slice::from_ref(&b))
+        );
+        assert_eq!(duplicates(&[a, rule(443, 443, "tcp", &[]), b]), [2]);
     }
 }

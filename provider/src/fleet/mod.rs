@@ -1,0 +1,489 @@
+//! The member fleet: SSM-registered Lightsail instances across zones, port 22 closed, kept at
+//! what a resource wants — launch (one activation, one CreateInstances per zone, exact ports at
+//! once), Online wait, ports and tags in place, retire, one-at-a-time replacement behind a
+//! health gate, and healing of members that stay unreachable past a grace period.
+//!
+//! Resources give it a [`Group`] (their own user data rides inside hastack's bootstrap) and a
+//! [`Gate`] that says when a new member may take over from an old one.
+pub mod bootstrap;
+pub mod layout;
+
+use std::collections::BTreeMap;
+use std::time::Duration;
+
+use async_trait::async_trait;
+use tokio::time::Instant;
+use tokio_util::sync::CancellationToken;
+
+use crate::aws::instances::{self, Launch, Member, PortRule};
+use crate::aws::lightsail::{sync_tags, wait_healthy, wait_operations};
+use crate::aws::ssm::{self, Node};
+use crate::aws::{wait_until, AwsError, Backoff, Poll};
+use layout::{canonical, Spec, Wanted};
+
+/// What a resource wants of its fleet.
+#[derive(Clone, Debug, Default)]
+pub struct Group {
+    pub prefix: String,
+    pub count: usize,
+    pub zones: Vec<String>,
+    pub blueprint_id: String,
+    pub bundle_id: String,
+    /// The resource's own boot script, run after hastack's bootstrap registered the node.
+    pub user_data: String,
+    pub ports: Vec<PortRule>,
+    pub ssm_role: String,
+    pub tags: BTreeMap<String, String>,
+    /// Replace a member whose SSM agent has not answered for this long (`None`: never).
+    pub heal_after: Option<Duration>,
+}
+
+impl Group {
+    pub fn spec(&self) -> Spec<'_> {
+        Spec {
+            prefix: &self.prefix,
+            blueprint_id: &self.blueprint_id,
+            bundle_id: &self.bundle_id,
+            user_data: &self.user_data,
+        }
+    }
+
+    /// Which instance names are this group's members, and their index.
+    pub fn index_of(&self) -> impl Fn(&str) -> Option<usize> + Sync + '_ {
+        move |name| layout::member_index(&self.prefix, name)
+    }
+}
+
+/// When a new member may take over from the one it replaces.
+#[async_trait]
+pub trait Gate: Send + Sync {
+    /// Wait until `new` can serve in place of a member that served on `load_balancers`.
+    async fn passed(
+        &self,
+        f: &Fleet<'_>,
+        new: &str,
+        load_balancers: &[String],
+    ) -> Result<(), AwsError>;
+}
+
+/// The web tier's gate: the new member is attached to every load balancer the old one served
+/// and healthy on each.
+pub struct LoadBalancerGate;
+
+#[async_trait]
+impl Gate for LoadBalancerGate {
+    async fn passed(
+        &self,
+        f: &Fleet<'_>,
+        new: &str,
+        load_balancers: &[String],
+    ) -> Result<(), AwsError> {
+        let attached = instances::attachments(&f.ls, &[new]).await?;
+        for lb in load_balancers {
+            if !attached.iter().any(|(l, _)| l == lb) {
+                let ops = instances::attach(&f.ls, lb, vec![new.to_string()]).await?;
+                f.wait(&ops).await?;
+            }
+            wait_healthy(&f.ls, lb, Some(&[new]), f.deadline, f.cancel).await?;
+        }
+        Ok(())
+    }
+}
+
+/// A member past its grace: why it is replaced.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Sick {
+    pub name: String,
+    pub why: String,
+}
+
+/// Members that have been unreachable longer than `grace` at `now` (seconds since the
+/// epoch): running, but their SSM node has not answered since before `now - grace`.
+pub fn sick(
+    members: &[Member],
+    nodes: &BTreeMap<String, Node>,
+    grace: Duration,
+    now: f64,
+) -> Vec<Sick> {
+    members
+        .iter()
+        .filter(|m| m.state == "running" || m.state == "stopped")
+        .filter_map(|m| {
+            let n = nodes.get(&m.private_ip)?;
+            let since = n.last_ping?;
+            let silent = now - since;
+            (!n.online && silent >= grace.as_secs_f64()).then(|| Sick {
+                name: m.name.clone(),
+                why: format!(
+                    "its SSM node {} has been {} for {:.0}s (grace {}s)",
+                    n.id,
+                    n.ping_status,
+                    silent,
+                    grace.as_secs()
+                ),
+            })
+        })
+        .collect()
+}
+
+/// One apply's clients, deadline and cancellation.
+pub struct Fleet<'a> {
+    pub ls: aws_sdk_lightsail::Client,
+    pub ssm: aws_sdk_ssm::Client,
+    pub region: String,
+    pub cancel: &'a CancellationToken,
+    pub deadline: Instant,
+}
+
+fn now_epoch() -> f64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_secs_f64())
+        .unwrap_or(0.0)
+}
+
+impl Fleet<'_> {
+    async fn wait(&self, ops: &[aws_sdk_lightsail::types::Operation]) -> Result<(), AwsError> {
+        wait_operations(&self.ls, ops, self.deadline, self.cancel).await
+    }
+
+    /// The group's members (by index, oldest first) and its managed nodes (by private IP).
+    pub async fn observe(
+        &self,
+        g: &Group,
+    ) -> Result<(Vec<Member>, BTreeMap<String, Node>), AwsError> {
+        let members = instances::members(&self.ls, &g.index_of()).await?;
+        let nodes = if members.is_empty() {
+            BTreeMap::new()
+        } else {
+            ssm::nodes(&self.ssm, &g.prefix).await?
+        };
+        Ok((members, nodes))
+    }
+
+    /// Members to heal now.
+    pub fn to_heal(
+        &self,
+        g: &Group,
+        members: &[Member],
+        nodes: &BTreeMap<String, Node>,
+    ) -> Vec<Sick> {
+        g.heal_after
+            .map(|grace| sick(members, nodes, grace, now_epoch()))
+            .unwrap_or_default()
+    }
+
+    /// Make the group what `g` wants. Steps in order: members that stay get started (if
+    /// stopped), ports and tags; deletions (highest index first); members that never
+    /// registered with SSM are made again together with the missing ones; members past the
+    /// heal grace are replaced behind `gate`; then replacements, one at a time behind `gate`.
+    pub async fn converge(&self, g: &Group, gate: &dyn Gate) -> Result<(), AwsError> {
+        let (members, nodes) = self.observe(g).await?;
+        let wanted = layout::wanted(&g.spec(), g.count, &g.zones);
+        let names: Vec<String> = members.iter().map(|m| m.name.clone()).collect();
+        let plan = layout::changes(&names, &g.prefix, &wanted);
+        let heal = self.to_heal(g, &members, &nodes);
+        tracing::info!(
+            group = g.prefix,
+            create = plan.create.len(),
+            replace = plan.replace.len(),
+            delete = plan.delete.len(),
+            heal = heal.len(),
+            "converging"
+        );
+        let leaving: Vec<&String> = plan
+            .delete
+            .iter()
+            .chain(plan.replace.iter().map(|(_, old)| old))
+            .collect();
+        // A running member with no managed node never registered (its bootstrap failed or an
+        // earlier apply gave up waiting): it cannot be managed, so it is made again.
+        let unregistered: Vec<&Wanted> = wanted
+            .iter()
+            .filter(|w| {
+                members.iter().any(|m| {
+                    m.name == w.name && m.state == "running" && !nodes.contains_key(&m.private_ip)
+                })
+            })
+            .collect();
+        let healing: Vec<&Wanted> = wanted
+            .iter()
+            .filter(|w| heal.iter().any(|s| s.name == w.name) && !leaving.contains(&&w.name))
+            .collect();
+        for m in members
+            .iter()
+            .filter(|m| !leaving.contains(&&m.name))
+            .filter(|m| {
+                !unregistered
+                    .iter()
+                    .chain(&healing)
+                    .any(|w| w.name == m.name)
+            })
+        {
+            let w = wanted.iter().find(|w| w.name == m.name);
+            self.settle(m, w, g).await?;
+        }
+        for name in &plan.delete {
+            let m = members.iter().find(|m| &m.name == name);
+            self.retire(name, m.and_then(|m| nodes.get(&m.private_ip)))
+                .await?;
+        }
+        for w in &unregistered {
+            tracing::warn!(
+                instance = w.name,
+                "member never registered with SSM: replacing it"
+            );
+            self.retire(&w.name, None).await?;
+        }
+        let create: Vec<Wanted> = plan
+            .create
+            .iter()
+            .cloned()
+            .chain(unregistered.into_iter().cloned())
+            .collect();
+        if !create.is_empty() {
+            self.launch(g, &create).await?;
+        }
+        for w in healing {
+            let why = heal
+                .iter()
+                .find(|s| s.name == w.name)
+                .map(|s| s.why.as_str());
+            tracing::warn!(
+                instance = w.name,
+                why,
+                "healing: replacing an unreachable member"
+            );
+            let serving: Vec<String> = instances::attachments(&self.ls, &[&w.name])
+                .await?
+                .into_iter()
+                .map(|(lb, _)| lb)
+                .collect();
+            let m = members.iter().find(|m| m.name == w.name);
+            self.retire(&w.name, m.and_then(|m| nodes.get(&m.private_ip)))
+                .await?;
+            self.launch(g, std::slice::from_ref(w)).await?;
+            gate.passed(self, &w.name, &serving).await?;
+        }
+        for (new, old) in &plan.replace {
+            if !members.iter().any(|m| m.name == new.name) {
+                self.launch(g, std::slice::from_ref(new)).await?;
+            }
+            let serving: Vec<String> = instances::attachments(&self.ls, &[old])
+                .await?
+                .into_iter()
+                .map(|(lb, _)| lb)
+                .collect();
+            gate.passed(self, &new.name, &serving).await?;
+            let m = members.iter().find(|m| &m.name == old);
+            self.retire(old, m.and_then(|m| nodes.get(&m.private_ip)))
+                .await?;
+        }
+        Ok(())
+    }
+
+    /// A member that stays: started again if it was stopped by hand, then its ports and tags,
+    /// each changed only when it differs.
+    async fn settle(&self, m: &Member, w: Option<&Wanted>, g: &Group) -> Result<(), AwsError> {
+        if m.state == "stopped" {
+            let ops = instances::start(&self.ls, &m.name).await?;
+            self.wait(&ops).await?;
+            if let Some(w) = w {
+                self.ready(g, std::slice::from_ref(w)).await?;
+            }
+        }
+        if canonical(&m.ports) != canonical(&g.ports) {
+            let ops = instances::put_ports(&self.ls, &m.name, &g.ports).await?;
+            self.wait(&ops).await?;
+        }
+        sync_tags(
+            &self.ls,
+            &m.name,
+            &g.tags,
+            &m.tags,
+            self.deadline,
+            self.cancel,
+        )
+        .await
+    }
+
+    /// Create `members` with one activation: instances (one call per zone), exact public
+    /// ports right after, then wait until each runs and its SSM node is Online.
+    /// The activation is deleted whatever happens.
+    pub async fn launch(&self, g: &Group, members: &[Wanted]) -> Result<(), AwsError> {
+        let activation = ssm::create_activation(
+            &self.ssm,
+            &g.prefix,
+            &g.ssm_role,
+            members.len() as i32,
+            &g.tags,
+        )
+        .await?;
+        let result = self.launch_with(g, members, &activation).await;
+        let deleted = ssm::delete_activation(&self.ssm, &activation.id).await;
+        result.and(deleted)
+    }
+
+    async fn launch_with(
+        &self,
+        g: &Group,
+        members: &[Wanted],
+        activation: &ssm::Activation,
+    ) -> Result<(), AwsError> {
+        let user_data =
+            bootstrap::render(&self.region, &activation.id, &activation.code, &g.user_data)
+                .map_err(|e| AwsError::Wait(e.to_string()))?;
+        let mut by_zone: BTreeMap<&str, Vec<String>> = BTreeMap::new();
+        for w in members {
+            by_zone.entry(&w.zone).or_default().push(w.name.clone());
+        }
+        let mut ops = Vec::new();
+        for (zone, names) in by_zone {
+            let launch = Launch {
+                zone,
+                names,
+                blueprint_id: &g.blueprint_id,
+                bundle_id: &g.bundle_id,
+                user_data: &user_data,
+                tags: &g.tags,
+            };
+            ops.extend(instances::create(&self.ls, launch).await?);
+        }
+        // Close Lightsail's default SSH rule at once, without waiting for the create
+        // operations; an instance not ready for it yet gets its rules right after them.
+        let mut later = Vec::new();
+        for w in members {
+            match instances::put_ports(&self.ls, &w.name, &g.ports).await {
+                Ok(o) => ops.extend(o),
+                Err(e) => {
+                    tracing::debug!(instance = w.name, error = %e, "ports again after create");
+                    later.push(w);
+                }
+            }
+        }
+        self.wait(&ops).await?;
+        let mut ops = Vec::new();
+        for w in later {
+            ops.extend(instances::put_ports(&self.ls, &w.name, &g.ports).await?);
+        }
+        self.wait(&ops).await?;
+        self.ready(g, members).await
+    }
+
+    /// Until every member is `running` and its managed node (matched by private IP) Online.
+    async fn ready(&self, g: &Group, members: &[Wanted]) -> Result<(), AwsError> {
+        wait_until(self.deadline, self.cancel, Backoff::states(), || async {
+            let all = instances::members(&self.ls, &g.index_of()).await?;
+            let mine: Vec<&Member> = all
+                .iter()
+                .filter(|m| members.iter().any(|w| w.name == m.name))
+                .collect();
+            let running = mine.len() == members.len() && mine.iter().all(|m| m.state == "running");
+            if !running {
+                let names: Vec<&str> = members.iter().map(|w| w.name.as_str()).collect();
+                return Ok(Poll::Pending(format!("{} to be running", names.join(", "))));
+            }
+            let nodes = ssm::nodes(&self.ssm, &g.prefix).await?;
+            let waiting: Vec<&str> = mine
+                .iter()
+                .filter(|m| !nodes.get(&m.private_ip).is_some_and(|n| n.online))
+                .map(|m| m.name.as_str())
+                .collect();
+            Ok(if waiting.is_empty() {
+                Poll::Done(())
+            } else {
+                Poll::Pending(format!("the SSM agent of {} to come Online (check the instance's boot log: the bootstrap installs and registers it)", waiting.join(", ")))
+            })
+        })
+        .await
+    }
+
+    /// Take a member out: detach it from load balancers (waiting for draining), delete it,
+    /// and deregister its managed node.
+    pub async fn retire(&self, name: &str, node: Option<&Node>) -> Result<(), AwsError> {
+        for (lb, _) in instances::attachments(&self.ls, &[name]).await? {
+            match instances::detach(&self.ls, &lb, vec![name.to_string()]).await {
+                Ok(ops) => self.wait(&ops).await?,
+                Err(e) if e.is_not_found() => {}
+                Err(e) => return Err(e),
+            }
+        }
+        let ops = instances::delete(&self.ls, name).await?;
+        self.wait(&ops).await?;
+        if let Some(n) = node {
+            ssm::deregister(&self.ssm, &n.id).await?;
+        }
+        Ok(())
+    }
+
+    /// Delete every member at once (destroy): all calls first, then one wait.
+    pub async fn destroy(&self, g: &Group) -> Result<(), AwsError> {
+        let (members, nodes) = self.observe(g).await?;
+        let mut ops = Vec::new();
+        for m in &members {
+            ops.extend(instances::delete(&self.ls, &m.name).await?);
+        }
+        self.wait(&ops).await?;
+        for n in nodes.values() {
+            ssm::deregister(&self.ssm, &n.id).await?;
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn member(name: &str, ip: &str) -> Member {
+        Member {
+            index: 0,
+            name: name.into(),
+            zone: "us-east-1a".into(),
+            arn: String::new(),
+            private_ip: ip.into(),
+            public_ip: String::new(),
+            state: "running".into(),
+            created_at: 0.0,
+            blueprint_id: String::new(),
+            bundle_id: String::new(),
+            ports: vec![],
+            tags: BTreeMap::new(),
+        }
+    }
+
+    fn node(ip: &str, online: bool, last_ping: f64) -> (String, Node) {
+        (
+            ip.to_string(),
+            Node {
+                id: format!("mi-{ip}"),
+                ip: ip.into(),
+                online,
+                ping_status: if online { "Online" } else { "ConnectionLost" }.into(),
+                last_ping: Some(last_ping),
+            },
+        )
+    }
+
+    #[test]
+    fn sick_only_after_the_grace() {
+        let members = [
+            member("a", "10.0.0.1"),
+            member("b", "10.0.0.2"),
+            member("c", "10.0.0.3"),
+        ];
+        let nodes: BTreeMap<String, Node> = [
+            node("10.0.0.1", true, 990.0),
+            node("10.0.0.2", false, 950.0),
+            node("10.0.0.3", false, 700.0),
+        ]
+        .into();
+        let got = sick(&members, &nodes, Duration::from_secs(300), 1000.0);
+        assert_eq!(
+            got.iter().map(|s| s.name.as_str()).collect::<Vec<_>>(),
+            ["c"]
+        );
+        assert!(got[0].why.contains("ConnectionLost"), "{}", got[0].why);
+        assert!(sick(&members, &nodes, Duration::from_secs(30), 1000.0).len() == 2);
+    }
+}
