@@ -33,7 +33,9 @@ fi
 
 cargo build -q -p terraform-provider-hastack -p hastack-local
 version=$(sed -n 's/^version = "\(.*\)"/\1/p' Cargo.toml | head -n1)
-pkg="$DEMO/mirror/registry.terraform.io/hastack/hastack/$version/linux_amd64"
+os=$(uname -s | tr '[:upper:]' '[:lower:]')
+case "$(uname -m)" in x86_64) arch=amd64 ;; aarch64|arm64) arch=arm64 ;; *) arch=$(uname -m) ;; esac
+pkg="$DEMO/mirror/registry.terraform.io/hastack/hastack/$version/${os}_${arch}"
 mkdir -p "$pkg" "$DEMO/stack"
 cp "$CARGO_TARGET_DIR/debug/terraform-provider-hastack" "$pkg/terraform-provider-hastack_v$version"
 cat > "$DEMO/cli.tfrc" <<CFG

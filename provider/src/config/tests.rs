@@ -211,3 +211,17 @@ async fn profile_from_shared_files() {
 // "No credentials" is covered by the acceptance tests, where the Terraform process runs with
 // AWS_EC2_METADATA_DISABLED=true: here the default chain would fall through to the instance
 // metadata service, an address outside this machine.
+
+#[test]
+fn a_missing_shared_file_fails_at_plan() {
+    let c = Value::object([(
+        "shared_credentials_files",
+        Value::List(vec![Value::string("/nonexistent/hastack/credentials")]),
+    )]);
+    let d = validate(&c);
+    let at: Vec<String> = d
+        .iter()
+        .filter_map(|x| x.attribute.as_ref().map(|p| p.to_string()))
+        .collect();
+    assert_eq!(at, ["shared_credentials_files[0]"]);
+}
