@@ -467,13 +467,12 @@ impl Run<'_> {
                     return Err(fail(format!("error output does not match {re}")));
                 }
                 // A failed apply may still have created something (kept in state): then the
-                // test ends with a destroy as usual.
-                if !self
-                    .state(&dir, &step.env)
-                    .map_err(fail)?
-                    .resources()
-                    .is_empty()
-                {
+                // test ends with a destroy as usual. A check sees the state it left.
+                let st = self.state(&dir, &step.env).map_err(fail)?;
+                if let Some(check) = &step.check {
+                    check(&st).map_err(fail)?;
+                }
+                if !st.resources().is_empty() {
                     applied = true;
                 }
                 continue;

@@ -146,3 +146,58 @@ fn lightsail_load_balancer_failed_operation_reports_its_error_code() {
         )
         .run();
 }
+
+/// The read after a successful create fails (GetLoadBalancer answers InternalFailure and the
+/// provider may not retry): the load balancer stays in state, so the next apply adopts it
+/// instead of trying to create it again, and destroy removes it.
+#[test]
+fn lightsail_load_balancer_kept_when_the_read_after_create_fails() {
+    if !acceptance_tests::enabled() {
+        return;
+    }
+    let e = Emulator::start();
+    let (status, _) = e.admin(
+        "POST",
+        "faults",
+        &json!({"operation": "Lightsail.GetLoadBalancer", "fault": "internal_failure", "count": 1}),
+    );
+    assert_eq!(status, 200);
+    let body = "  name = \"kept\"\n  instance_port = 80\n";
+    let no_retries = config(body).replace(
+        "provider \"hastack\" {\n",
+        "provider \"hastack\" {\n  max_retries = 0\n",
+    );
+    assert!(no_retries.contains("max_retries = 0"));
+    with_emulator("lightsail_load_balancer_kept", &e)
+        .step(
+            Step::new(no_retries.clone())
+                .expect_error(r"(?s)Error reading the created Lightsail load balancer.*GetLoadBalancer failed")
+                .check(|s| {
+                    let r = s
+                        .resource("hastack_lightsail_load_balancer.front")
+                        .ok_or("the created load balancer was lost from state")?;
+                    if r["name"] == "kept" {
+                        Ok(())
+                    } else {
+                        Err(format!("state {r}"))
+                    }
+                }),
+        )
+        .step(Step::new(no_retries).check(|s| {
+            let r = s
+                .resource("hastack_lightsail_load_balancer.front")
+                .ok_or("no resource")?;
+            if r["arn"].as_str().is_some_and(|a| !a.is_empty()) {
+                Ok(())
+            } else {
+                Err(format!("not adopted: {r}"))
+            }
+        }))
+        .run();
+    let (_, state) = e.admin("GET", "state", &json!({}));
+    assert_eq!(
+        state["123456789012/us-east-1"]["lightsail"]["load_balancers"],
+        json!([]),
+        "destroy removed it"
+    );
+}
