@@ -293,3 +293,126 @@ fn web_tier_survives_a_killed_host_and_restores_a_deleted_instance() {
         json!([])
     );
 }
+
+/// Heal: a member whose host stops is, once its SSM node has been silent past
+/// `replace_unhealthy_after`, shown in the plan as a member to replace; the next apply
+/// replaces it behind the health gate while requests flow through the load balancer.
+#[test]
+fn web_tier_heals_a_member_whose_host_stopped() {
+    if !acceptance_tests::enabled() {
+        return;
+    }
+    let Some((_hosts, e)) = hosts_emulator() else {
+        return;
+    };
+    let api = e.port;
+    let traffic: Arc<Mutex<Option<Traffic>>> = Arc::default();
+    let victim: Arc<Mutex<(String, String)>> = Arc::default();
+    let (t1, t2) = (traffic.clone(), traffic.clone());
+    let (v1, v2) = (victim.clone(), victim.clone());
+    let lb_of = move || {
+        let e = acceptance_tests::emulator::Emulator::admin_on(api);
+        let (_, lbs) = e("GET", "load-balancers", &json!({}));
+        lbs.as_array()
+            .and_then(|a| a.first().cloned())
+            .and_then(|l| {
+                l["endpoint"]
+                    .as_str()
+                    .and_then(|u| u.rsplit(':').next()?.parse().ok())
+            })
+            .unwrap_or(0u16)
+    };
+    let node_of = |s: &State, name: &str| -> Result<String, String> {
+        s.resource("hastack_lightsail_ha_instance.web")
+            .and_then(|r| r["instances"].as_array().cloned())
+            .ok_or("no instances")?
+            .iter()
+            .find(|i| i["name"] == name)
+            .and_then(|i| i["ssm_instance_id"].as_str().map(str::to_string))
+            .ok_or(format!("no member {name}"))
+    };
+    with_emulator("web_tier_heal", &e)
+        .env("TF_VAR_heal_after", "3s")
+        .step(
+            Step::new(web_tier())
+                .check(move |s| {
+                    let port = lb_of();
+                    serves_from_zones(port, s, "1")?;
+                    let name = members(s)?[0].0.clone();
+                    let node = node_of(s, &name)?;
+                    *v1.lock().unwrap() = (name.clone(), node.clone());
+                    let (code, out) = acceptance_tests::emulator::Emulator::admin_on(api)(
+                        "POST",
+                        "hosts/stop",
+                        &json!({"name": name}),
+                    );
+                    if code != 200 {
+                        return Err(format!("hosts/stop: {out}"));
+                    }
+                    // Past the grace: the node has been silent for more than 3 s.
+                    let ssm = common::ssm_on(api);
+                    let stopped = Instant::now();
+                    loop {
+                        let info = block_on(ssm.describe_instance_information().send())
+                            .map_err(|e| format!("{e:?}"))?;
+                        let lost = info.instance_information_list().iter().any(|i| {
+                            i.instance_id() == Some(&node)
+                                && i.ping_status().map(|p| p.as_str()) == Some("ConnectionLost")
+                        });
+                        if lost {
+                            break;
+                        }
+                        if stopped.elapsed() > Duration::from_secs(20) {
+                            return Err("the stopped member's node never lost its connection".into());
+                        }
+                        std::thread::sleep(Duration::from_millis(200));
+                    }
+                    std::thread::sleep(Duration::from_secs(4));
+                    *t1.lock().unwrap() = Some(Traffic::start(port, api));
+                    Ok(())
+                })
+                // The plan shows the member to replace (the check above stopped its host).
+                .expect_drift(),
+        )
+        .step(Step::new(web_tier()).check(move |s| {
+            let seen = t2.lock().unwrap().take().ok_or("no traffic running")?.finish();
+            let failed = seen.requests.iter().filter(|(_, r)| r.is_err()).count();
+            let (name, old_node) = v2.lock().unwrap().clone();
+            eprintln!(
+                "heal: {} requests, {failed} failed, fewest healthy instances seen {:?}",
+                seen.requests.len(),
+                seen.min_healthy
+            );
+            if failed > 0 {
+                return Err(format!("{failed} requests failed while the member was healed"));
+            }
+            if members(s)?.len() != 3 {
+                return Err(format!("members after heal: {:?}", members(s)?));
+            }
+            let node = node_of(s, &name)?;
+            if node.is_empty() || node == old_node {
+                return Err(format!("{name} was not replaced (node {node}, was {old_node})"));
+            }
+            // The attachment's own state was not re-applied (same names), so ask the load
+            // balancer itself.
+            let lbo = block_on(lightsail_on(api).get_load_balancer().load_balancer_name("web-lb").send())
+                .map_err(|e| format!("{e:?}"))?
+                .load_balancer
+                .ok_or("no load balancer")?;
+            let health: Vec<(String, String)> = lbo
+                .instance_health_summary()
+                .iter()
+                .map(|h| {
+                    (
+                        h.instance_name().unwrap_or("").to_string(),
+                        h.instance_health().map(|x| x.as_str().to_string()).unwrap_or_default(),
+                    )
+                })
+                .collect();
+            if health.len() != 3 || health.iter().any(|(_, h)| h != "healthy") {
+                return Err(format!("load balancer health {health:?}"));
+            }
+            serves_from_zones(lb_of(), s, "1")
+        }))
+        .run();
+}

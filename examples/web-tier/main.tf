@@ -26,6 +26,12 @@ variable "app_version" {
   default     = "1"
 }
 
+variable "heal_after" {
+  description = "Replace an instance whose SSM agent has been unreachable this long (\"0\": never)."
+  type        = string
+  default     = "5m"
+}
+
 variable "zones" {
   description = "Availability zones to spread the instances over (at least two for HA)."
   type        = list(string)
@@ -39,6 +45,9 @@ resource "hastack_lightsail_ha_instance" "web" {
   blueprint_id       = "debian_12"
   bundle_id          = "nano_3_0"
   ssm_role           = "hastack-ssm" # an IAM role trusting ssm.amazonaws.com (see the resource docs)
+
+  # Healing: an instance whose host died is planned for replacement after this grace.
+  replace_unhealthy_after = var.heal_after
 
   # The app: nginx serving the instance's hostname and the app version. Runs after hastack's bootstrap
   # has registered the SSM agent.

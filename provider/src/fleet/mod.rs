@@ -98,7 +98,8 @@ pub struct Sick {
 }
 
 /// Members that have been unreachable longer than `grace` at `now` (seconds since the
-/// epoch): running, but their SSM node has not answered since before `now - grace`.
+/// epoch): running, but their SSM node is not Online and its agent has not answered
+/// (`LastPingDateTime`) since before `now - grace`.
 pub fn sick(
     members: &[Member],
     nodes: &BTreeMap<String, Node>,
@@ -107,7 +108,8 @@ pub fn sick(
 ) -> Vec<Sick> {
     members
         .iter()
-        .filter(|m| m.state == "running" || m.state == "stopped")
+        // A member stopped by hand is started again, not replaced.
+        .filter(|m| m.state == "running")
         .filter_map(|m| {
             let n = nodes.get(&m.private_ip)?;
             let since = n.last_ping?;
