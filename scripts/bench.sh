@@ -11,6 +11,9 @@ if ! command -v protoc >/dev/null; then
   apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq protobuf-compiler >/dev/null
 fi
 cargo build --release -q -p terraform-provider-hastack
+bin="$CARGO_TARGET_DIR/release/terraform-provider-hastack"
+size=$(stat -c %s "$bin")
+awk -v s="$size" 'BEGIN { printf "release binary (LTO, 1 codegen unit, stripped, panic=abort): %d bytes (%.1f MiB)\n", s, s / 1048576 }'
 cargo bench -q -p hastack-bench --bench protocol
 # The web tier's apply on hastack-local's realistic profile against its critical path, and the
 # API calls per operation against the minimum (needs hosts: root, network namespaces).

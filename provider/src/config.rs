@@ -165,6 +165,17 @@ pub fn validate(config: &Value) -> Diagnostics {
             }
         }
     }
+    if let Ok(Some(tags)) = config
+        .get("default_tags")
+        .get("tags")
+        .to_model::<Option<BTreeMap<String, String>>>()
+    {
+        crate::resources::common::check_tags(
+            &tags,
+            AttributePath::root("default_tags").attr("tags"),
+            &mut d,
+        );
+    }
     let ep = config.get("endpoints");
     for (svc, _) in SERVICES {
         if let Some(u) = ep.get(svc).as_str() {

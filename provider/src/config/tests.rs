@@ -225,3 +225,20 @@ fn a_missing_shared_file_fails_at_plan() {
         .collect();
     assert_eq!(at, ["shared_credentials_files[0]"]);
 }
+
+#[test]
+fn default_tags_follow_the_tag_rules() {
+    let c = Value::object([(
+        "default_tags",
+        Value::object([(
+            "tags",
+            Value::Map([("aws:team".to_string(), Value::string("x"))].into()),
+        )]),
+    )]);
+    let d = validate(&c);
+    let at: Vec<String> = d
+        .iter()
+        .filter_map(|x| x.attribute.as_ref().map(|p| p.to_string()))
+        .collect();
+    assert!(at.iter().any(|a| a.starts_with("default_tags.tags")), "{at:?}");
+}
