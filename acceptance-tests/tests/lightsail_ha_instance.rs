@@ -158,7 +158,11 @@ fn nothing_left(e: &Emulator, when: &str) {
 
 /// The activation code a member booted with stays secret and is spent: it is in no state value
 /// and no boot log, and its activation is gone, so it registers nothing more.
-fn activation_code_is_spent(port: u16, s: &State, trace_log: &std::path::Path) -> Result<(), String> {
+fn activation_code_is_spent(
+    port: u16,
+    s: &State,
+    trace_log: &std::path::Path,
+) -> Result<(), String> {
     let node = instances(s)?[0]["ssm_instance_id"]
         .as_str()
         .unwrap_or("")
@@ -188,7 +192,10 @@ fn activation_code_is_spent(port: u16, s: &State, trace_log: &std::path::Path) -
     // (so a leak would show) and never the code.
     let log = std::fs::read_to_string(trace_log).map_err(|e| format!("trace log: {e}"))?;
     if !log.contains("CreateActivation") {
-        return Err(format!("the trace log has no CreateActivation line ({} bytes)", log.len()));
+        return Err(format!(
+            "the trace log has no CreateActivation line ({} bytes)",
+            log.len()
+        ));
     }
     if log.contains(&code) {
         return Err("the activation code is in the provider's trace log".into());

@@ -363,7 +363,9 @@ fn web_tier_heals_a_member_whose_host_stopped() {
                             break;
                         }
                         if stopped.elapsed() > Duration::from_secs(20) {
-                            return Err("the stopped member's node never lost its connection".into());
+                            return Err(
+                                "the stopped member's node never lost its connection".into()
+                            );
                         }
                         std::thread::sleep(Duration::from_millis(200));
                     }
@@ -375,7 +377,12 @@ fn web_tier_heals_a_member_whose_host_stopped() {
                 .expect_drift(),
         )
         .step(Step::new(web_tier()).check(move |s| {
-            let seen = t2.lock().unwrap().take().ok_or("no traffic running")?.finish();
+            let seen = t2
+                .lock()
+                .unwrap()
+                .take()
+                .ok_or("no traffic running")?
+                .finish();
             let failed = seen.requests.iter().filter(|(_, r)| r.is_err()).count();
             let (name, old_node) = v2.lock().unwrap().clone();
             eprintln!(
@@ -384,28 +391,39 @@ fn web_tier_heals_a_member_whose_host_stopped() {
                 seen.min_healthy
             );
             if failed > 0 {
-                return Err(format!("{failed} requests failed while the member was healed"));
+                return Err(format!(
+                    "{failed} requests failed while the member was healed"
+                ));
             }
             if members(s)?.len() != 3 {
                 return Err(format!("members after heal: {:?}", members(s)?));
             }
             let node = node_of(s, &name)?;
             if node.is_empty() || node == old_node {
-                return Err(format!("{name} was not replaced (node {node}, was {old_node})"));
+                return Err(format!(
+                    "{name} was not replaced (node {node}, was {old_node})"
+                ));
             }
             // The attachment's own state was not re-applied (same names), so ask the load
             // balancer itself.
-            let lbo = block_on(lightsail_on(api).get_load_balancer().load_balancer_name("web-lb").send())
-                .map_err(|e| format!("{e:?}"))?
-                .load_balancer
-                .ok_or("no load balancer")?;
+            let lbo = block_on(
+                lightsail_on(api)
+                    .get_load_balancer()
+                    .load_balancer_name("web-lb")
+                    .send(),
+            )
+            .map_err(|e| format!("{e:?}"))?
+            .load_balancer
+            .ok_or("no load balancer")?;
             let health: Vec<(String, String)> = lbo
                 .instance_health_summary()
                 .iter()
                 .map(|h| {
                     (
                         h.instance_name().unwrap_or("").to_string(),
-                        h.instance_health().map(|x| x.as_str().to_string()).unwrap_or_default(),
+                        h.instance_health()
+                            .map(|x| x.as_str().to_string())
+                            .unwrap_or_default(),
                     )
                 })
                 .collect();

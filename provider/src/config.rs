@@ -148,7 +148,13 @@ pub fn validate(config: &Value) -> Diagnostics {
         }
     }
     for key in ["shared_config_files", "shared_credentials_files"] {
-        for (i, f) in config.get(key).elements().unwrap_or_default().iter().enumerate() {
+        for (i, f) in config
+            .get(key)
+            .elements()
+            .unwrap_or_default()
+            .iter()
+            .enumerate()
+        {
             let Some(f) = f.as_str() else { continue };
             let path = match f.strip_prefix("~/") {
                 Some(rest) => std::env::var_os("HOME")

@@ -70,7 +70,10 @@ pub fn hosts_emulator() -> Option<(MutexGuard<'static, ()>, Emulator)> {
     if status["hosts"]["available"] != true {
         acceptance_tests::cannot_run(
             "a test with hosts",
-            &format!("hastack-local has no hosts here: {}", status["hosts"]["reason"]),
+            &format!(
+                "hastack-local has no hosts here: {}",
+                status["hosts"]["reason"]
+            ),
         );
         return None;
     }

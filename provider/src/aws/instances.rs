@@ -187,10 +187,18 @@ pub async fn delete(c: &Client, name: &str) -> Result<Vec<Operation>, AwsError> 
     }
 }
 
-/// One listing of every load balancer: for each of `names` attached somewhere,
-/// (load balancer, instance).
+/// An instance attached to a load balancer, and its health there.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Attachment {
+    pub load_balancer: String,
+    pub instance: String,
+    /// `initial`, `healthy`, `unhealthy`, `draining`, …
+    pub health: String,
+}
+
+/// One listing of every load balancer: where each of `names` is attached, and its health.
 #[tracing::instrument(skip_all, fields(instances = names.len()))]
-pub async fn attachments(c: &Client, names: &[&str]) -> Result<Vec<(String, String)>, AwsError> {
+pub async fn attachments(c: &Client, names: &[&str]) -> Result<Vec<Attachment>, AwsError> {
     let mut out = Vec::new();
     let mut token = None;
     loop {
@@ -203,7 +211,14 @@ pub async fn attachments(c: &Client, names: &[&str]) -> Result<Vec<(String, Stri
         for lb in page.load_balancers() {
             for h in lb.instance_health_summary() {
                 if let Some(n) = h.instance_name().filter(|n| names.contains(n)) {
-                    out.push((lb.name().unwrap_or("").to_string(), n.to_string()));
+                    out.push(Attachment {
+                        load_balancer: lb.name().unwrap_or("").to_string(),
+                        instance: n.to_string(),
+                        health: h
+                            .instance_health()
+                            .map(|x| x.as_str().to_string())
+                            .unwrap_or_default(),
+                    });
                 }
             }
         }

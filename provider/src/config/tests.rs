@@ -240,5 +240,8 @@ fn default_tags_follow_the_tag_rules() {
         .iter()
         .filter_map(|x| x.attribute.as_ref().map(|p| p.to_string()))
         .collect();
-    assert!(at.iter().any(|a| a.starts_with("default_tags.tags")), "{at:?}");
+    assert!(
+        at.iter().any(|a| a.starts_with("default_tags.tags")),
+        "{at:?}"
+    );
 }

@@ -6,6 +6,7 @@
 //! Resources give it a [`Group`] (their own user data rides inside hastack's bootstrap) and a
 //! [`Gate`] that says when a new member may take over from an old one.
 pub mod bootstrap;
+pub mod heal;
 pub mod layout;
 
 use std::collections::BTreeMap;
@@ -34,8 +35,12 @@ pub struct Group {
     pub ports: Vec<PortRule>,
     pub ssm_role: String,
     pub tags: BTreeMap<String, String>,
-    /// Replace a member whose SSM agent has not answered for this long (`None`: never).
+    /// Replace a member whose SSM agent has not answered, or that a load balancer has
+    /// reported unhealthy, for this long (`None`: never).
     pub heal_after: Option<Duration>,
+    /// Since when (seconds since the epoch) a load balancer has reported each member
+    /// unhealthy, as the resource's refreshes recorded it ([`heal::Watch`]).
+    pub unhealthy_since: BTreeMap<String, f64>,
 }
 
 impl Group {
@@ -80,7 +85,7 @@ impl Gate for LoadBalancerGate {
     ) -> Result<(), AwsError> {
         let attached = instances::attachments(&f.ls, &[new]).await?;
         for lb in load_balancers {
-            if !attached.iter().any(|(l, _)| l == lb) {
+            if !attached.iter().any(|a| &a.load_balancer == lb) {
                 let ops = instances::attach(&f.ls, lb, vec![new.to_string()]).await?;
                 f.wait(&ops).await?;
             }
@@ -97,32 +102,48 @@ pub struct Sick {
     pub why: String,
 }
 
-/// Members that have been unreachable longer than `grace` at `now` (seconds since the
-/// epoch): running, but their SSM node is not Online and its agent has not answered
-/// (`LastPingDateTime`) since before `now - grace`.
+/// Members past the grace at `now` (seconds since the epoch), of those running: their SSM
+/// node is not Online and its agent has not answered (`LastPingDateTime`) since before
+/// `now - grace`, or a load balancer has reported them unhealthy since before then.
 pub fn sick(
     members: &[Member],
     nodes: &BTreeMap<String, Node>,
+    unhealthy_since: &BTreeMap<String, f64>,
     grace: Duration,
     now: f64,
 ) -> Vec<Sick> {
+    let grace_s = grace.as_secs_f64();
     members
         .iter()
         // A member stopped by hand is started again, not replaced.
         .filter(|m| m.state == "running")
         .filter_map(|m| {
-            let n = nodes.get(&m.private_ip)?;
-            let since = n.last_ping?;
-            let silent = now - since;
-            (!n.online && silent >= grace.as_secs_f64()).then(|| Sick {
+            let node = nodes
+                .get(&m.private_ip)
+                .filter(|n| !n.online)
+                .and_then(|n| Some((n, now - n.last_ping?)))
+                .filter(|(_, silent)| *silent >= grace_s)
+                .map(|(n, silent)| {
+                    format!(
+                        "its SSM node {} has been {} for {silent:.0}s (grace {}s)",
+                        n.id,
+                        n.ping_status,
+                        grace.as_secs()
+                    )
+                });
+            let lb = unhealthy_since
+                .get(&m.name)
+                .map(|since| now - since)
+                .filter(|for_s| *for_s >= grace_s)
+                .map(|for_s| {
+                    format!(
+                        "a load balancer has reported it unhealthy for {for_s:.0}s (grace {}s)",
+                        grace.as_secs()
+                    )
+                });
+            node.or(lb).map(|why| Sick {
                 name: m.name.clone(),
-                why: format!(
-                    "its SSM node {} has been {} for {:.0}s (grace {}s)",
-                    n.id,
-                    n.ping_status,
-                    silent,
-                    grace.as_secs()
-                ),
+                why,
             })
         })
         .collect()
@@ -137,7 +158,7 @@ pub struct Fleet<'a> {
     pub deadline: Instant,
 }
 
-fn now_epoch() -> f64 {
+pub fn now_epoch() -> f64 {
     std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map(|d| d.as_secs_f64())
@@ -163,6 +184,23 @@ impl Fleet<'_> {
         Ok((members, nodes))
     }
 
+    /// `prior` updated with what the load balancers report of `members` now.
+    pub async fn watch(
+        &self,
+        members: &[Member],
+        prior: heal::Watch,
+    ) -> Result<heal::Watch, AwsError> {
+        let names: Vec<&str> = members.iter().map(|m| m.name.as_str()).collect();
+        let mut w = prior;
+        let attached = if names.is_empty() {
+            Vec::new()
+        } else {
+            instances::attachments(&self.ls, &names).await?
+        };
+        w.observe(&attached, now_epoch());
+        Ok(w)
+    }
+
     /// Members to heal now.
     pub fn to_heal(
         &self,
@@ -171,7 +209,7 @@ impl Fleet<'_> {
         nodes: &BTreeMap<String, Node>,
     ) -> Vec<Sick> {
         g.heal_after
-            .map(|grace| sick(members, nodes, grace, now_epoch()))
+            .map(|grace| sick(members, nodes, &g.unhealthy_since, grace, now_epoch()))
             .unwrap_or_default()
     }
 
@@ -259,7 +297,7 @@ impl Fleet<'_> {
             let serving: Vec<String> = instances::attachments(&self.ls, &[&w.name])
                 .await?
                 .into_iter()
-                .map(|(lb, _)| lb)
+                .map(|a| a.load_balancer)
                 .collect();
             let m = members.iter().find(|m| m.name == w.name);
             self.retire(&w.name, m.and_then(|m| nodes.get(&m.private_ip)))
@@ -274,7 +312,7 @@ impl Fleet<'_> {
             let serving: Vec<String> = instances::attachments(&self.ls, &[old])
                 .await?
                 .into_iter()
-                .map(|(lb, _)| lb)
+                .map(|a| a.load_balancer)
                 .collect();
             gate.passed(self, &new.name, &serving).await?;
             let m = members.iter().find(|m| &m.name == old);
@@ -403,8 +441,8 @@ impl Fleet<'_> {
     /// Take a member out: detach it from load balancers (waiting for draining), delete it,
     /// and deregister its managed node.
     pub async fn retire(&self, name: &str, node: Option<&Node>) -> Result<(), AwsError> {
-        for (lb, _) in instances::attachments(&self.ls, &[name]).await? {
-            match instances::detach(&self.ls, &lb, vec![name.to_string()]).await {
+        for a in instances::attachments(&self.ls, &[name]).await? {
+            match instances::detach(&self.ls, &a.load_balancer, vec![name.to_string()]).await {
                 Ok(ops) => self.wait(&ops).await?,
                 Err(e) if e.is_not_found() => {}
                 Err(e) => return Err(e),
@@ -468,6 +506,21 @@ mod tests {
     }
 
     #[test]
+    fn a_stopped_member_is_not_sick() {
+        let mut m = member("a", "10.0.0.1");
+        m.state = "stopped".into();
+        let nodes: BTreeMap<String, Node> = [node("10.0.0.1", false, 0.0)].into();
+        assert!(sick(
+            &[m],
+            &nodes,
+            &BTreeMap::new(),
+            Duration::from_secs(1),
+            1000.0
+        )
+        .is_empty());
+    }
+
+    #[test]
     fn sick_only_after_the_grace() {
         let members = [
             member("a", "10.0.0.1"),
@@ -480,12 +533,24 @@ mod tests {
             node("10.0.0.3", false, 700.0),
         ]
         .into();
-        let got = sick(&members, &nodes, Duration::from_secs(300), 1000.0);
+        let none = BTreeMap::new();
+        let got = sick(&members, &nodes, &none, Duration::from_secs(300), 1000.0);
         assert_eq!(
             got.iter().map(|s| s.name.as_str()).collect::<Vec<_>>(),
             ["c"]
         );
         assert!(got[0].why.contains("ConnectionLost"), "{}", got[0].why);
-        assert!(sick(&members, &nodes, Duration::from_secs(30), 1000.0).len() == 2);
+        assert_eq!(
+            sick(&members, &nodes, &none, Duration::from_secs(30), 1000.0).len(),
+            2
+        );
+        // The load balancer side: unhealthy since 600 (past a 300 s grace) or 900 (not yet).
+        let lb: BTreeMap<String, f64> = [("a".to_string(), 600.0), ("b".to_string(), 900.0)].into();
+        let got = sick(&members, &nodes, &lb, Duration::from_secs(300), 1000.0);
+        assert_eq!(
+            got.iter().map(|s| s.name.as_str()).collect::<Vec<_>>(),
+            ["a", "c"]
+        );
+        assert!(got[0].why.contains("unhealthy for 400s"), "{}", got[0].why);
     }
 }

@@ -16,6 +16,7 @@ use tokio_util::sync::CancellationToken;
 
 use crate::aws::ssm;
 use crate::config::Configured;
+use crate::fleet::heal::Watch;
 use crate::fleet::{layout, Fleet, LoadBalancerGate};
 use crate::resources::common::aws_error;
 use model::{Identity, Model};
@@ -80,6 +81,7 @@ impl LightsailHaInstance {
         ctx: &tfplugin::resource::Context,
         cfg: &Configured,
         planned: Model,
+        private: &[u8],
         op: Operation,
         summary: &str,
     ) -> Applied<Model> {
@@ -89,6 +91,8 @@ impl LightsailHaInstance {
             Timeouts::of(&planned.timeouts, op, &defaults()),
         );
         let mut group = state::group(&planned, &cfg.default_tags);
+        let watch = Watch::from_private(private);
+        group.unhealthy_since = watch.unhealthy_since.clone();
         let mut diagnostics = Diagnostics::new();
         if group.zones.is_empty() {
             match plan::region_zones(&f.ls, &f.region).await {
@@ -104,7 +108,11 @@ impl LightsailHaInstance {
         match f.observe(&group).await {
             Ok((members, nodes)) if !members.is_empty() => Applied {
                 state: Some(state::build(&planned, &members, &nodes, &cfg.default_tags)),
-                private: Vec::new(),
+                private: f
+                    .watch(&members, watch.clone())
+                    .await
+                    .unwrap_or(watch)
+                    .to_private(),
                 identity: identity(&group.prefix, &f.region),
                 diagnostics,
             },
@@ -154,6 +162,7 @@ impl TypedResource for LightsailHaInstance {
             req.ctx,
             req.client,
             req.planned,
+            &req.private,
             Operation::Create,
             "Error creating Lightsail instances",
         )
@@ -166,13 +175,24 @@ impl TypedResource for LightsailHaInstance {
         let group = state::group(&req.state, &req.client.default_tags);
         match f.observe(&group).await {
             Ok((members, _)) if members.is_empty() => ReadOutcome::gone(),
-            Ok((members, nodes)) => ReadOutcome {
-                identity: identity(&group.prefix, &f.region),
-                ..ReadOutcome::found(
-                    state::build(&req.state, &members, &nodes, &req.client.default_tags),
-                    req.private,
-                )
-            },
+            Ok((members, nodes)) => {
+                // Healing's memory: since when load balancers report members unhealthy.
+                let prior = Watch::from_private(&req.private);
+                let private = match f.watch(&members, prior.clone()).await {
+                    Ok(w) => w.to_private(),
+                    Err(e) => {
+                        tracing::warn!(error = %e, "cannot read member health on load balancers");
+                        prior.to_private()
+                    }
+                };
+                ReadOutcome {
+                    identity: identity(&group.prefix, &f.region),
+                    ..ReadOutcome::found(
+                        state::build(&req.state, &members, &nodes, &req.client.default_tags),
+                        private,
+                    )
+                }
+            }
             Err(e) => ReadOutcome::failed(
                 req.state,
                 req.private,
@@ -186,6 +206,7 @@ impl TypedResource for LightsailHaInstance {
             req.ctx,
             req.client,
             req.planned,
+            &req.private,
             Operation::Update,
             "Error updating Lightsail instances",
         )

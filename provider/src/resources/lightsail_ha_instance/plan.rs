@@ -210,7 +210,7 @@ pub async fn modify(req: Plan<'_, Configured, Model>) -> Planned<Model> {
         }
         check_with_aws(cfg, &req.config, prior, &mut planned, &mut d).await;
         if let Some(prior) = prior {
-            heal = to_heal(cfg, prior, &planned).await;
+            heal = to_heal(cfg, prior, &planned, &req.private).await;
         }
     }
     for s in &heal {
@@ -257,8 +257,14 @@ fn fill(p: &mut Port, both_null: bool) {
 }
 
 /// Members past the heal grace, as AWS reports them now (none when AWS does not answer).
-async fn to_heal(cfg: &Configured, prior: &Model, planned: &Model) -> Vec<crate::fleet::Sick> {
-    let g = state::group(planned, &cfg.default_tags);
+async fn to_heal(
+    cfg: &Configured,
+    prior: &Model,
+    planned: &Model,
+    private: &[u8],
+) -> Vec<crate::fleet::Sick> {
+    let mut g = state::group(planned, &cfg.default_tags);
+    g.unhealthy_since = crate::fleet::heal::Watch::from_private(private).unhealthy_since;
     if g.heal_after.is_none() || prior.instances.value().is_none() {
         return Vec::new();
     }

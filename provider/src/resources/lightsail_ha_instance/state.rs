@@ -40,6 +40,7 @@ pub fn group(m: &Model, defaults: &BTreeMap<String, String>) -> Group {
         ssm_role: text(&m.ssm_role),
         tags: merged_tags(defaults, m.tags.value()),
         heal_after: heal_after(m),
+        unhealthy_since: BTreeMap::new(),
     }
 }
 
