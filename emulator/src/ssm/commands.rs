@@ -185,7 +185,16 @@ pub fn send_command(b: &mut Backend, ctx: &Ctx<'_>, input: &Json) -> Result<Json
         )
     })?;
     let version = resolve_version(&doc, input.get("DocumentVersion").and_then(Json::as_str))?;
-    let content = parse_content(&doc.versions[version - 1].content, "JSON")?;
+    if doc.document_type != "Command" {
+        return Err(err(
+            "InvalidDocument",
+            format!(
+                "{doc_name} is a {} document: Run Command runs Command documents",
+                doc.document_type
+            ),
+        ));
+    }
+    let content = parse_content(&doc.versions[version - 1].content, "JSON", "Command")?;
     let params = input
         .get("Parameters")
         .cloned()

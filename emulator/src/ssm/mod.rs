@@ -4,10 +4,12 @@
 //! Commands execute only on real hosts (hastack-local part 2). Until a host can run one, every
 //! invocation ends `Failed` with a message that says so; nothing reports a fake success.
 pub mod activations;
+pub mod aws_documents;
 pub mod commands;
 pub mod documents;
 pub mod error;
 pub mod parameters;
+pub mod session_content;
 pub mod sessions;
 
 use std::collections::BTreeMap;
