@@ -27,7 +27,7 @@ pub fn call(emu: &Emulator, method: &str, path: &str, input: Json) -> (u16, Json
             200,
             json!({
                 "profile": emu.profile,
-                "services": {"lightsail": crate::lightsail::handlers::OPERATIONS, "ssm": crate::ssm::OPERATIONS, "logs": crate::logs::handlers::OPERATIONS, "cloudwatch": crate::cloudwatch::handlers::OPERATIONS},
+                "services": {"lightsail": crate::lightsail::handlers::OPERATIONS, "ssm": crate::ssm::OPERATIONS, "logs": crate::logs::handlers::OPERATIONS, "cloudwatch": crate::cloudwatch::handlers::OPERATIONS, "sts": crate::sts::OPERATIONS.iter().map(|(n, _)| *n).collect::<Vec<_>>()},
                 "hosts": match emu.hosts.availability() {
                     Ok(()) => json!({"available": true, "count": emu.hosts.views().len()}),
                     Err(reason) => json!({"available": false, "reason": reason}),

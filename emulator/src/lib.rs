@@ -12,10 +12,12 @@ pub mod input;
 pub mod lightsail;
 pub mod logs;
 pub mod profile;
+pub mod query;
 pub mod server;
 pub mod sigv4;
 pub mod ssm;
 pub mod state;
+pub mod sts;
 
 use std::sync::{Arc, Mutex};
 
@@ -65,11 +67,11 @@ impl Emulator {
             state: Mutex::default(),
             clock,
             profile,
-            credentials: vec![Credential {
-                access_key: DEFAULT_ACCESS_KEY.into(),
-                secret_key: DEFAULT_SECRET_KEY.into(),
-                account: DEFAULT_ACCOUNT.into(),
-            }],
+            credentials: vec![Credential::root(
+                DEFAULT_ACCESS_KEY,
+                DEFAULT_SECRET_KEY,
+                DEFAULT_ACCOUNT,
+            )],
             call_log: None,
             hosts: hosts::HostManager::disabled(
                 "hosts are off (`hastack-local serve --hosts` turns them on)",
@@ -91,5 +93,18 @@ impl Emulator {
     pub fn with_credentials(mut self, creds: Vec<Credential>) -> Self {
         self.credentials.extend(creds);
         self
+    }
+
+    /// The credential with this access key: configured, or issued by STS (expired ones too,
+    /// so that verification can say they expired).
+    pub fn credential(&self, access_key: &str) -> Option<Credential> {
+        self.credentials
+            .iter()
+            .find(|c| c.access_key == access_key)
+            .cloned()
+            .or_else(|| {
+                let st = self.state.lock().expect("state lock");
+                st.sts.issued.get(access_key).cloned()
+            })
     }
 }

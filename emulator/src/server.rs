@@ -29,13 +29,29 @@ enum Protocol {
     Json11,
     Json10,
     Cbor,
+    /// awsQuery (STS): form-encoded in, XML out.
+    Query,
 }
 
 pub fn json_response(status: u16, body: &Json, error_type: Option<&str>) -> Response<Body> {
     respond(Protocol::Json11, status, body, error_type)
 }
 
+/// An awsQuery answer: XML.
+fn respond_xml(status: u16, xml: String, request_id: &str) -> Response<Body> {
+    Response::builder()
+        .status(StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR))
+        .header("x-amzn-requestid", request_id)
+        .header("content-type", "text/xml")
+        .body(Full::new(Bytes::from(xml)))
+        .expect("valid response")
+}
+
 fn respond_error(protocol: Protocol, e: &AwsError) -> Response<Body> {
+    if protocol == Protocol::Query {
+        let id = uuid::Uuid::new_v4().to_string();
+        return respond_xml(e.status, crate::query::error(e, &id), &id);
+    }
     let mut r = respond(protocol, e.status, &e.body(), Some(&e.code));
     if let Some(q) = e
         .query_error
@@ -104,7 +120,10 @@ const SERVICES: &[(&str, &str, &str, Protocol)] = &[
         "CloudWatch",
         Protocol::Json10,
     ),
+    (STS_PREFIX, "sts", "STS", Protocol::Query),
 ];
+
+const STS_PREFIX: &str = "AWSSecurityTokenServiceV20110615";
 
 async fn handle(emu: Arc<Emulator>, req: Request<Incoming>) -> Response<Body> {
     let (parts, body) = req.into_parts();
@@ -136,7 +155,12 @@ async fn handle(emu: Arc<Emulator>, req: Request<Incoming>) -> Response<Body> {
             .find(|(k, _)| k == name)
             .map(|(_, v)| v.clone())
     };
-    // awsJson: `X-Amz-Target: Prefix.Operation`; rpcv2-CBOR: `/service/<Service>/operation/<Operation>`.
+    // awsJson: `X-Amz-Target: Prefix.Operation`; rpcv2-CBOR: `/service/<Service>/operation/<Operation>`;
+    // awsQuery (STS): a form with `Action=Operation`.
+    let form = header("content-type")
+        .is_some_and(|c| c.starts_with("application/x-www-form-urlencoded"))
+        && header("x-amz-target").is_none();
+    let query_input = form.then(|| crate::query::parse_form(&body));
     let (prefix, operation, protocol) = if let Some(rest) = path.strip_prefix("/service/") {
         match rest.split_once("/operation/") {
             Some((svc, op)) if header("smithy-protocol").as_deref() == Some("rpc-v2-cbor") => {
@@ -144,6 +168,9 @@ async fn handle(emu: Arc<Emulator>, req: Request<Incoming>) -> Response<Body> {
             }
             _ => return error_response(&AwsError::unknown_operation(&path)),
         }
+    } else if let Some(q) = &query_input {
+        let action = q.get("Action").and_then(Json::as_str).unwrap_or("");
+        (STS_PREFIX.to_string(), action.to_string(), Protocol::Query)
     } else {
         let target = header("x-amz-target").unwrap_or_default();
         match target.split_once('.') {
@@ -170,18 +197,30 @@ async fn handle(emu: Arc<Emulator>, req: Request<Incoming>) -> Response<Body> {
         headers: headers.clone(),
         body: &body,
     };
-    let caller = match sigv4::verify(&signed, &emu.credentials) {
-        Ok(c) => c,
-        Err(e) => return fail(&e),
+    let now = emu.clock.now();
+    // STS's web identity call is not signed: the token is the credential.
+    let unsigned = *service == "STS"
+        && crate::sts::UNSIGNED.contains(&operation.as_str())
+        && header("authorization").is_none();
+    let caller = if unsigned {
+        None
+    } else {
+        match sigv4::verify(&signed, &|k| emu.credential(k), now) {
+            Ok(c) => Some(c),
+            Err(e) => return fail(&e),
+        }
     };
-    if caller.service != *signing_name {
-        return fail(&AwsError::new(
-            400,
-            "InvalidSignatureException",
-            format!("Credential should be scoped to correct service: '{signing_name}'."),
-        ));
+    if let Some(c) = &caller {
+        if c.service != *signing_name {
+            return fail(&AwsError::new(
+                400,
+                "InvalidSignatureException",
+                format!("Credential should be scoped to correct service: '{signing_name}'."),
+            ));
+        }
     }
     let input: Json = match protocol {
+        Protocol::Query => query_input.unwrap_or_default(),
         Protocol::Cbor => match crate::cloudwatch::protocol::decode(&body) {
             Ok(j) => j,
             Err(e) => return fail(&AwsError::serialization(e)),
@@ -197,7 +236,8 @@ async fn handle(emu: Arc<Emulator>, req: Request<Incoming>) -> Response<Body> {
         },
     };
     let key = format!("{service}.{operation}");
-    let span = tracing::info_span!("aws_call", op = %key, account = %caller.account, region = %caller.region);
+    let account_of = caller.as_ref().map(|c| c.account.as_str()).unwrap_or("-");
+    let span = tracing::info_span!("aws_call", op = %key, account = %account_of);
     let _enter = span.enter();
     let faults = {
         let mut st = emu.state.lock().expect("state lock");
@@ -219,8 +259,35 @@ async fn handle(emu: Arc<Emulator>, req: Request<Incoming>) -> Response<Body> {
             }
         }
     }
+    if *service == "STS" {
+        let result = {
+            let mut st = emu.state.lock().expect("state lock");
+            let ctx = crate::sts::StsCtx {
+                now,
+                caller: caller.as_ref(),
+            };
+            match crate::sts::handler(&operation) {
+                Some(h) => h(&mut st.sts, &ctx, &input),
+                None => Err(AwsError::unknown_operation(&target)),
+            }
+        };
+        return match result {
+            Ok(j) => {
+                let id = uuid::Uuid::new_v4().to_string();
+                respond_xml(200, crate::query::success(&operation, &j, &id), &id)
+            }
+            Err(e) => fail(&e),
+        };
+    }
+    let Some(caller) = caller else {
+        return fail(&AwsError::new(
+            400,
+            "MissingAuthenticationTokenException",
+            "Missing Authentication Token",
+        ));
+    };
     let ctx = crate::Ctx {
-        now: emu.clock.now(),
+        now,
         account: &caller.account,
         region: &caller.region,
         profile: &emu.profile,

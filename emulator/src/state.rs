@@ -3,7 +3,7 @@ use std::collections::{BTreeMap, HashMap};
 
 use serde::{Deserialize, Serialize};
 
-use crate::{cloudwatch, lightsail, logs, ssm};
+use crate::{cloudwatch, lightsail, logs, ssm, sts};
 
 #[derive(Default)]
 pub struct Backends {
@@ -46,6 +46,8 @@ pub enum FaultKind {
 #[derive(Default)]
 pub struct State {
     pub backends: HashMap<(String, String), Backends>,
+    /// STS is global: its issued credentials work in every region.
+    pub sts: sts::Backend,
     pub faults: Vec<Fault>,
     pub calls: BTreeMap<String, u64>,
 }

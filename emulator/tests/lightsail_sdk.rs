@@ -17,11 +17,11 @@ async fn emulator() -> (Running, ManualClock) {
     let clock = ManualClock::new(T0);
     let emu = Emulator::new(LatencyProfile::fast(), Arc::new(clock.clone()))
         .with_call_log(std::env::var_os("HASTACK_SDK_CALL_LOG").map(Into::into))
-        .with_credentials(vec![hastack_local::sigv4::Credential {
-            access_key: "AKIASECONDACCOUNT001".into(),
-            secret_key: "second-secret".into(),
-            account: "210987654321".into(),
-        }]);
+        .with_credentials(vec![hastack_local::sigv4::Credential::root(
+            "AKIASECONDACCOUNT001",
+            "second-secret",
+            "210987654321",
+        )]);
     (start(emu, 0).await.unwrap(), clock)
 }
 
