@@ -55,6 +55,7 @@ pub fn call(emu: &Emulator, method: &str, path: &str, input: Json) -> (u16, Json
         }
         ("POST", "disappear") => disappear(&mut st, &input),
         ("POST", "ssm/register") => register(emu, &mut st, &input),
+        ("POST", "ssm/credentials") => refresh_credentials(emu, &mut st, &input),
         ("POST", "ssm/get-parameter") => agent_get_parameter(emu, &mut st, &input),
         ("POST", "logs/put") => agent_put_logs(emu, &mut st, &input),
         ("GET", "hosts") => (200, json!(emu.hosts.views())),
@@ -161,7 +162,63 @@ fn register(emu: &Emulator, st: &mut crate::state::State, input: &Json) -> (u16,
         &s("hostname"),
         &s("ip"),
     ) {
-        Ok(id) => (200, json!({"instanceId": id})),
+        Ok(id) => match node_credentials(emu, st, &account, &region, &id) {
+            Ok(creds) => (200, json!({"instanceId": id, "credentials": creds})),
+            Err(e) => (400, e.body()),
+        },
+        Err(e) => (400, e.body()),
+    }
+}
+
+/// How long the credentials a managed node gets for its role last (the agent renews them).
+pub const NODE_CREDENTIALS_SECS: f64 = 3600.0;
+
+/// Temporary credentials of the node's IAM role, as the SSM agent gets them on a hybrid node
+/// (and shares in the root user's AWS credentials file).
+fn node_credentials(
+    emu: &Emulator,
+    st: &mut crate::state::State,
+    account: &str,
+    region: &str,
+    node_id: &str,
+) -> Result<Json, crate::error::AwsError> {
+    let node = st
+        .backends(account, region)
+        .ssm
+        .nodes
+        .get(node_id)
+        .cloned()
+        .ok_or_else(|| {
+            crate::ssm::error::err(
+                "InvalidInstanceId",
+                format!("{node_id} is not a registered managed node"),
+            )
+        })?;
+    let role = node.iam_role.trim_start_matches('/');
+    let role_arn = if role.starts_with("arn:") {
+        role.to_string()
+    } else {
+        format!("arn:aws:iam::{account}:role/{role}")
+    };
+    let c = crate::sts::issue(
+        &mut st.sts,
+        &role_arn,
+        node_id,
+        emu.clock.now(),
+        NODE_CREDENTIALS_SECS,
+    )?;
+    Ok(json!({
+        "AccessKeyId": c.access_key, "SecretAccessKey": c.secret_key, "SessionToken": c.session_token,
+        "Expiration": crate::sts::iso8601(c.expires.unwrap_or_default()),
+    }))
+}
+
+/// The stand-in agent renews its node's credentials (refused once the node is deregistered).
+fn refresh_credentials(emu: &Emulator, st: &mut crate::state::State, input: &Json) -> (u16, Json) {
+    let (account, region) = account_region(input);
+    let id = input.get("instanceId").and_then(Json::as_str).unwrap_or("");
+    match node_credentials(emu, st, &account, &region, id) {
+        Ok(creds) => (200, json!({"instanceId": id, "credentials": creds})),
         Err(e) => (400, e.body()),
     }
 }

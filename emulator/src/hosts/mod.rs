@@ -18,6 +18,7 @@ const INIT: &str = include_str!("files/host-init.sh");
 const SSM_AGENT: &str = include_str!("files/amazon-ssm-agent");
 const SYSTEMCTL: &str = include_str!("files/systemctl");
 const CW_AGENT: &str = include_str!("files/amazon-cloudwatch-agent-ctl");
+const AWS_CLI: &str = include_str!("files/aws");
 
 #[derive(Debug, thiserror::Error)]
 pub enum HostError {
@@ -222,6 +223,7 @@ impl HostManager {
         write("tools/amazon-ssm-agent", SSM_AGENT)?;
         write("tools/systemctl", SYSTEMCTL)?;
         write("tools/amazon-cloudwatch-agent-ctl", CW_AGENT)?;
+        write("tools/aws", AWS_CLI)?;
         let endpoint = self.endpoint.lock().expect("hosts lock").clone();
         // Keys are account/region/name.
         let region = key.split('/').nth(1).unwrap_or("us-east-1");
