@@ -39,16 +39,21 @@ pub fn call(emu: &Emulator, method: &str, path: &str, input: Json) -> (u16, Json
         ("GET", "calls") => (200, json!(st.calls)),
         ("POST", "calls/reset") => {
             st.calls.clear();
+            st.injected.clear();
             (200, json!({}))
         }
         ("GET", "faults") => (200, json!(st.faults)),
-        ("POST", "faults") => match serde_json::from_value::<Fault>(input) {
+        ("POST", "faults") => match serde_json::from_value::<Fault>(input)
+            .map_err(|e| e.to_string())
+            .and_then(Fault::checked)
+        {
             Ok(f) => {
                 st.faults.push(f);
                 (200, json!(st.faults))
             }
             Err(e) => (400, json!({"error": format!("bad fault: {e}")})),
         },
+        ("GET", "faults/injected") => (200, json!(st.injected)),
         ("DELETE", "faults") => {
             st.faults.clear();
             (200, json!([]))

@@ -74,7 +74,7 @@ impl Emulator {
             )],
             call_log: None,
             hosts: hosts::HostManager::disabled(
-                "hosts are off (`hastack-local serve --hosts` turns them on)",
+                "hosts are off (hastack-local serve without --no-hosts turns them on)",
             ),
         }
     }

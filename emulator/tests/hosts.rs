@@ -1,4 +1,4 @@
-//! Instances as real hosts (hastack-local part 2): user data runs at first boot, the stand-in
+//! Instances as real hosts: user data runs at first boot, the stand-in
 //! SSM agent registers, Run Command executes inside the host, outages cut nodes off, and
 //! nothing is left behind. Needs root and Linux namespaces; says so and skips otherwise.
 mod common;

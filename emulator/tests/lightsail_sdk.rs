@@ -553,11 +553,7 @@ async fn injected_throttling_and_503_are_retried_by_the_sdk() {
     let c = client(&r);
     fault(
         &r,
-        Fault {
-            operation: "Lightsail.GetRegions".into(),
-            kind: FaultKind::Throttling,
-            count: Some(2),
-        },
+        Fault::new("Lightsail.GetRegions", FaultKind::Throttling).with_count(Some(2)),
     );
     c.get_regions()
         .send()
@@ -566,21 +562,13 @@ async fn injected_throttling_and_503_are_retried_by_the_sdk() {
     assert_eq!(calls(&r, "Lightsail.GetRegions"), 3);
     fault(
         &r,
-        Fault {
-            operation: "Lightsail.GetBundles".into(),
-            kind: FaultKind::ServiceUnavailable,
-            count: Some(1),
-        },
+        Fault::new("Lightsail.GetBundles", FaultKind::ServiceUnavailable).with_count(Some(1)),
     );
     c.get_bundles().send().await.expect("retried after 503");
     assert_eq!(calls(&r, "Lightsail.GetBundles"), 2);
     fault(
         &r,
-        Fault {
-            operation: "Lightsail.GetBlueprints".into(),
-            kind: FaultKind::InternalFailure,
-            count: None,
-        },
+        Fault::new("Lightsail.GetBlueprints", FaultKind::InternalFailure).with_count(None),
     );
     let err = client_with(&r, "us-east-1", DEFAULT_ACCESS_KEY, DEFAULT_SECRET_KEY, 1)
         .get_blueprints()
@@ -597,14 +585,14 @@ async fn injected_failed_operation_surfaces_its_error_code() {
     let c = client(&r);
     fault(
         &r,
-        Fault {
-            operation: "Lightsail.CreateInstances".into(),
-            kind: FaultKind::FailOperation {
+        Fault::new(
+            "Lightsail.CreateInstances",
+            FaultKind::FailOperation {
                 error_code: "InsufficientCapacity".into(),
                 error_details: "us-east-1a is out of nano_3_0".into(),
             },
-            count: Some(1),
-        },
+        )
+        .with_count(Some(1)),
     );
     let ops = create(&c, &["doomed"], "us-east-1a").await;
     clock.advance(1.0);
@@ -794,4 +782,80 @@ async fn latency_profiles_are_documented_numbers() {
     assert!(real.instance_boot >= 10.0 * fast.instance_boot);
     assert_eq!(LatencyProfile::by_name("realistic"), Some(real));
     assert_eq!(LatencyProfile::by_name("slow"), None);
+}
+
+/// Chaos: every operation fails at random (20%, seeded), and a client that retries, as the
+/// provider does, still gets every call through; the counts show what was injected.
+#[tokio::test]
+async fn random_faults_at_a_rate_are_retried_and_counted() {
+    let (r, _) = emulator().await;
+    let c = client_with(&r, "us-east-1", DEFAULT_ACCESS_KEY, DEFAULT_SECRET_KEY, 6);
+    for (seed, kind) in ["throttling", "service_unavailable", "internal_failure"]
+        .iter()
+        .enumerate()
+    {
+        let (st, j) = hastack_local::admin::call(
+            &r.emulator,
+            "POST",
+            "faults",
+            serde_json::json!({"operation": "*", "fault": kind, "rate": 0.1, "seed": 40 + seed}),
+        );
+        assert_eq!(st, 200, "{j}");
+    }
+    let names: Vec<String> = (0..6).map(|i| format!("chaos-{i}")).collect();
+    for n in &names {
+        create(&c, &[n.as_str()], "us-east-1a").await;
+    }
+    c.create_load_balancer()
+        .load_balancer_name("chaos-lb")
+        .instance_port(80)
+        .send()
+        .await
+        .unwrap();
+    c.attach_instances_to_load_balancer()
+        .load_balancer_name("chaos-lb")
+        .set_instance_names(Some(names.clone()))
+        .send()
+        .await
+        .unwrap();
+    for _ in 0..10 {
+        for n in &names {
+            c.get_instance().instance_name(n).send().await.unwrap();
+        }
+    }
+    let lb = c
+        .get_load_balancer()
+        .load_balancer_name("chaos-lb")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(lb.load_balancer.unwrap().instance_health_summary().len(), 6);
+    let (_, injected) =
+        hastack_local::admin::call(&r.emulator, "GET", "faults/injected", serde_json::json!({}));
+    let total: u64 = injected
+        .as_object()
+        .unwrap()
+        .values()
+        .flat_map(|kinds| kinds.as_object().unwrap().values())
+        .map(|n| n.as_u64().unwrap())
+        .sum();
+    let kinds: std::collections::BTreeSet<&str> = injected
+        .as_object()
+        .unwrap()
+        .values()
+        .flat_map(|k| k.as_object().unwrap().keys().map(String::as_str))
+        .collect();
+    // 69 successful calls at about 27% faults per attempt: some dozen injected, of every kind.
+    assert!(total >= 10, "only {total} faults injected: {injected}");
+    assert_eq!(
+        kinds.into_iter().collect::<Vec<_>>(),
+        ["internal_failure", "service_unavailable", "throttling"]
+    );
+    let all_calls: u64 = r.emulator.state.lock().unwrap().calls.values().sum();
+    assert_eq!(
+        all_calls,
+        69 + total,
+        "every fault cost one retried attempt"
+    );
+    r.stop().await;
 }

@@ -540,7 +540,7 @@ fn lb_state(lb: &LoadBalancer, ctx: &Ctx<'_>) -> &'static str {
 }
 
 fn lb_json(lb: &LoadBalancer, b: &Backend, ctx: &Ctx<'_>) -> Json {
-    // Without a data plane (hastack-local part 2) nothing is health-checked, so no instance is
+    // Without hosts (or before the data plane's first check) nothing is health-checked, so no instance is
     // ever reported healthy: running instances stay `initial`, others are `unavailable`.
     let key = format!("{}/{}/{}", ctx.account, ctx.region, lb.name);
     let health: Vec<Json> = lb

@@ -1,8 +1,10 @@
 //! Run Command: the status machine, output truncation, cancel.
 //!
-//! Part 1 has no hosts: an invocation on an Online node is `InProgress` for the profile's
-//! operation latency, then ends `Failed` with a standard error that says the node is not a
-//! real host. On a node whose agent lost its connection it stays `Pending` until its timeout.
+//! On a node backed by a host the document's script runs there (`hosts::run_command`) and the
+//! invocation reports what it did. On a node without a host (hosts off, or registered through
+//! the admin API) an invocation is `InProgress` for the profile's operation latency, then ends
+//! `Failed` with a standard error that says the node is not a real host. On a node whose agent
+//! lost its connection it stays `Pending` until its timeout.
 use serde_json::{json, Value as Json};
 
 use super::activations::ping_status;

@@ -1,7 +1,7 @@
 //! AWS Systems Manager (`AmazonSSM`, awsJson1_1): hybrid activations, managed nodes, Run
 //! Command, documents, parameters, service settings and sessions.
 //!
-//! Commands execute only on real hosts (hastack-local part 2). Until a host can run one, every
+//! Commands execute only on real hosts (instances when hosts are on). Where no host can run one, every
 //! invocation ends `Failed` with a message that says so; nothing reports a fake success.
 pub mod activations;
 pub mod aws_documents;
