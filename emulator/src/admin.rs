@@ -64,15 +64,7 @@ pub fn call(emu: &Emulator, method: &str, path: &str, input: Json) -> (u16, Json
         ("POST", "ssm/get-parameter") => agent_get_parameter(emu, &mut st, &input),
         ("POST", "logs/put") => agent_put_logs(emu, &mut st, &input),
         ("GET", "hosts") => (200, json!(emu.hosts.views())),
-        ("GET", "load-balancers") => (
-            200,
-            json!(emu
-                .plane
-                .endpoints()
-                .into_iter()
-                .map(|(k, e)| json!({"load_balancer": k, "endpoint": e}))
-                .collect::<Vec<_>>()),
-        ),
+        ("GET", "load-balancers") => (200, json!(emu.plane.endpoints())),
         ("POST", "hosts/stop")
         | ("POST", "hosts/start")
         | ("POST", "hosts/partition")

@@ -331,6 +331,9 @@ async fn handle(emu: Arc<Emulator>, req: Request<Incoming>) -> Response<Body> {
         emu.plane
             .sync(&format!("{}/{}", caller.account, caller.region), lbs)
             .await;
+        let emu2 = emu.clone();
+        let _ =
+            tokio::task::spawn_blocking(move || emu2.hosts.publish_names(emu2.plane.names())).await;
     }
     let (account, region) = (caller.account.clone(), caller.region.clone());
     if !host_actions.is_empty() {
@@ -452,6 +455,7 @@ pub async fn start(emu: Emulator, port: u16) -> std::io::Result<Running> {
             Ok(()) => match TcpListener::bind((crate::hosts::BRIDGE_IP, addr.port())).await {
                 Ok(l) => {
                     emulator.hosts.set_port(addr.port());
+                    emulator.plane.enable_bridge();
                     tokio::spawn(serve(emulator.clone(), l, rx.clone()));
                 }
                 Err(e) => tracing::warn!(error = %e, "cannot listen on the hosts' bridge"),

@@ -139,6 +139,7 @@ pub fn desired_load_balancers(b: &Backend) -> Vec<(String, dataplane::LbConfig)>
             (
                 lb.name.clone(),
                 dataplane::LbConfig {
+                    dns_name: lb.dns_name.clone(),
                     instance_port: lb.instance_port.clamp(0, 65535) as u16,
                     health_check_path: lb.health_check_path.clone(),
                     targets,

@@ -7,6 +7,7 @@ import json
 import os
 import secrets
 import shutil
+import socket
 import subprocess
 import tempfile
 import time
@@ -111,6 +112,33 @@ def test_web_tier_dns_and_secrets_on_real_hosts():
         assert arn.startswith("arn:aws:sts::123456789012:assumed-role/HastackSSMRole/mi-"), arn
         listed = json.dumps(ssm.list_commands(CommandId=cmd["CommandId"])["Commands"], default=str)
         assert secret not in listed, "the secret travelled in a Run Command parameter"
+
+        # The load balancer's DNS name answers on port 80, from the machine and from a host.
+        ls.create_load_balancer(loadBalancerName="front", instancePort=80, healthCheckPath="/")
+        ls.attach_instances_to_load_balancer(loadBalancerName="front", instanceNames=["web-1", "web-2", "web-3"])
+        wait_for("healthy instances", 30, lambda: all(
+            h["instanceHealth"] == "healthy"
+            for h in ls.get_load_balancer(loadBalancerName="front")["loadBalancer"]["instanceHealthSummary"]))
+        dns = ls.get_load_balancer(loadBalancerName="front")["loadBalancer"]["dnsName"]
+        listed = json.loads(cli(state, "load-balancers").stdout)
+        assert listed[0]["dns_name"] == dns and listed[0]["address"], listed
+        assert socket.gethostbyname(dns) == listed[0]["address"]
+        seen = {urllib.request.urlopen("http://%s/" % dns, timeout=5).read().decode().strip() for _ in range(30)}
+        assert seen == {"web-1", "web-2", "web-3"}, seen
+        curl = subprocess.run(["curl", "-sS", "--max-time", "5", "http://%s/" % dns], capture_output=True, text=True)
+        assert curl.stdout.strip() in seen, curl.stderr
+        _, inv = run_on(ssm, by_name["web-2"], [
+            "for i in $(seq 30); do curl -sS --max-time 5 http://%s/; echo; done | sort -u" % dns])
+        assert inv["Status"] == "Success", inv["StandardErrorContent"]
+        assert inv["StandardOutputContent"].split() == ["web-1", "web-2", "web-3"], inv
+        # Gone with the load balancer.
+        ls.delete_load_balancer(loadBalancerName="front")
+        with pytest.raises(socket.gaierror):
+            socket.gethostbyname(dns)
+        _, inv = run_on(ssm, by_name["web-1"], ["getent hosts %s || echo unresolved" % dns])
+        assert inv["StandardOutputContent"].strip() == "unresolved", inv
+        ls.create_load_balancer(loadBalancerName="front2", instancePort=80)
+        assert dns not in open("/etc/hosts").read()
     finally:
         cli(state, "down", check=False)
     # Links and mounts go at once; processes get a moment to be reaped.

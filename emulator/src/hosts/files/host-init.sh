@@ -23,6 +23,8 @@ host_dir=/run/hastack/host
 mount -t tmpfs -o mode=1777 hastack-tmp /tmp
 echo "$name" > /etc/hostname
 printf '127.0.0.1 localhost\n%s %s\n' "$(cat "$host_dir/private-ip")" "$name" > /etc/hosts
+# Load balancers' names (hastack-local keeps this file current while the host runs).
+cat "$host_dir/lb-hosts" >> /etc/hosts 2>/dev/null || true
 
 mkdir -p /run/hastack/bin
 cp "$host_dir"/tools/* /run/hastack/bin/
