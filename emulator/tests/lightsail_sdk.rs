@@ -859,3 +859,112 @@ async fn random_faults_at_a_rate_are_retried_and_counted() {
     );
     r.stop().await;
 }
+
+/// Lightsail refuses bad tags, port 0 and empty names at the API, with InvalidInputException.
+#[tokio::test]
+async fn lightsail_validates_tags_ports_and_names() {
+    let (r, _) = emulator().await;
+    let c = client(&r);
+    let tag = |k: &str, v: &str| Tag::builder().key(k).value(v).build();
+    let many: Vec<Tag> = (0..51).map(|i| tag(&format!("k{i}"), "v")).collect();
+    let cases: Vec<(&str, Vec<Tag>)> = vec![
+        ("51 tags", many),
+        ("empty key", vec![tag("", "v")]),
+        ("key of 129", vec![tag(&"k".repeat(129), "v")]),
+        ("value of 257", vec![tag("k", &"v".repeat(257))]),
+        (
+            "aws: prefix",
+            vec![tag("aws:cloudformation:stack-name", "v")],
+        ),
+        ("AWS: prefix", vec![tag("AWS:thing", "v")]),
+    ];
+    let invalid = |e: &aws_sdk_lightsail::error::SdkError<_, _>| -> bool {
+        matches!(e, aws_sdk_lightsail::error::SdkError::ServiceError(_))
+    };
+    for (name, tags) in &cases {
+        let e = c
+            .create_instances()
+            .instance_names("tagged")
+            .availability_zone("us-east-1a")
+            .blueprint_id("debian_12")
+            .bundle_id("nano_3_0")
+            .set_tags(Some(tags.clone()))
+            .send()
+            .await
+            .unwrap_err();
+        assert!(invalid(&e), "{name}");
+        assert!(
+            e.into_service_error().is_invalid_input_exception(),
+            "create instances: {name}"
+        );
+        let e = c
+            .create_load_balancer()
+            .load_balancer_name("tagged-lb")
+            .instance_port(80)
+            .set_tags(Some(tags.clone()))
+            .send()
+            .await
+            .unwrap_err();
+        assert!(
+            e.into_service_error().is_invalid_input_exception(),
+            "create load balancer: {name}"
+        );
+    }
+    // The limits themselves are fine.
+    let fifty: Vec<Tag> = (0..50)
+        .map(|i| tag(&format!("{i:0>128}"), &"v".repeat(256)))
+        .collect();
+    c.create_load_balancer()
+        .load_balancer_name("full")
+        .instance_port(80)
+        .set_tags(Some(fifty))
+        .send()
+        .await
+        .unwrap();
+    // TagResource counts the tags the resource already has.
+    let e = c
+        .tag_resource()
+        .resource_name("full")
+        .tags(tag("one-more", "v"))
+        .send()
+        .await
+        .unwrap_err();
+    assert!(e.into_service_error().is_invalid_input_exception());
+    let e = c
+        .create_load_balancer()
+        .load_balancer_name("port-zero")
+        .instance_port(0)
+        .send()
+        .await
+        .unwrap_err();
+    assert!(e.into_service_error().is_invalid_input_exception());
+    for (lb, names) in [
+        ("", vec!["web".to_string()]),
+        ("full", vec![]),
+        ("full", vec![String::new()]),
+    ] {
+        let e = c
+            .attach_instances_to_load_balancer()
+            .load_balancer_name(lb)
+            .set_instance_names(Some(names.clone()))
+            .send()
+            .await
+            .unwrap_err();
+        assert!(
+            e.into_service_error().is_invalid_input_exception(),
+            "attach {lb:?} {names:?}"
+        );
+        let e = c
+            .detach_instances_from_load_balancer()
+            .load_balancer_name(lb)
+            .set_instance_names(Some(names.clone()))
+            .send()
+            .await
+            .unwrap_err();
+        assert!(
+            e.into_service_error().is_invalid_input_exception(),
+            "detach {lb:?} {names:?}"
+        );
+    }
+    r.stop().await;
+}

@@ -82,6 +82,70 @@ fn req_str<'a>(input: &'a Json, key: &str) -> Result<&'a str, AwsError> {
         .ok_or_else(|| invalid_input(format!("{key} is required")))
 }
 
+/// Lightsail's tag limits: 50 per resource, keys 1-128 characters and not `aws:`-prefixed,
+/// values up to 256 characters.
+pub const MAX_TAGS: usize = 50;
+
+/// The `tags` of a request, checked as Lightsail checks them (`existing`: the resource's tags
+/// the new ones are merged into, for the 50-tag limit).
+fn checked_tags(
+    input: &Json,
+    existing: Option<&std::collections::BTreeMap<String, String>>,
+) -> Result<std::collections::BTreeMap<String, String>, AwsError> {
+    let given = input.get("tags").and_then(Json::as_array);
+    for t in given.into_iter().flatten() {
+        let key = t.get("key").and_then(Json::as_str).unwrap_or("");
+        let value = t.get("value").and_then(Json::as_str).unwrap_or("");
+        if key.is_empty() {
+            return Err(invalid_input("Tag keys must not be empty"));
+        }
+        if key.chars().count() > 128 {
+            return Err(invalid_input(format!(
+                "Tag key {key:?} is too long: tag keys can have at most 128 characters"
+            )));
+        }
+        if key.to_ascii_lowercase().starts_with("aws:") {
+            return Err(invalid_input(format!(
+                "Tag key {key:?} is not valid: the aws: prefix is reserved for AWS use"
+            )));
+        }
+        if value.chars().count() > 256 {
+            return Err(invalid_input(format!(
+                "The value of tag {key:?} is too long: tag values can have at most 256 characters"
+            )));
+        }
+    }
+    let tags = tags_from_json(input.get("tags"));
+    let total = match existing {
+        Some(old) => old
+            .keys()
+            .chain(tags.keys())
+            .collect::<std::collections::BTreeSet<_>>()
+            .len(),
+        None => tags.len(),
+    };
+    if total > MAX_TAGS {
+        return Err(invalid_input(format!(
+            "A resource can have at most {MAX_TAGS} tags; this request would give it {total}"
+        )));
+    }
+    Ok(tags)
+}
+
+/// `instanceNames` of an attach or detach: at least one, none empty.
+fn instance_names(input: &Json) -> Result<Vec<String>, AwsError> {
+    let names = str_list(input, "instanceNames");
+    if names.is_empty() {
+        return Err(invalid_input(
+            "instanceNames must list at least one instance",
+        ));
+    }
+    if names.iter().any(String::is_empty) {
+        return Err(invalid_input("Instance names must not be empty"));
+    }
+    Ok(names)
+}
+
 fn valid_name(name: &str) -> bool {
     (2..=255).contains(&name.len())
         && name
@@ -260,7 +324,7 @@ fn create_instances(b: &mut Backend, ctx: &Ctx<'_>, input: &Json) -> Result<Json
                 .join(", ")
         )));
     }
-    let tags = tags_from_json(input.get("tags"));
+    let tags = checked_tags(input, None)?;
     let user_data = input
         .get("userData")
         .and_then(Json::as_str)
@@ -473,8 +537,8 @@ fn tags_of<'b>(
 
 fn tag_resource(b: &mut Backend, ctx: &Ctx<'_>, input: &Json) -> Result<Json, AwsError> {
     let name = req_str(input, "resourceName")?.to_string();
-    let new = tags_from_json(input.get("tags"));
     let (tags, zone) = tags_of(b, ctx, &name)?;
+    let new = checked_tags(input, Some(tags))?;
     tags.extend(new);
     Ok(json!({ "operations": [b.operation(ctx, &name, "Instance", &zone, "", "TagResource")] }))
 }
@@ -611,7 +675,8 @@ fn create_load_balancer(b: &mut Backend, ctx: &Ctx<'_>, input: &Json) -> Result<
         .get("instancePort")
         .and_then(Json::as_i64)
         .ok_or_else(|| invalid_input("instancePort is required"))?;
-    if !(-1..=65535).contains(&port) {
+    // -1 (no port yet) or a real port: 0 is not one.
+    if port == 0 || !(-1..=65535).contains(&port) {
         return Err(invalid_input(format!("instancePort {port} is not valid")));
     }
     let path = input
@@ -622,6 +687,7 @@ fn create_load_balancer(b: &mut Backend, ctx: &Ctx<'_>, input: &Json) -> Result<
     if !path.starts_with('/') {
         return Err(invalid_input("healthCheckPath must start with /"));
     }
+    let tags = checked_tags(input, None)?;
     let hash = &uuid::Uuid::new_v4().simple().to_string()[..10];
     let lb = LoadBalancer {
         arn: arn(ctx, "LoadBalancer"),
@@ -639,7 +705,7 @@ fn create_load_balancer(b: &mut Backend, ctx: &Ctx<'_>, input: &Json) -> Result<
             .and_then(Json::as_str)
             .unwrap_or("dualstack")
             .into(),
-        tags: tags_from_json(input.get("tags")),
+        tags,
         instances: vec![],
         name: name.clone(),
     };
@@ -711,12 +777,8 @@ fn update_load_balancer_attribute(
 }
 
 fn attach_instances(b: &mut Backend, ctx: &Ctx<'_>, input: &Json) -> Result<Json, AwsError> {
-    let names = str_list(input, "instanceNames");
-    if names.is_empty() {
-        return Err(invalid_input(
-            "instanceNames must list at least one instance",
-        ));
-    }
+    req_str(input, "loadBalancerName")?;
+    let names = instance_names(input)?;
     if let Some(missing) = names.iter().find(|n| !b.instances.contains_key(*n)) {
         return Err(not_found("Instance", missing));
     }
@@ -744,7 +806,8 @@ fn attach_instances(b: &mut Backend, ctx: &Ctx<'_>, input: &Json) -> Result<Json
 }
 
 fn detach_instances(b: &mut Backend, ctx: &Ctx<'_>, input: &Json) -> Result<Json, AwsError> {
-    let names = str_list(input, "instanceNames");
+    req_str(input, "loadBalancerName")?;
+    let names = instance_names(input)?;
     let lb = find_lb(b, input)?;
     let lb_name = lb.name.clone();
     lb.instances.retain(|n| !names.contains(n));
