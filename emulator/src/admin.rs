@@ -6,17 +6,38 @@ use crate::server::{json_response, Body};
 use crate::state::Fault;
 use crate::Emulator;
 
-pub fn handle(emu: &Emulator, method: &str, path: &str, body: &[u8]) -> hyper::Response<Body> {
+pub async fn handle(
+    emu: &std::sync::Arc<Emulator>,
+    method: &str,
+    path: &str,
+    body: &[u8],
+) -> hyper::Response<Body> {
     let parsed: Result<Json, _> = if body.is_empty() {
         Ok(json!({}))
     } else {
         serde_json::from_slice(body)
     };
     let (status, out) = match parsed {
-        Ok(input) => call(emu, method, path, input),
+        Ok(input) => call_and_settle(emu, method, path, input).await,
         Err(_) => (400, json!({"error": "body is not JSON"})),
     };
     json_response(status, &out, None)
+}
+
+/// One admin call, then what it did to hosts and load balancers carried out (as after an API
+/// call): a disappeared instance's host and a disappeared load balancer's listener go away.
+pub async fn call_and_settle(
+    emu: &std::sync::Arc<Emulator>,
+    method: &str,
+    path: &str,
+    input: Json,
+) -> (u16, Json) {
+    let (account, region) = account_region(&input);
+    let out = call(emu, method, path, input);
+    if (method, path) == ("POST", "disappear") && out.0 == 200 {
+        crate::server::settle(emu, &account, &region, true).await;
+    }
+    out
 }
 
 /// One admin call, in process: (HTTP status, JSON answer).
@@ -89,7 +110,8 @@ pub fn call(emu: &Emulator, method: &str, path: &str, input: Json) -> (u16, Json
     }
 }
 
-/// Remove a resource behind the client's back (out-of-band deletion).
+/// Remove a resource behind the client's back (out-of-band deletion), through the backend: its
+/// host or listener goes too (carried out by `call_and_settle`).
 fn disappear(st: &mut crate::state::State, input: &Json) -> (u16, Json) {
     let s = |k: &str, d: &str| input.get(k).and_then(Json::as_str).unwrap_or(d).to_string();
     let (account, region, kind, name) = (
@@ -100,12 +122,7 @@ fn disappear(st: &mut crate::state::State, input: &Json) -> (u16, Json) {
     );
     let b = &mut st.backends(&account, &region).lightsail;
     let gone = match kind.as_str() {
-        "instance" => {
-            for lb in b.load_balancers.values_mut() {
-                lb.instances.retain(|n| n != &name);
-            }
-            b.instances.remove(&name).is_some()
-        }
+        "instance" => b.disappear_instance(&name),
         "load_balancer" => b.load_balancers.remove(&name).is_some(),
         _ => {
             return (

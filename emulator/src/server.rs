@@ -137,7 +137,7 @@ async fn handle(emu: Arc<Emulator>, req: Request<Incoming>) -> Response<Body> {
     };
     let path = parts.uri.path().to_string();
     if let Some(rest) = path.strip_prefix("/_hastack/") {
-        return crate::admin::handle(&emu, parts.method.as_str(), rest, &body);
+        return crate::admin::handle(&emu, parts.method.as_str(), rest, &body).await;
     }
     let headers: Vec<(String, String)> = parts
         .headers
@@ -314,45 +314,11 @@ async fn handle(emu: Arc<Emulator>, req: Request<Incoming>) -> Response<Body> {
                 .map_or_else(unknown, |h| h(&mut b.cloudwatch, &ctx, &input)),
             _ => unknown(),
         };
-        // Only calls that can change load balancers or their instances re-sync the data plane.
-        let lbs = (*service == "Lightsail"
-            && !operation.starts_with("Get")
-            && emu.hosts.availability().is_ok())
-        .then(|| crate::lightsail::desired_load_balancers(&b.lightsail));
-        (
-            r,
-            std::mem::take(&mut b.lightsail.host_actions),
-            std::mem::take(&mut b.ssm.pending_execs),
-            lbs,
-        )
+        r
     };
-    let (result, host_actions, execs, lbs) = result;
-    if let Some(lbs) = lbs {
-        emu.plane
-            .sync(&format!("{}/{}", caller.account, caller.region), lbs)
-            .await;
-        let emu2 = emu.clone();
-        let _ =
-            tokio::task::spawn_blocking(move || emu2.hosts.publish_names(emu2.plane.names())).await;
-    }
-    let (account, region) = (caller.account.clone(), caller.region.clone());
-    if !host_actions.is_empty() {
-        let emu2 = emu.clone();
-        let (a, r) = (account.clone(), region.clone());
-        // In order, before answering: the call's effect on hosts is part of the call.
-        let _ = tokio::task::spawn_blocking(move || {
-            crate::hosts::apply(&emu2.hosts, &a, &r, host_actions)
-        })
-        .await;
-    }
-    for x in execs {
-        tokio::spawn(crate::hosts::run_command(
-            emu.clone(),
-            account.clone(),
-            region.clone(),
-            x,
-        ));
-    }
+    // Only calls that can change load balancers or their instances re-sync the data plane.
+    let resync = *service == "Lightsail" && !operation.starts_with("Get");
+    settle(&emu, &caller.account, &caller.region, resync).await;
     match result {
         Ok(mut j) => {
             strip_nulls(&mut j);
@@ -362,6 +328,46 @@ async fn handle(emu: Arc<Emulator>, req: Request<Incoming>) -> Response<Body> {
             tracing::debug!(code = %e.code, "error response");
             fail(&e)
         }
+    }
+}
+
+/// Carry out what calls recorded for the world outside the backends of `account`/`region`:
+/// host actions (in order, before the call is answered: they are part of it), Run Command
+/// executions (in the background; they record their outcome), and, when `resync_lbs`, the load
+/// balancers' data plane and published names.
+pub async fn settle(emu: &Arc<Emulator>, account: &str, region: &str, resync_lbs: bool) {
+    let (host_actions, execs, lbs) = {
+        let mut st = emu.state.lock().expect("state lock");
+        let b = st.backends(account, region);
+        let lbs = (resync_lbs && emu.hosts.availability().is_ok())
+            .then(|| crate::lightsail::desired_load_balancers(&b.lightsail));
+        (
+            std::mem::take(&mut b.lightsail.host_actions),
+            std::mem::take(&mut b.ssm.pending_execs),
+            lbs,
+        )
+    };
+    if let Some(lbs) = lbs {
+        emu.plane.sync(&format!("{account}/{region}"), lbs).await;
+        let emu2 = emu.clone();
+        let _ =
+            tokio::task::spawn_blocking(move || emu2.hosts.publish_names(emu2.plane.names())).await;
+    }
+    if !host_actions.is_empty() {
+        let emu2 = emu.clone();
+        let (a, r) = (account.to_string(), region.to_string());
+        let _ = tokio::task::spawn_blocking(move || {
+            crate::hosts::apply(&emu2.hosts, &a, &r, host_actions)
+        })
+        .await;
+    }
+    for x in execs {
+        tokio::spawn(crate::hosts::run_command(
+            emu.clone(),
+            account.to_string(),
+            region.to_string(),
+            x,
+        ));
     }
 }
 

@@ -43,6 +43,19 @@ pub enum HostAction {
 pub type Handler = crate::Handler<Backend>;
 
 impl Backend {
+    /// An instance gone without an API call (out-of-band deletion): detached everywhere, its
+    /// host deleted. Whether it existed.
+    pub fn disappear_instance(&mut self, name: &str) -> bool {
+        if self.instances.remove(name).is_none() {
+            return false;
+        }
+        for lb in self.load_balancers.values_mut() {
+            lb.instances.retain(|n| n != name);
+        }
+        self.host_actions.push(HostAction::Delete(name.to_string()));
+        true
+    }
+
     /// Allocate a (private, public) address pair in the benchmarking range this machine keeps to itself.
     pub fn allocate_ips(&mut self) -> (String, String) {
         let n = self.next_ip;

@@ -141,12 +141,11 @@ fn duration(input: &Json, chained: bool) -> Result<f64, AwsError> {
 fn random_upper(n: usize) -> String {
     let mut s = String::new();
     while s.len() < n {
-        s.extend(
-            uuid::Uuid::new_v4()
+        s.push_str(
+            &uuid::Uuid::new_v4()
                 .simple()
                 .to_string()
-                .to_ascii_uppercase()
-                .chars(),
+                .to_ascii_uppercase(),
         );
     }
     s.truncate(n);

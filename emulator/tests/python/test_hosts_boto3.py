@@ -139,6 +139,15 @@ def test_web_tier_dns_and_secrets_on_real_hosts():
         assert inv["StandardOutputContent"].strip() == "unresolved", inv
         ls.create_load_balancer(loadBalancerName="front2", instancePort=80)
         assert dns not in open("/etc/hosts").read()
+        dns2 = ls.get_load_balancer(loadBalancerName="front2")["loadBalancer"]["dnsName"]
+        assert dns2 in open("/etc/hosts").read()
+
+        # Out-of-band deletion goes through the backend: the listener, its name and the host go.
+        cli(state, "disappear", "--kind", "load_balancer", "--name", "front2")
+        assert json.loads(cli(state, "load-balancers").stdout) == []
+        assert dns2 not in open("/etc/hosts").read()
+        cli(state, "disappear", "--kind", "instance", "--name", "web-3")
+        assert sorted(h["name"] for h in json.loads(cli(state, "hosts").stdout)) == ["web-1", "web-2"]
     finally:
         cli(state, "down", check=False)
     # Links and mounts go at once; processes get a moment to be reaped.
