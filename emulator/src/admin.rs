@@ -2,46 +2,53 @@
 //! Unsigned: it listens on loopback only and is for tests and the CLI.
 use serde_json::{json, Value as Json};
 
-use crate::server::{json_response, Body};
+use crate::effects::Effect;
 use crate::state::Fault;
 use crate::Emulator;
 
-pub async fn handle(
-    emu: &std::sync::Arc<Emulator>,
-    method: &str,
-    path: &str,
-    body: &[u8],
-) -> hyper::Response<Body> {
-    let parsed: Result<Json, _> = if body.is_empty() {
-        Ok(json!({}))
-    } else {
-        serde_json::from_slice(body)
-    };
-    let (status, out) = match parsed {
-        Ok(input) => call_and_settle(emu, method, path, input).await,
-        Err(_) => (400, json!({"error": "body is not JSON"})),
-    };
-    json_response(status, &out, None)
+/// What an admin call answers, and the effects it recorded for one account and region (the
+/// server carries them out: see `server::admin`).
+#[derive(Debug)]
+pub struct Reply {
+    pub status: u16,
+    pub body: Json,
+    pub effects: Vec<Effect>,
+    /// The (account, region) the effects belong to.
+    pub scope: Option<(String, String)>,
 }
 
-/// One admin call, then what it did to hosts and load balancers carried out (as after an API
-/// call): a disappeared instance's host and a disappeared load balancer's listener go away.
-pub async fn call_and_settle(
-    emu: &std::sync::Arc<Emulator>,
+impl From<(u16, Json)> for Reply {
+    fn from((status, body): (u16, Json)) -> Self {
+        Reply {
+            status,
+            body,
+            effects: vec![],
+            scope: None,
+        }
+    }
+}
+
+/// One admin call: its answer and effects. Returns data only; the server renders it and carries
+/// the effects out.
+pub fn call(emu: &Emulator, method: &str, path: &str, input: Json) -> Reply {
+    let (account, region) = account_region(&input);
+    let ctx = crate::Ctx::new(emu, emu.clock.now(), &account, &region);
+    let (status, body) = answer(emu, &ctx, method, path, input);
+    Reply {
+        status,
+        body,
+        effects: ctx.outbox.take(),
+        scope: Some((account.clone(), region.clone())),
+    }
+}
+
+fn answer(
+    emu: &Emulator,
+    ctx: &crate::Ctx<'_>,
     method: &str,
     path: &str,
     input: Json,
 ) -> (u16, Json) {
-    let (account, region) = account_region(&input);
-    let out = call(emu, method, path, input);
-    if (method, path) == ("POST", "disappear") && out.0 == 200 {
-        crate::server::settle(emu, &account, &region, true).await;
-    }
-    out
-}
-
-/// One admin call, in process: (HTTP status, JSON answer).
-pub fn call(emu: &Emulator, method: &str, path: &str, input: Json) -> (u16, Json) {
     let mut st = emu.state.lock().expect("state lock");
     match (method, path) {
         ("GET", "status") => (
@@ -79,11 +86,11 @@ pub fn call(emu: &Emulator, method: &str, path: &str, input: Json) -> (u16, Json
             st.faults.clear();
             (200, json!([]))
         }
-        ("POST", "disappear") => disappear(&mut st, &input),
-        ("POST", "ssm/register") => register(emu, &mut st, &input),
+        ("POST", "disappear") => disappear(ctx, &mut st, &input),
+        ("POST", "ssm/register") => register(emu, ctx, &mut st, &input),
         ("POST", "ssm/credentials") => refresh_credentials(emu, &mut st, &input),
-        ("POST", "ssm/get-parameter") => agent_get_parameter(emu, &mut st, &input),
-        ("POST", "logs/put") => agent_put_logs(emu, &mut st, &input),
+        ("POST", "ssm/get-parameter") => agent_get_parameter(ctx, &mut st, &input),
+        ("POST", "logs/put") => agent_put_logs(ctx, &mut st, &input),
         ("GET", "hosts") => (200, json!(emu.hosts.views())),
         ("GET", "load-balancers") => (200, json!(emu.plane.endpoints())),
         ("POST", "hosts/stop")
@@ -111,8 +118,8 @@ pub fn call(emu: &Emulator, method: &str, path: &str, input: Json) -> (u16, Json
 }
 
 /// Remove a resource behind the client's back (out-of-band deletion), through the backend: its
-/// host or listener goes too (carried out by `call_and_settle`).
-fn disappear(st: &mut crate::state::State, input: &Json) -> (u16, Json) {
+/// host or listener goes too (the effects the backend records).
+fn disappear(ctx: &crate::Ctx<'_>, st: &mut crate::state::State, input: &Json) -> (u16, Json) {
     let s = |k: &str, d: &str| input.get(k).and_then(Json::as_str).unwrap_or(d).to_string();
     let (account, region, kind, name) = (
         s("account", crate::DEFAULT_ACCOUNT),
@@ -122,8 +129,8 @@ fn disappear(st: &mut crate::state::State, input: &Json) -> (u16, Json) {
     );
     let b = &mut st.backends(&account, &region).lightsail;
     let gone = match kind.as_str() {
-        "instance" => b.disappear_instance(&name),
-        "load_balancer" => b.load_balancers.remove(&name).is_some(),
+        "instance" => b.disappear_instance(ctx, &name),
+        "load_balancer" => b.disappear_load_balancer(ctx, &name),
         _ => {
             return (
                 400,
@@ -150,7 +157,12 @@ fn account_region(input: &Json) -> (String, String) {
 }
 
 /// What the stand-in agent's `-register -code C -id I -region R` calls.
-fn register(emu: &Emulator, st: &mut crate::state::State, input: &Json) -> (u16, Json) {
+fn register(
+    emu: &Emulator,
+    ctx: &crate::Ctx<'_>,
+    st: &mut crate::state::State,
+    input: &Json,
+) -> (u16, Json) {
     let (account, region) = account_region(input);
     let s = |k: &str| {
         input
@@ -159,18 +171,9 @@ fn register(emu: &Emulator, st: &mut crate::state::State, input: &Json) -> (u16,
             .unwrap_or("")
             .to_string()
     };
-    let ctx = crate::Ctx {
-        now: emu.clock.now(),
-        account: &account,
-        region: &region,
-        profile: &emu.profile,
-        fail_operations: None,
-        hosts: &emu.hosts,
-        plane: &emu.plane,
-    };
     match crate::ssm::activations::register(
         &mut st.backends(&account, &region).ssm,
-        &ctx,
+        ctx,
         &s("code"),
         &s("id"),
         &s("hostname"),
@@ -305,26 +308,17 @@ fn host_op(emu: &Emulator, path: &str, input: &Json) -> (u16, Json) {
     }
 }
 
-fn agent_ctx<'a>(emu: &'a Emulator, account: &'a str, region: &'a str) -> crate::Ctx<'a> {
-    crate::Ctx {
-        now: emu.clock.now(),
-        account,
-        region,
-        profile: &emu.profile,
-        fail_operations: None,
-        hosts: &emu.hosts,
-        plane: &emu.plane,
-    }
-}
-
 /// What the stand-in CloudWatch agent's `-c ssm:NAME` reads (decrypted, as the agent would).
-fn agent_get_parameter(emu: &Emulator, st: &mut crate::state::State, input: &Json) -> (u16, Json) {
+fn agent_get_parameter(
+    ctx: &crate::Ctx<'_>,
+    st: &mut crate::state::State,
+    input: &Json,
+) -> (u16, Json) {
     let (account, region) = account_region(input);
-    let ctx = agent_ctx(emu, &account, &region);
     let name = input.get("name").cloned().unwrap_or(Json::Null);
     match crate::ssm::parameters::get_parameter(
         &mut st.backends(&account, &region).ssm,
-        &ctx,
+        ctx,
         &json!({"Name": name, "WithDecryption": true}),
     ) {
         Ok(p) => (200, json!({"value": p["Parameter"]["Value"]})),
@@ -335,52 +329,38 @@ fn agent_get_parameter(emu: &Emulator, st: &mut crate::state::State, input: &Jso
 /// What the stand-in CloudWatch agent ships: creates the group (with its retention) and stream
 /// when missing, as the real agent does, then puts the events through the real handler (so
 /// metric filters see them).
-fn agent_put_logs(emu: &Emulator, st: &mut crate::state::State, input: &Json) -> (u16, Json) {
+fn agent_put_logs(ctx: &crate::Ctx<'_>, st: &mut crate::state::State, input: &Json) -> (u16, Json) {
     let (account, region) = account_region(input);
-    let ctx = agent_ctx(emu, &account, &region);
-    let b = st.backends(&account, &region);
+    let b = &mut st.backends(&account, &region).logs;
     let group = input.get("group").cloned().unwrap_or(Json::Null);
     let stream = input.get("stream").cloned().unwrap_or(Json::Null);
-    let mut fx = crate::logs::Effects::default();
-    let call =
-        |op: &str, b: &mut crate::logs::Backend, fx: &mut crate::logs::Effects, body: Json| {
-            crate::logs::handlers::handler(op)
-                .map(|h| h(b, &ctx, &body, fx))
-                .unwrap_or_else(|| Err(crate::error::AwsError::unknown_operation(op)))
-        };
+    let mut call = |op: &str, body: Json| {
+        crate::logs::handlers::handler(op)
+            .map(|h| h(b, ctx, &body))
+            .unwrap_or_else(|| Err(crate::error::AwsError::unknown_operation(op)))
+    };
     let exists = |r: Result<Json, crate::error::AwsError>| match r {
         Err(e) if e.code != "ResourceAlreadyExistsException" => Err(e),
         _ => Ok(()),
     };
+    // The metric filters' data points travel in the call's effects, to CloudWatch.
     let result = (|| {
-        exists(call(
-            "CreateLogGroup",
-            &mut b.logs,
-            &mut fx,
-            json!({"logGroupName": group}),
-        ))?;
+        exists(call("CreateLogGroup", json!({"logGroupName": group})))?;
         if let Some(days) = input.get("retention_in_days") {
             call(
                 "PutRetentionPolicy",
-                &mut b.logs,
-                &mut fx,
                 json!({"logGroupName": group, "retentionInDays": days}),
             )?;
         }
         exists(call(
             "CreateLogStream",
-            &mut b.logs,
-            &mut fx,
             json!({"logGroupName": group, "logStreamName": stream}),
         ))?;
         call(
             "PutLogEvents",
-            &mut b.logs,
-            &mut fx,
             json!({"logGroupName": group, "logStreamName": stream, "logEvents": input.get("events").cloned().unwrap_or(json!([]))}),
         )
     })();
-    b.cloudwatch.ingest(fx.metric_points);
     match result {
         Ok(j) => (200, j),
         Err(e) => (400, json!({"error": e.code, "message": e.message})),

@@ -6,6 +6,7 @@
 pub mod admin;
 pub mod clock;
 pub mod cloudwatch;
+pub mod effects;
 pub mod error;
 pub mod hosts;
 pub mod input;
@@ -42,6 +43,27 @@ pub struct Ctx<'a> {
     pub hosts: &'a hosts::HostManager,
     /// The load balancers' listeners and health checks.
     pub plane: &'a lightsail::dataplane::DataPlane,
+    /// What the call does outside its backend, carried out after it.
+    pub outbox: effects::Outbox,
+}
+
+impl<'a> Ctx<'a> {
+    pub fn new(emu: &'a Emulator, now: f64, account: &'a str, region: &'a str) -> Self {
+        Ctx {
+            now,
+            account,
+            region,
+            profile: &emu.profile,
+            fail_operations: None,
+            hosts: &emu.hosts,
+            plane: &emu.plane,
+            outbox: effects::Outbox::default(),
+        }
+    }
+
+    pub fn emit(&self, e: effects::Effect) {
+        self.outbox.push(e);
+    }
 }
 
 /// A handler: one operation of one service, on that service's backend.

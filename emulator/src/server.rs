@@ -12,6 +12,7 @@ use serde_json::Value as Json;
 use tokio::net::TcpListener;
 use tokio::sync::watch;
 
+use crate::effects::Effect;
 use crate::error::AwsError;
 use crate::lightsail;
 use crate::sigv4::{self, SignedRequest};
@@ -137,7 +138,20 @@ async fn handle(emu: Arc<Emulator>, req: Request<Incoming>) -> Response<Body> {
     };
     let path = parts.uri.path().to_string();
     if let Some(rest) = path.strip_prefix("/_hastack/") {
-        return crate::admin::handle(&emu, parts.method.as_str(), rest, &body).await;
+        let (status, out) = match serde_json::from_slice::<Json>(&body) {
+            _ if body.is_empty() => {
+                admin(
+                    &emu,
+                    parts.method.as_str(),
+                    rest,
+                    Json::Object(Default::default()),
+                )
+                .await
+            }
+            Ok(input) => admin(&emu, parts.method.as_str(), rest, input).await,
+            Err(_) => (400, serde_json::json!({"error": "body is not JSON"})),
+        };
+        return json_response(status, &out, None);
     }
     let headers: Vec<(String, String)> = parts
         .headers
@@ -286,39 +300,30 @@ async fn handle(emu: Arc<Emulator>, req: Request<Incoming>) -> Response<Body> {
             "Missing Authentication Token",
         ));
     };
-    let ctx = crate::Ctx {
-        now,
-        account: &caller.account,
-        region: &caller.region,
-        profile: &emu.profile,
-        fail_operations,
-        hosts: &emu.hosts,
-        plane: &emu.plane,
-    };
+    let mut ctx = crate::Ctx::new(&emu, now, &caller.account, &caller.region);
+    ctx.fail_operations = fail_operations;
     let result = {
         let mut st = emu.state.lock().expect("state lock");
         let b = st.backends(&caller.account, &caller.region);
         let unknown = || Err(AwsError::unknown_operation(&target));
-        let r = match *service {
+        match *service {
             "Lightsail" => lightsail::handlers::handler(operation.as_str())
                 .map_or_else(unknown, |h| h(&mut b.lightsail, &ctx, &input)),
             "SSM" => crate::ssm::handler(&operation)
                 .map_or_else(unknown, |h| h(&mut b.ssm, &ctx, &input)),
-            "Logs" => crate::logs::handlers::handler(&operation).map_or_else(unknown, |h| {
-                let mut fx = crate::logs::Effects::default();
-                let r = h(&mut b.logs, &ctx, &input, &mut fx);
-                b.cloudwatch.ingest(fx.metric_points);
-                r
-            }),
+            "Logs" => crate::logs::handlers::handler(&operation)
+                .map_or_else(unknown, |h| h(&mut b.logs, &ctx, &input)),
             "CloudWatch" => crate::cloudwatch::handlers::handler(&operation)
                 .map_or_else(unknown, |h| h(&mut b.cloudwatch, &ctx, &input)),
             _ => unknown(),
-        };
-        r
+        }
     };
-    // Only calls that can change load balancers or their instances re-sync the data plane.
-    let resync = *service == "Lightsail" && !operation.starts_with("Get");
-    settle(&emu, &caller.account, &caller.region, resync).await;
+    let mut effects = ctx.outbox.take();
+    // Calls that can change load balancers or their instances re-sync the data plane.
+    if *service == "Lightsail" && !operation.starts_with("Get") {
+        effects.push(Effect::ResyncLoadBalancers);
+    }
+    settle(&emu, &caller.account, &caller.region, effects).await;
     match result {
         Ok(mut j) => {
             strip_nulls(&mut j);
@@ -331,21 +336,20 @@ async fn handle(emu: Arc<Emulator>, req: Request<Incoming>) -> Response<Body> {
     }
 }
 
-/// Carry out what calls recorded for the world outside the backends of `account`/`region`:
-/// host actions (in order, before the call is answered: they are part of it), Run Command
-/// executions (in the background; they record their outcome), and, when `resync_lbs`, the load
-/// balancers' data plane and published names.
-pub async fn settle(emu: &Arc<Emulator>, account: &str, region: &str, resync_lbs: bool) {
-    let (host_actions, execs, lbs) = {
+/// Carry out the effects a call recorded for `account`/`region`: CloudWatch data points at
+/// once, the data plane's re-sync and published names, host actions (in order, before the call
+/// is answered: they are part of it), then Run Command deliveries in the background (they
+/// record their outcome in SSM).
+pub async fn settle(emu: &Arc<Emulator>, account: &str, region: &str, effects: Vec<Effect>) {
+    let fx = crate::effects::sort(effects);
+    let lbs = {
         let mut st = emu.state.lock().expect("state lock");
         let b = st.backends(account, region);
-        let lbs = (resync_lbs && emu.hosts.availability().is_ok())
-            .then(|| crate::lightsail::desired_load_balancers(&b.lightsail));
-        (
-            std::mem::take(&mut b.lightsail.host_actions),
-            std::mem::take(&mut b.ssm.pending_execs),
-            lbs,
-        )
+        if !fx.metric_points.is_empty() {
+            b.cloudwatch.ingest(fx.metric_points);
+        }
+        (fx.resync && emu.hosts.availability().is_ok())
+            .then(|| crate::lightsail::desired_load_balancers(&b.lightsail))
     };
     if let Some(lbs) = lbs {
         emu.plane.sync(&format!("{account}/{region}"), lbs).await;
@@ -353,22 +357,66 @@ pub async fn settle(emu: &Arc<Emulator>, account: &str, region: &str, resync_lbs
         let _ =
             tokio::task::spawn_blocking(move || emu2.hosts.publish_names(emu2.plane.names())).await;
     }
-    if !host_actions.is_empty() {
+    if !fx.hosts.is_empty() {
         let emu2 = emu.clone();
         let (a, r) = (account.to_string(), region.to_string());
-        let _ = tokio::task::spawn_blocking(move || {
-            crate::hosts::apply(&emu2.hosts, &a, &r, host_actions)
-        })
-        .await;
+        let actions = fx.hosts;
+        let _ =
+            tokio::task::spawn_blocking(move || crate::hosts::apply(&emu2.hosts, &a, &r, actions))
+                .await;
     }
-    for x in execs {
-        tokio::spawn(crate::hosts::run_command(
+    for x in fx.run {
+        tokio::spawn(run_command(
             emu.clone(),
             account.to_string(),
             region.to_string(),
             x,
         ));
     }
+}
+
+/// An admin API call (in process), then its effects carried out as after an API call: a
+/// disappeared instance's host and a disappeared load balancer's listener really go away.
+pub async fn admin(emu: &Arc<Emulator>, method: &str, path: &str, input: Json) -> (u16, Json) {
+    let reply = crate::admin::call(emu, method, path, input);
+    if let Some((account, region)) = &reply.scope {
+        settle(emu, account, region, reply.effects).await;
+    }
+    (reply.status, reply.body)
+}
+
+/// Run one Run Command invocation on its host and have SSM record the outcome.
+async fn run_command(
+    emu: Arc<Emulator>,
+    account: String,
+    region: String,
+    x: crate::effects::ExecRequest,
+) {
+    let e2 = emu.clone();
+    let req = x.clone();
+    let res = tokio::task::spawn_blocking(move || {
+        e2.hosts.exec(
+            &req.host,
+            &req.script,
+            &req.workdir,
+            Duration::from_secs(req.timeout_secs),
+        )
+    })
+    .await;
+    let failed = |why: String| crate::hosts::ExecResult {
+        code: -1,
+        stdout: String::new(),
+        stderr: format!("hastack-local: {why}"),
+        timed_out: false,
+    };
+    let res = match res {
+        Ok(Ok(r)) => r,
+        Ok(Err(e)) => failed(e.to_string()),
+        Err(e) => failed(e.to_string()),
+    };
+    let now = emu.clock.now();
+    let mut st = emu.state.lock().expect("state lock");
+    crate::ssm::commands::record_outcome(&mut st.backends(&account, &region).ssm, &x, res, now);
 }
 
 /// AWS omits absent members rather than sending `null`; so do we.

@@ -97,7 +97,9 @@ async fn agents_register_and_ship_logs() {
         assert!(
             Instant::now() < deadline,
             "no log events shipped; hosts: {}",
-            hastack_local::admin::call(&r.emulator, "GET", "hosts", json!({})).1
+            hastack_local::server::admin(&r.emulator, "GET", "hosts", json!({}))
+                .await
+                .1
         );
         tokio::time::sleep(Duration::from_millis(250)).await;
     };
@@ -146,7 +148,9 @@ async fn agents_register_and_ship_logs() {
         .unwrap();
     assert_eq!(streams, [format!("agent-1@{ip}"), "i-UNKNOWN".to_string()]);
 
-    let boot = hastack_local::admin::call(&r.emulator, "GET", "hosts", json!({})).1[0]["boot_log"]
+    let boot = hastack_local::server::admin(&r.emulator, "GET", "hosts", json!({}))
+        .await
+        .1[0]["boot_log"]
         .as_str()
         .unwrap()
         .to_string();

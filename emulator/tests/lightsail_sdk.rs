@@ -794,12 +794,13 @@ async fn random_faults_at_a_rate_are_retried_and_counted() {
         .iter()
         .enumerate()
     {
-        let (st, j) = hastack_local::admin::call(
+        let (st, j) = hastack_local::server::admin(
             &r.emulator,
             "POST",
             "faults",
             serde_json::json!({"operation": "*", "fault": kind, "rate": 0.1, "seed": 40 + seed}),
-        );
+        )
+        .await;
         assert_eq!(st, 200, "{j}");
     }
     let names: Vec<String> = (0..6).map(|i| format!("chaos-{i}")).collect();
@@ -831,7 +832,8 @@ async fn random_faults_at_a_rate_are_retried_and_counted() {
         .unwrap();
     assert_eq!(lb.load_balancer.unwrap().instance_health_summary().len(), 6);
     let (_, injected) =
-        hastack_local::admin::call(&r.emulator, "GET", "faults/injected", serde_json::json!({}));
+        hastack_local::server::admin(&r.emulator, "GET", "faults/injected", serde_json::json!({}))
+            .await;
     let total: u64 = injected
         .as_object()
         .unwrap()

@@ -38,7 +38,8 @@ async fn client_and_node() -> (
         &r,
         "ssm/register",
         json!({"code": code, "id": id, "hostname": "web-1", "ip": "198.18.0.2"}),
-    );
+    )
+    .await;
     assert_eq!(status, 200, "{j}");
     let node = j["instanceId"].as_str().unwrap().to_string();
     (r, clock, c, node, id)
@@ -59,7 +60,7 @@ async fn activations_and_managed_nodes() {
     assert!(!acts[0].expired());
 
     // A wrong code fails like the real agent's registration.
-    let (status, j) = admin(&r, "ssm/register", json!({"code": "wrong", "id": act}));
+    let (status, j) = admin(&r, "ssm/register", json!({"code": "wrong", "id": act})).await;
     assert_eq!(
         (status, j["__type"].as_str()),
         (400, Some("InvalidActivation"))
@@ -87,7 +88,8 @@ async fn activations_and_managed_nodes() {
         &r,
         "ssm/connectivity",
         json!({"instanceId": node, "online": false}),
-    );
+    )
+    .await;
     let info = c
         .describe_instance_information()
         .send()
@@ -242,7 +244,8 @@ async fn commands_to_a_lost_node_stay_pending_and_can_be_cancelled_or_time_out()
         &r,
         "ssm/connectivity",
         json!({"instanceId": node, "online": false}),
-    );
+    )
+    .await;
     let send = || {
         c.send_command()
             .document_name("AWS-RunShellScript")
@@ -566,7 +569,8 @@ async fn service_setting_and_sessions() {
         &r,
         "ssm/connectivity",
         json!({"instanceId": node, "online": false}),
-    );
+    )
+    .await;
     assert!(c
         .start_session()
         .target(&node)

@@ -56,7 +56,7 @@ impl Backend {
     }
 
     /// Metric data points that CloudWatch Logs metric filters produced.
-    pub fn ingest(&mut self, points: Vec<crate::logs::MetricPoint>) {
+    pub fn ingest(&mut self, points: Vec<crate::effects::MetricPoint>) {
         for p in points {
             let mut dims = p.dimensions;
             dims.sort();

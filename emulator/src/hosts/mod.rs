@@ -4,6 +4,8 @@
 //!
 //! The bridge lives in 198.18.0.0/15 (the benchmarking range), has no route out and no NAT:
 //! hosts reach each other and the emulator's bridge address, nothing else.
+//!
+//! A leaf: it executes and reports, and knows nothing of the services (which record outcomes).
 pub mod names;
 mod net;
 
@@ -594,14 +596,25 @@ impl Drop for HostManager {
     }
 }
 
-/// Carry out what a Lightsail call asked of the hosts of `account`/`region`.
-pub fn apply(
-    hosts: &HostManager,
-    account: &str,
-    region: &str,
-    actions: Vec<crate::lightsail::HostAction>,
-) {
-    use crate::lightsail::HostAction as A;
+/// What a call asks of the hosts behind instances.
+#[derive(Clone, Debug, PartialEq)]
+pub enum HostAction {
+    Create {
+        name: String,
+        zone: String,
+        private_ip: String,
+        public_ip: String,
+        user_data: String,
+    },
+    Stop(String),
+    Start(String),
+    Reboot(String),
+    Delete(String),
+}
+
+/// Carry out host actions for `account`/`region`, in order (a failure is logged, not fatal).
+pub fn apply(hosts: &HostManager, account: &str, region: &str, actions: Vec<HostAction>) {
+    use HostAction as A;
     if hosts.availability().is_err() {
         return;
     }
@@ -631,66 +644,5 @@ pub fn apply(
         if let Err(e) = result {
             tracing::warn!(action = ?a, error = %e, "host action failed");
         }
-    }
-}
-
-/// Run one Run Command invocation on its host and record the outcome.
-pub async fn run_command(
-    emu: std::sync::Arc<crate::Emulator>,
-    account: String,
-    region: String,
-    x: crate::ssm::commands::ExecRequest,
-) {
-    let e2 = emu.clone();
-    let req = x.clone();
-    let res = tokio::task::spawn_blocking(move || {
-        e2.hosts.exec(
-            &req.host,
-            &req.script,
-            &req.workdir,
-            Duration::from_secs(req.timeout_secs),
-        )
-    })
-    .await;
-    let res = match res {
-        Ok(Ok(r)) => r,
-        Ok(Err(e)) => ExecResult {
-            code: -1,
-            stdout: String::new(),
-            stderr: format!("hastack-local: {e}"),
-            timed_out: false,
-        },
-        Err(e) => ExecResult {
-            code: -1,
-            stdout: String::new(),
-            stderr: format!("hastack-local: {e}"),
-            timed_out: false,
-        },
-    };
-    let now = emu.clock.now();
-    let mut st = emu.state.lock().expect("state lock");
-    let b = &mut st.backends(&account, &region).ssm;
-    if let Some(inv) = b
-        .commands
-        .iter_mut()
-        .find(|c| c.id == x.command_id)
-        .and_then(|c| {
-            c.invocations
-                .iter_mut()
-                .find(|i| i.instance_id == x.instance_id)
-        })
-    {
-        let started = match inv.outcome {
-            crate::ssm::commands::Outcome::Running { started } => started,
-            _ => now,
-        };
-        inv.outcome = crate::ssm::commands::Outcome::Ran {
-            code: res.code,
-            stdout: res.stdout,
-            stderr: res.stderr,
-            started,
-            ended: now,
-            timed_out: res.timed_out,
-        };
     }
 }

@@ -4,7 +4,9 @@ use serde_json::{json, Value as Json};
 use super::error::{invalid_input, not_found, operation_failure};
 use super::model::*;
 use super::{operation_json, Backend, Ctx, Handler};
+use crate::effects::Effect;
 use crate::error::AwsError;
+use crate::hosts::HostAction;
 use crate::input::str_list;
 
 /// Results per page for Get* listings.
@@ -355,13 +357,13 @@ fn create_instances(b: &mut Backend, ctx: &Ctx<'_>, input: &Json) -> Result<Json
             ip_address_type: ip_type.clone(),
             name: name.clone(),
         };
-        b.host_actions.push(super::HostAction::Create {
+        ctx.emit(Effect::Host(HostAction::Create {
             name: name.clone(),
             zone: inst.zone.clone(),
             private_ip: inst.private_ip.clone(),
             public_ip: inst.public_ip.clone(),
             user_data: inst.user_data.clone(),
-        });
+        }));
         b.instances.insert(name.clone(), inst);
         ops.push(b.operation(ctx, &name, "Instance", zone, "CreateInstance", blueprint));
     }
@@ -407,12 +409,12 @@ fn power_op(b: &mut Backend, ctx: &Ctx<'_>, input: &Json, op_type: &str) -> Resu
     }
     i.power = next;
     let action = match op_type {
-        "StartInstance" => super::HostAction::Start(i.name.clone()),
-        "StopInstance" => super::HostAction::Stop(i.name.clone()),
-        _ => super::HostAction::Reboot(i.name.clone()),
+        "StartInstance" => HostAction::Start(i.name.clone()),
+        "StopInstance" => HostAction::Stop(i.name.clone()),
+        _ => HostAction::Reboot(i.name.clone()),
     };
     let (name, zone) = (i.name.clone(), i.zone.clone());
-    b.host_actions.push(action);
+    ctx.emit(Effect::Host(action));
     Ok(json!({ "operations": [b.operation(ctx, &name, "Instance", &zone, op_type, "")] }))
 }
 
@@ -431,7 +433,7 @@ fn reboot_instance(b: &mut Backend, ctx: &Ctx<'_>, input: &Json) -> Result<Json,
 fn delete_instance(b: &mut Backend, ctx: &Ctx<'_>, input: &Json) -> Result<Json, AwsError> {
     let name = find_instance(b, input)?.name.clone();
     let inst = b.instances.remove(&name).expect("just found");
-    b.host_actions.push(super::HostAction::Delete(name.clone()));
+    ctx.emit(Effect::Host(HostAction::Delete(name.clone())));
     for lb in b.load_balancers.values_mut() {
         lb.instances.retain(|n| n != &name);
     }

@@ -20,40 +20,36 @@ pub struct Backend {
     /// Order of operation ids, newest last (GetOperations lists newest first).
     pub operation_log: Vec<String>,
     next_ip: u32,
-    /// Work for the real hosts, done by the server once the call's state change is recorded.
-    pub host_actions: Vec<HostAction>,
 }
 
-/// What a Lightsail call asks of the hosts behind instances.
-#[derive(Clone, Debug, PartialEq)]
-pub enum HostAction {
-    Create {
-        name: String,
-        zone: String,
-        private_ip: String,
-        public_ip: String,
-        user_data: String,
-    },
-    Stop(String),
-    Start(String),
-    Reboot(String),
-    Delete(String),
-}
+pub use crate::hosts::HostAction;
 
 pub type Handler = crate::Handler<Backend>;
 
 impl Backend {
     /// An instance gone without an API call (out-of-band deletion): detached everywhere, its
     /// host deleted. Whether it existed.
-    pub fn disappear_instance(&mut self, name: &str) -> bool {
+    pub fn disappear_instance(&mut self, ctx: &Ctx<'_>, name: &str) -> bool {
         if self.instances.remove(name).is_none() {
             return false;
         }
         for lb in self.load_balancers.values_mut() {
             lb.instances.retain(|n| n != name);
         }
-        self.host_actions.push(HostAction::Delete(name.to_string()));
+        ctx.emit(crate::effects::Effect::Host(HostAction::Delete(
+            name.to_string(),
+        )));
+        ctx.emit(crate::effects::Effect::ResyncLoadBalancers);
         true
+    }
+
+    /// A load balancer gone without an API call: its listener goes with the re-sync.
+    pub fn disappear_load_balancer(&mut self, ctx: &Ctx<'_>, name: &str) -> bool {
+        let gone = self.load_balancers.remove(name).is_some();
+        if gone {
+            ctx.emit(crate::effects::Effect::ResyncLoadBalancers);
+        }
+        gone
     }
 
     /// Allocate a (private, public) address pair in the benchmarking range this machine keeps to itself.

@@ -2,9 +2,7 @@
 use serde_json::{json, Value as Json};
 
 use super::filter::{parse, Pattern};
-use super::{
-    Backend, Effects, Event, Group, Handler, MetricFilter, MetricPoint, Stream, RETENTION_DAYS,
-};
+use super::{Backend, Event, Group, Handler, MetricFilter, MetricPoint, Stream, RETENTION_DAYS};
 use crate::error::AwsError;
 use crate::Ctx;
 
@@ -93,12 +91,7 @@ fn tags_of(input: &Json) -> std::collections::BTreeMap<String, String> {
         .unwrap_or_default()
 }
 
-fn create_log_group(
-    b: &mut Backend,
-    ctx: &Ctx<'_>,
-    input: &Json,
-    _: &mut Effects,
-) -> Result<Json, AwsError> {
+fn create_log_group(b: &mut Backend, ctx: &Ctx<'_>, input: &Json) -> Result<Json, AwsError> {
     let name = req(input, "logGroupName")?.to_string();
     if name.len() > 512
         || !name
@@ -129,12 +122,7 @@ fn create_log_group(
     Ok(json!({}))
 }
 
-fn delete_log_group(
-    b: &mut Backend,
-    _ctx: &Ctx<'_>,
-    input: &Json,
-    _: &mut Effects,
-) -> Result<Json, AwsError> {
+fn delete_log_group(b: &mut Backend, _ctx: &Ctx<'_>, input: &Json) -> Result<Json, AwsError> {
     let name = req(input, "logGroupName")?;
     b.groups
         .remove(name)
@@ -163,12 +151,7 @@ fn with_token(mut j: Json, next: Option<String>) -> Json {
     j
 }
 
-fn describe_log_groups(
-    b: &mut Backend,
-    ctx: &Ctx<'_>,
-    input: &Json,
-    _: &mut Effects,
-) -> Result<Json, AwsError> {
+fn describe_log_groups(b: &mut Backend, ctx: &Ctx<'_>, input: &Json) -> Result<Json, AwsError> {
     let prefix = input
         .get("logGroupNamePrefix")
         .and_then(Json::as_str)
@@ -200,12 +183,7 @@ fn describe_log_groups(
     Ok(with_token(json!({"logGroups": items}), next))
 }
 
-fn put_retention_policy(
-    b: &mut Backend,
-    _ctx: &Ctx<'_>,
-    input: &Json,
-    _: &mut Effects,
-) -> Result<Json, AwsError> {
+fn put_retention_policy(b: &mut Backend, _ctx: &Ctx<'_>, input: &Json) -> Result<Json, AwsError> {
     let days = input
         .get("retentionInDays")
         .and_then(Json::as_i64)
@@ -224,18 +202,12 @@ fn delete_retention_policy(
     b: &mut Backend,
     _ctx: &Ctx<'_>,
     input: &Json,
-    _: &mut Effects,
 ) -> Result<Json, AwsError> {
     group(b, input)?.retention = None;
     Ok(json!({}))
 }
 
-fn create_log_stream(
-    b: &mut Backend,
-    ctx: &Ctx<'_>,
-    input: &Json,
-    _: &mut Effects,
-) -> Result<Json, AwsError> {
+fn create_log_stream(b: &mut Backend, ctx: &Ctx<'_>, input: &Json) -> Result<Json, AwsError> {
     let stream = req(input, "logStreamName")?.to_string();
     if stream.contains(':') || stream.contains('*') {
         return Err(invalid("Log stream names cannot contain ':' or '*'"));
@@ -259,12 +231,7 @@ fn create_log_stream(
     Ok(json!({}))
 }
 
-fn delete_log_stream(
-    b: &mut Backend,
-    _ctx: &Ctx<'_>,
-    input: &Json,
-    _: &mut Effects,
-) -> Result<Json, AwsError> {
+fn delete_log_stream(b: &mut Backend, _ctx: &Ctx<'_>, input: &Json) -> Result<Json, AwsError> {
     let stream = req(input, "logStreamName")?.to_string();
     group(b, input)?
         .streams
@@ -273,12 +240,7 @@ fn delete_log_stream(
     Ok(json!({}))
 }
 
-fn describe_log_streams(
-    b: &mut Backend,
-    ctx: &Ctx<'_>,
-    input: &Json,
-    _: &mut Effects,
-) -> Result<Json, AwsError> {
+fn describe_log_streams(b: &mut Backend, ctx: &Ctx<'_>, input: &Json) -> Result<Json, AwsError> {
     let gname = req(input, "logGroupName")?.to_string();
     let prefix = input
         .get("logStreamNamePrefix")
@@ -328,12 +290,7 @@ fn describe_log_streams(
     Ok(with_token(json!({"logStreams": items}), next))
 }
 
-fn put_log_events(
-    b: &mut Backend,
-    ctx: &Ctx<'_>,
-    input: &Json,
-    fx: &mut Effects,
-) -> Result<Json, AwsError> {
+fn put_log_events(b: &mut Backend, ctx: &Ctx<'_>, input: &Json) -> Result<Json, AwsError> {
     let stream_name = req(input, "logStreamName")?.to_string();
     let events = input
         .get("logEvents")
@@ -395,7 +352,7 @@ fn put_log_events(
                 for t in f.transformations.as_array().into_iter().flatten() {
                     let value_expr = t.get("metricValue").and_then(Json::as_str).unwrap_or("1");
                     if let Some(value) = Pattern::extract(&message, value_expr) {
-                        fx.metric_points.push(MetricPoint {
+                        ctx.emit(crate::effects::Effect::MetricPoints(vec![MetricPoint {
                             namespace: t
                                 .get("metricNamespace")
                                 .and_then(Json::as_str)
@@ -423,7 +380,7 @@ fn put_log_events(
                                         .collect()
                                 })
                                 .unwrap_or_default(),
-                        });
+                        }]));
                     }
                 }
             }
@@ -468,12 +425,7 @@ fn in_range(input: &Json, ts: i64) -> bool {
     ts >= start && ts < end
 }
 
-fn get_log_events(
-    b: &mut Backend,
-    _ctx: &Ctx<'_>,
-    input: &Json,
-    _: &mut Effects,
-) -> Result<Json, AwsError> {
+fn get_log_events(b: &mut Backend, _ctx: &Ctx<'_>, input: &Json) -> Result<Json, AwsError> {
     let stream_name = req(input, "logStreamName")?.to_string();
     let g = group(b, input)?;
     let s = g
@@ -515,12 +467,7 @@ fn get_log_events(
     )
 }
 
-fn filter_log_events(
-    b: &mut Backend,
-    _ctx: &Ctx<'_>,
-    input: &Json,
-    _: &mut Effects,
-) -> Result<Json, AwsError> {
+fn filter_log_events(b: &mut Backend, _ctx: &Ctx<'_>, input: &Json) -> Result<Json, AwsError> {
     let pattern = parse(
         input
             .get("filterPattern")
@@ -567,12 +514,7 @@ fn filter_log_events(
     ))
 }
 
-fn put_metric_filter(
-    b: &mut Backend,
-    ctx: &Ctx<'_>,
-    input: &Json,
-    _: &mut Effects,
-) -> Result<Json, AwsError> {
+fn put_metric_filter(b: &mut Backend, ctx: &Ctx<'_>, input: &Json) -> Result<Json, AwsError> {
     let name = req(input, "filterName")?.to_string();
     let pattern = input
         .get("filterPattern")
@@ -616,7 +558,6 @@ fn describe_metric_filters(
     b: &mut Backend,
     _ctx: &Ctx<'_>,
     input: &Json,
-    _: &mut Effects,
 ) -> Result<Json, AwsError> {
     let prefix = input
         .get("filterNamePrefix")
@@ -654,12 +595,7 @@ fn describe_metric_filters(
     Ok(with_token(json!({"metricFilters": items}), next))
 }
 
-fn delete_metric_filter(
-    b: &mut Backend,
-    _ctx: &Ctx<'_>,
-    input: &Json,
-    _: &mut Effects,
-) -> Result<Json, AwsError> {
+fn delete_metric_filter(b: &mut Backend, _ctx: &Ctx<'_>, input: &Json) -> Result<Json, AwsError> {
     let name = req(input, "filterName")?.to_string();
     group(b, input)?
         .metric_filters
@@ -680,23 +616,13 @@ fn group_by_arn<'b>(b: &'b mut Backend, input: &Json) -> Result<&'b mut Group, A
         .ok_or_else(|| not_found("The specified resource does not exist."))
 }
 
-fn tag_resource(
-    b: &mut Backend,
-    _ctx: &Ctx<'_>,
-    input: &Json,
-    _: &mut Effects,
-) -> Result<Json, AwsError> {
+fn tag_resource(b: &mut Backend, _ctx: &Ctx<'_>, input: &Json) -> Result<Json, AwsError> {
     let tags = tags_of(input);
     group_by_arn(b, input)?.tags.extend(tags);
     Ok(json!({}))
 }
 
-fn untag_resource(
-    b: &mut Backend,
-    _ctx: &Ctx<'_>,
-    input: &Json,
-    _: &mut Effects,
-) -> Result<Json, AwsError> {
+fn untag_resource(b: &mut Backend, _ctx: &Ctx<'_>, input: &Json) -> Result<Json, AwsError> {
     let keys: Vec<String> = crate::input::str_list(input, "tagKeys");
     group_by_arn(b, input)?
         .tags
@@ -704,11 +630,6 @@ fn untag_resource(
     Ok(json!({}))
 }
 
-fn list_tags_for_resource(
-    b: &mut Backend,
-    _ctx: &Ctx<'_>,
-    input: &Json,
-    _: &mut Effects,
-) -> Result<Json, AwsError> {
+fn list_tags_for_resource(b: &mut Backend, _ctx: &Ctx<'_>, input: &Json) -> Result<Json, AwsError> {
     Ok(json!({"tags": group_by_arn(b, input)?.tags}))
 }

@@ -31,8 +31,6 @@ pub struct Backend {
     pub sessions: Vec<sessions::Session>,
     /// The SecureString key, made on first use.
     pub secure_key: Option<[u8; 32]>,
-    /// Run Command work for real hosts, started by the server after the call.
-    pub pending_execs: Vec<commands::ExecRequest>,
 }
 
 pub type Handler = crate::Handler<Backend>;
