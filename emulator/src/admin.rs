@@ -55,15 +55,17 @@ fn answer(
             200,
             json!({
                 "profile": emu.profile,
-                "services": {"lightsail": crate::lightsail::handlers::OPERATIONS, "ssm": crate::ssm::OPERATIONS, "logs": crate::logs::handlers::OPERATIONS, "cloudwatch": crate::cloudwatch::handlers::OPERATIONS, "sts": crate::sts::OPERATIONS.iter().map(|(n, _)| *n).collect::<Vec<_>>()},
+                // Derived from the service list: the fidelity suites' catalogue.
+                "services": crate::service::SERVICES.iter().map(|s| (s.model().to_string(), json!(s.operations()))).collect::<serde_json::Map<_, _>>(),
+                "service_names": crate::service::SERVICES.iter().map(|s| (s.model().to_string(), json!(s.name()))).collect::<serde_json::Map<_, _>>(),
                 "hosts": match emu.hosts.availability() {
                     Ok(()) => json!({"available": true, "count": emu.hosts.views().len()}),
                     Err(reason) => json!({"available": false, "reason": reason}),
                 },
-                "accounts": st.backends.keys().map(|(a, r)| format!("{a}/{r}")).collect::<Vec<_>>(),
+                "accounts": st.scopes().iter().map(|(a, r)| format!("{a}/{r}")).collect::<Vec<_>>(),
             }),
         ),
-        ("GET", "state") => (200, state_listing(&mut st, &emu.hosts)),
+        ("GET", "state") => (200, state_listing(emu, &mut st)),
         ("GET", "calls") => (200, json!(st.calls)),
         ("POST", "calls/reset") => {
             st.calls.clear();
@@ -127,7 +129,7 @@ fn disappear(ctx: &crate::Ctx<'_>, st: &mut crate::state::State, input: &Json) -
         s("kind", ""),
         s("name", ""),
     );
-    let b = &mut st.backends(&account, &region).lightsail;
+    let b = st.backend::<crate::lightsail::Backend>(&account, &region);
     let gone = match kind.as_str() {
         "instance" => b.disappear_instance(ctx, &name),
         "load_balancer" => b.disappear_load_balancer(ctx, &name),
@@ -172,7 +174,7 @@ fn register(
             .to_string()
     };
     match crate::ssm::activations::register(
-        &mut st.backends(&account, &region).ssm,
+        st.backend::<crate::ssm::Backend>(&account, &region),
         ctx,
         &s("code"),
         &s("id"),
@@ -200,8 +202,7 @@ fn node_credentials(
     node_id: &str,
 ) -> Result<Json, crate::error::AwsError> {
     let node = st
-        .backends(account, region)
-        .ssm
+        .backend::<crate::ssm::Backend>(account, region)
         .nodes
         .get(node_id)
         .cloned()
@@ -218,7 +219,7 @@ fn node_credentials(
         format!("arn:aws:iam::{account}:role/{role}")
     };
     let c = crate::sts::issue(
-        &mut st.sts,
+        st.global::<crate::sts::Backend>(),
         &role_arn,
         node_id,
         emu.clock.now(),
@@ -246,7 +247,11 @@ fn connectivity(emu: &Emulator, st: &mut crate::state::State, input: &Json) -> (
     let id = input.get("instanceId").and_then(Json::as_str).unwrap_or("");
     let online = input.get("online").and_then(Json::as_bool).unwrap_or(true);
     let now = emu.clock.now();
-    match st.backends(&account, &region).ssm.nodes.get_mut(id) {
+    match st
+        .backend::<crate::ssm::Backend>(&account, &region)
+        .nodes
+        .get_mut(id)
+    {
         Some(n) => {
             n.connected = online;
             if online {
@@ -262,31 +267,15 @@ fn connectivity(emu: &Emulator, st: &mut crate::state::State, input: &Json) -> (
 }
 
 /// What exists, per account and region (names only: no parameter values, no activation codes).
-fn state_listing(st: &mut crate::state::State, hosts: &crate::hosts::HostManager) -> Json {
+fn state_listing(emu: &Emulator, st: &mut crate::state::State) -> Json {
     let mut out = serde_json::Map::new();
-    for ((account, region), b) in st.backends.iter() {
-        out.insert(
-            format!("{account}/{region}"),
-            json!({
-                "lightsail": {
-                    "instances": b.lightsail.instances.keys().collect::<Vec<_>>(),
-                    "load_balancers": b.lightsail.load_balancers.keys().collect::<Vec<_>>(),
-                    "operations": b.lightsail.operations.len(),
-                },
-                "ssm": {
-                    "activations": b.ssm.activations.keys().collect::<Vec<_>>(),
-                    "managed_nodes": b.ssm.nodes.values().map(|n| json!({"id": n.id, "ping": crate::ssm::activations::ping_status(n, hosts)})).collect::<Vec<_>>(),
-                    "documents": b.ssm.documents.keys().collect::<Vec<_>>(),
-                    "parameters": b.ssm.parameters.keys().collect::<Vec<_>>(),
-                    "commands": b.ssm.commands.len(),
-                },
-                "logs": {"log_groups": b.logs.groups.keys().collect::<Vec<_>>()},
-                "cloudwatch": {
-                    "alarms": b.cloudwatch.alarms.values().map(|a| json!({"name": a.name, "state": a.state})).collect::<Vec<_>>(),
-                    "metrics": b.cloudwatch.metrics.len(),
-                },
-            }),
-        );
+    for (account, region) in st.scopes() {
+        let ctx = crate::Ctx::new(emu, emu.clock.now(), &account, &region);
+        let services: serde_json::Map<String, Json> = crate::service::SERVICES
+            .iter()
+            .filter_map(|s| Some((s.model().to_string(), s.summary(st, &ctx)?)))
+            .collect();
+        out.insert(format!("{account}/{region}"), Json::Object(services));
     }
     Json::Object(out)
 }
@@ -317,7 +306,7 @@ fn agent_get_parameter(
     let (account, region) = account_region(input);
     let name = input.get("name").cloned().unwrap_or(Json::Null);
     match crate::ssm::parameters::get_parameter(
-        &mut st.backends(&account, &region).ssm,
+        st.backend::<crate::ssm::Backend>(&account, &region),
         ctx,
         &json!({"Name": name, "WithDecryption": true}),
     ) {
@@ -331,7 +320,7 @@ fn agent_get_parameter(
 /// metric filters see them).
 fn agent_put_logs(ctx: &crate::Ctx<'_>, st: &mut crate::state::State, input: &Json) -> (u16, Json) {
     let (account, region) = account_region(input);
-    let b = &mut st.backends(&account, &region).logs;
+    let b = st.backend::<crate::logs::Backend>(&account, &region);
     let group = input.get("group").cloned().unwrap_or(Json::Null);
     let stream = input.get("stream").cloned().unwrap_or(Json::Null);
     let mut call = |op: &str, body: Json| {

@@ -15,6 +15,7 @@ pub mod logs;
 pub mod profile;
 pub mod query;
 pub mod server;
+pub mod service;
 pub mod sigv4;
 pub mod ssm;
 pub mod state;
@@ -45,6 +46,8 @@ pub struct Ctx<'a> {
     pub plane: &'a lightsail::dataplane::DataPlane,
     /// What the call does outside its backend, carried out after it.
     pub outbox: effects::Outbox,
+    /// Who signed the call (absent for unsigned calls and the admin API).
+    pub caller: Option<&'a sigv4::Caller>,
 }
 
 impl<'a> Ctx<'a> {
@@ -58,6 +61,7 @@ impl<'a> Ctx<'a> {
             hosts: &emu.hosts,
             plane: &emu.plane,
             outbox: effects::Outbox::default(),
+            caller: None,
         }
     }
 
@@ -125,8 +129,8 @@ impl Emulator {
             .find(|c| c.access_key == access_key)
             .cloned()
             .or_else(|| {
-                let st = self.state.lock().expect("state lock");
-                st.sts.issued.get(access_key).cloned()
+                let mut st = self.state.lock().expect("state lock");
+                st.global::<sts::Backend>().issued.get(access_key).cloned()
             })
     }
 }

@@ -14,7 +14,7 @@ use tokio::sync::watch;
 
 use crate::effects::Effect;
 use crate::error::AwsError;
-use crate::lightsail;
+use crate::service;
 use crate::sigv4::{self, SignedRequest};
 use crate::state::FaultKind;
 use crate::Emulator;
@@ -105,27 +105,6 @@ fn error_response(e: &AwsError) -> Response<Body> {
     respond(Protocol::Json11, e.status, &e.body(), Some(&e.code))
 }
 
-/// Services: target prefix (and CBOR service name), SigV4 signing name, display name, JSON version.
-const SERVICES: &[(&str, &str, &str, Protocol)] = &[
-    (
-        "Lightsail_20161128",
-        "lightsail",
-        "Lightsail",
-        Protocol::Json11,
-    ),
-    ("AmazonSSM", "ssm", "SSM", Protocol::Json11),
-    ("Logs_20140328", "logs", "Logs", Protocol::Json11),
-    (
-        "GraniteServiceVersion20100801",
-        "monitoring",
-        "CloudWatch",
-        Protocol::Json10,
-    ),
-    (STS_PREFIX, "sts", "STS", Protocol::Query),
-];
-
-const STS_PREFIX: &str = "AWSSecurityTokenServiceV20110615";
-
 async fn handle(emu: Arc<Emulator>, req: Request<Incoming>) -> Response<Body> {
     let (parts, body) = req.into_parts();
     let body = match Limited::new(body, MAX_BODY).collect().await {
@@ -175,33 +154,41 @@ async fn handle(emu: Arc<Emulator>, req: Request<Incoming>) -> Response<Body> {
         .is_some_and(|c| c.starts_with("application/x-www-form-urlencoded"))
         && header("x-amz-target").is_none();
     let query_input = form.then(|| crate::query::parse_form(&body));
-    let (prefix, operation, protocol) = if let Some(rest) = path.strip_prefix("/service/") {
+    let (service, operation, framing) = if let Some(rest) = path.strip_prefix("/service/") {
         match rest.split_once("/operation/") {
             Some((svc, op)) if header("smithy-protocol").as_deref() == Some("rpc-v2-cbor") => {
-                (svc.to_string(), op.to_string(), Protocol::Cbor)
+                match service::by_prefix(svc) {
+                    Some(s) => (s, op.to_string(), Protocol::Cbor),
+                    None => return error_response(&AwsError::unknown_operation(&path)),
+                }
             }
             _ => return error_response(&AwsError::unknown_operation(&path)),
         }
     } else if let Some(q) = &query_input {
+        // awsQuery names no service: the one whose table has the action.
         let action = q.get("Action").and_then(Json::as_str).unwrap_or("");
-        (STS_PREFIX.to_string(), action.to_string(), Protocol::Query)
+        match service::SERVICES.iter().copied().find(|s| {
+            s.protocol() == service::Protocol::AwsQuery && s.operations().contains(&action)
+        }) {
+            Some(s) => (s, action.to_string(), Protocol::Query),
+            None => return error_response(&AwsError::unknown_operation(action)),
+        }
     } else {
         let target = header("x-amz-target").unwrap_or_default();
-        match target.split_once('.') {
-            Some((p, o)) => (p.to_string(), o.to_string(), Protocol::Json11),
+        match target
+            .split_once('.')
+            .and_then(|(p, o)| Some((service::by_prefix(p)?, o)))
+        {
+            Some((s, o)) => (s, o.to_string(), Protocol::Json11),
             None => return error_response(&AwsError::unknown_operation(&target)),
         }
     };
-    let target = format!("{prefix}.{operation}");
-    let Some((_, signing_name, service, json_version)) =
-        SERVICES.iter().find(|(p, ..)| *p == prefix)
-    else {
-        return error_response(&AwsError::unknown_operation(&target));
-    };
-    let protocol = if protocol == Protocol::Cbor {
-        Protocol::Cbor
-    } else {
-        *json_version
+    let target = format!("{}.{operation}", service.target_prefix());
+    let protocol = match (framing, service.protocol()) {
+        (Protocol::Cbor, _) => Protocol::Cbor,
+        (_, service::Protocol::AwsJson10) => Protocol::Json10,
+        (_, service::Protocol::AwsJson11) => Protocol::Json11,
+        (_, service::Protocol::AwsQuery) => Protocol::Query,
     };
     let fail = |e: &AwsError| respond_error(protocol, e);
     let signed = SignedRequest {
@@ -212,10 +199,8 @@ async fn handle(emu: Arc<Emulator>, req: Request<Incoming>) -> Response<Body> {
         body: &body,
     };
     let now = emu.clock.now();
-    // STS's web identity call is not signed: the token is the credential.
-    let unsigned = *service == "STS"
-        && crate::sts::UNSIGNED.contains(&operation.as_str())
-        && header("authorization").is_none();
+    // Some calls are not signed (STS's web identity call: the token is the credential).
+    let unsigned = service.unsigned(&operation) && header("authorization").is_none();
     let caller = if unsigned {
         None
     } else {
@@ -225,11 +210,14 @@ async fn handle(emu: Arc<Emulator>, req: Request<Incoming>) -> Response<Body> {
         }
     };
     if let Some(c) = &caller {
-        if c.service != *signing_name {
+        if c.service != service.signing_name() {
             return fail(&AwsError::new(
                 400,
                 "InvalidSignatureException",
-                format!("Credential should be scoped to correct service: '{signing_name}'."),
+                format!(
+                    "Credential should be scoped to correct service: '{}'.",
+                    service.signing_name()
+                ),
             ));
         }
     }
@@ -249,7 +237,7 @@ async fn handle(emu: Arc<Emulator>, req: Request<Incoming>) -> Response<Body> {
             }
         },
     };
-    let key = format!("{service}.{operation}");
+    let key = format!("{}.{operation}", service.name());
     let account_of = caller.as_ref().map(|c| c.account.as_str()).unwrap_or("-");
     let span = tracing::info_span!("aws_call", op = %key, account = %account_of);
     let _enter = span.enter();
@@ -273,18 +261,23 @@ async fn handle(emu: Arc<Emulator>, req: Request<Incoming>) -> Response<Body> {
             }
         }
     }
-    if *service == "STS" {
-        let result = {
-            let mut st = emu.state.lock().expect("state lock");
-            let ctx = crate::sts::StsCtx {
-                now,
-                caller: caller.as_ref(),
-            };
-            match crate::sts::handler(&operation) {
-                Some(h) => h(&mut st.sts, &ctx, &input),
-                None => Err(AwsError::unknown_operation(&target)),
-            }
-        };
+    // An unsigned call acts in no account of its own (its region is the default one).
+    let (account, region) = caller
+        .as_ref()
+        .map(|c| (c.account.clone(), c.region.clone()))
+        .unwrap_or_else(|| (String::new(), "us-east-1".to_string()));
+    let mut ctx = crate::Ctx::new(&emu, emu.clock.now(), &account, &region);
+    ctx.fail_operations = fail_operations;
+    ctx.caller = caller.as_ref();
+    let result = {
+        let mut st = emu.state.lock().expect("state lock");
+        service
+            .call(&mut st, &ctx, &operation, &input)
+            .unwrap_or_else(|| Err(AwsError::unknown_operation(&target)))
+    };
+    let effects = ctx.outbox.take();
+    settle(&emu, &account, &region, effects).await;
+    if protocol == Protocol::Query {
         return match result {
             Ok(j) => {
                 let id = uuid::Uuid::new_v4().to_string();
@@ -293,37 +286,6 @@ async fn handle(emu: Arc<Emulator>, req: Request<Incoming>) -> Response<Body> {
             Err(e) => fail(&e),
         };
     }
-    let Some(caller) = caller else {
-        return fail(&AwsError::new(
-            400,
-            "MissingAuthenticationTokenException",
-            "Missing Authentication Token",
-        ));
-    };
-    let mut ctx = crate::Ctx::new(&emu, now, &caller.account, &caller.region);
-    ctx.fail_operations = fail_operations;
-    let result = {
-        let mut st = emu.state.lock().expect("state lock");
-        let b = st.backends(&caller.account, &caller.region);
-        let unknown = || Err(AwsError::unknown_operation(&target));
-        match *service {
-            "Lightsail" => lightsail::handlers::handler(operation.as_str())
-                .map_or_else(unknown, |h| h(&mut b.lightsail, &ctx, &input)),
-            "SSM" => crate::ssm::handler(&operation)
-                .map_or_else(unknown, |h| h(&mut b.ssm, &ctx, &input)),
-            "Logs" => crate::logs::handlers::handler(&operation)
-                .map_or_else(unknown, |h| h(&mut b.logs, &ctx, &input)),
-            "CloudWatch" => crate::cloudwatch::handlers::handler(&operation)
-                .map_or_else(unknown, |h| h(&mut b.cloudwatch, &ctx, &input)),
-            _ => unknown(),
-        }
-    };
-    let mut effects = ctx.outbox.take();
-    // Calls that can change load balancers or their instances re-sync the data plane.
-    if *service == "Lightsail" && !operation.starts_with("Get") {
-        effects.push(Effect::ResyncLoadBalancers);
-    }
-    settle(&emu, &caller.account, &caller.region, effects).await;
     match result {
         Ok(mut j) => {
             strip_nulls(&mut j);
@@ -344,12 +306,15 @@ pub async fn settle(emu: &Arc<Emulator>, account: &str, region: &str, effects: V
     let fx = crate::effects::sort(effects);
     let lbs = {
         let mut st = emu.state.lock().expect("state lock");
-        let b = st.backends(account, region);
         if !fx.metric_points.is_empty() {
-            b.cloudwatch.ingest(fx.metric_points);
+            st.backend::<crate::cloudwatch::Backend>(account, region)
+                .ingest(fx.metric_points);
         }
-        (fx.resync && emu.hosts.availability().is_ok())
-            .then(|| crate::lightsail::desired_load_balancers(&b.lightsail))
+        (fx.resync && emu.hosts.availability().is_ok()).then(|| {
+            crate::lightsail::desired_load_balancers(
+                st.backend::<crate::lightsail::Backend>(account, region),
+            )
+        })
     };
     if let Some(lbs) = lbs {
         emu.plane.sync(&format!("{account}/{region}"), lbs).await;
@@ -416,7 +381,12 @@ async fn run_command(
     };
     let now = emu.clock.now();
     let mut st = emu.state.lock().expect("state lock");
-    crate::ssm::commands::record_outcome(&mut st.backends(&account, &region).ssm, &x, res, now);
+    crate::ssm::commands::record_outcome(
+        st.backend::<crate::ssm::Backend>(&account, &region),
+        &x,
+        res,
+        now,
+    );
 }
 
 /// AWS omits absent members rather than sending `null`; so do we.

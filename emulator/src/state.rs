@@ -1,17 +1,15 @@
-//! Emulator state: one backend per (account, region), plus faults and call counts.
+//! Emulator state: each service's backend per (account, region) (or once, for global
+//! services), plus faults and call counts. Backends are kept by type, so a new service needs no
+//! field here.
+use std::any::{Any, TypeId};
 use std::collections::{BTreeMap, HashMap};
 
 use serde::{Deserialize, Serialize};
 
-use crate::{cloudwatch, lightsail, logs, ssm, sts};
+type Backends = HashMap<TypeId, Box<dyn Any + Send>>;
 
-#[derive(Default)]
-pub struct Backends {
-    pub lightsail: lightsail::Backend,
-    pub ssm: ssm::Backend,
-    pub logs: logs::Backend,
-    pub cloudwatch: cloudwatch::Backend,
-}
+/// The scope of global services' backends.
+const GLOBAL: (&str, &str) = ("", "");
 
 /// An injected fault.
 #[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
@@ -113,9 +111,7 @@ pub enum FaultKind {
 
 #[derive(Default)]
 pub struct State {
-    pub backends: HashMap<(String, String), Backends>,
-    /// STS is global: its issued credentials work in every region.
-    pub sts: sts::Backend,
+    scopes: HashMap<(String, String), Backends>,
     pub faults: Vec<Fault>,
     pub calls: BTreeMap<String, u64>,
     /// Faults injected so far: operation → fault name → count.
@@ -123,10 +119,32 @@ pub struct State {
 }
 
 impl State {
-    pub fn backends(&mut self, account: &str, region: &str) -> &mut Backends {
-        self.backends
+    /// Backend `B` of `account` in `region` (made on first use).
+    pub fn backend<B: Default + Send + 'static>(&mut self, account: &str, region: &str) -> &mut B {
+        self.scopes
             .entry((account.to_string(), region.to_string()))
             .or_default()
+            .entry(TypeId::of::<B>())
+            .or_insert_with(|| Box::new(B::default()))
+            .downcast_mut::<B>()
+            .expect("a backend is stored under its own type")
+    }
+
+    /// The one backend `B` of a global service.
+    pub fn global<B: Default + Send + 'static>(&mut self) -> &mut B {
+        self.backend::<B>(GLOBAL.0, GLOBAL.1)
+    }
+
+    /// The (account, region) pairs that have state, sorted.
+    pub fn scopes(&self) -> Vec<(String, String)> {
+        let mut out: Vec<(String, String)> = self
+            .scopes
+            .keys()
+            .filter(|(a, r)| (a.as_str(), r.as_str()) != GLOBAL)
+            .cloned()
+            .collect();
+        out.sort();
+        out
     }
 
     /// Faults that apply to this call (drawn for a rate), consuming counted ones, and counted.

@@ -12,69 +12,48 @@ use crate::input::str_list;
 /// Results per page for Get* listings.
 pub const PAGE_SIZE: usize = 10;
 
-pub fn handler(operation: &str) -> Option<Handler> {
-    Some(match operation {
-        "GetRegions" => get_regions,
-        "GetBlueprints" => get_blueprints,
-        "GetBundles" => get_bundles,
-        "CreateInstances" => create_instances,
-        "GetInstance" => get_instance,
-        "GetInstances" => get_instances,
-        "GetInstanceState" => get_instance_state,
-        "StartInstance" => start_instance,
-        "StopInstance" => stop_instance,
-        "RebootInstance" => reboot_instance,
-        "DeleteInstance" => delete_instance,
-        "GetInstancePortStates" => get_instance_port_states,
-        "PutInstancePublicPorts" => put_instance_public_ports,
-        "OpenInstancePublicPorts" => open_instance_public_ports,
-        "CloseInstancePublicPorts" => close_instance_public_ports,
-        "TagResource" => tag_resource,
-        "UntagResource" => untag_resource,
-        "GetOperation" => get_operation,
-        "GetOperations" => get_operations,
-        "GetOperationsForResource" => get_operations_for_resource,
-        "CreateLoadBalancer" => create_load_balancer,
-        "GetLoadBalancer" => get_load_balancer,
-        "GetLoadBalancers" => get_load_balancers,
-        "DeleteLoadBalancer" => delete_load_balancer,
-        "UpdateLoadBalancerAttribute" => update_load_balancer_attribute,
-        "AttachInstancesToLoadBalancer" => attach_instances,
-        "DetachInstancesFromLoadBalancer" => detach_instances,
-        _ => return None,
-    })
-}
-
-/// The operations this emulator implements (for the fidelity suites and `status`).
-pub const OPERATIONS: &[&str] = &[
-    "GetRegions",
-    "GetBlueprints",
-    "GetBundles",
-    "CreateInstances",
-    "GetInstance",
-    "GetInstances",
-    "GetInstanceState",
-    "StartInstance",
-    "StopInstance",
-    "RebootInstance",
-    "DeleteInstance",
-    "GetInstancePortStates",
-    "PutInstancePublicPorts",
-    "OpenInstancePublicPorts",
-    "CloseInstancePublicPorts",
-    "TagResource",
-    "UntagResource",
-    "GetOperation",
-    "GetOperations",
-    "GetOperationsForResource",
-    "CreateLoadBalancer",
-    "GetLoadBalancer",
-    "GetLoadBalancers",
-    "DeleteLoadBalancer",
-    "UpdateLoadBalancerAttribute",
-    "AttachInstancesToLoadBalancer",
-    "DetachInstancesFromLoadBalancer",
+/// The operation table: dispatch, the catalogue (`hastack-local status`) and the fidelity
+/// suites' coverage list all come from it.
+pub const OPERATIONS: &[(&str, Handler)] = &[
+    ("GetRegions", get_regions),
+    ("GetBlueprints", get_blueprints),
+    ("GetBundles", get_bundles),
+    ("CreateInstances", create_instances),
+    ("GetInstance", get_instance),
+    ("GetInstances", get_instances),
+    ("GetInstanceState", get_instance_state),
+    ("StartInstance", start_instance),
+    ("StopInstance", stop_instance),
+    ("RebootInstance", reboot_instance),
+    ("DeleteInstance", delete_instance),
+    ("GetInstancePortStates", get_instance_port_states),
+    ("PutInstancePublicPorts", put_instance_public_ports),
+    ("OpenInstancePublicPorts", open_instance_public_ports),
+    ("CloseInstancePublicPorts", close_instance_public_ports),
+    ("TagResource", tag_resource),
+    ("UntagResource", untag_resource),
+    ("GetOperation", get_operation),
+    ("GetOperations", get_operations),
+    ("GetOperationsForResource", get_operations_for_resource),
+    ("CreateLoadBalancer", create_load_balancer),
+    ("GetLoadBalancer", get_load_balancer),
+    ("GetLoadBalancers", get_load_balancers),
+    ("DeleteLoadBalancer", delete_load_balancer),
+    (
+        "UpdateLoadBalancerAttribute",
+        update_load_balancer_attribute,
+    ),
+    ("AttachInstancesToLoadBalancer", attach_instances),
+    ("DetachInstancesFromLoadBalancer", detach_instances),
 ];
+
+/// The handler of `operation`, if this service implements it.
+pub fn handler(operation: &str) -> Option<Handler> {
+    OPERATIONS
+        .iter()
+        .find(|(n, _)| *n == operation)
+        .map(|(_, h)| *h)
+}
 
 fn req_str<'a>(input: &'a Json, key: &str) -> Result<&'a str, AwsError> {
     input

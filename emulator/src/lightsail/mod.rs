@@ -26,6 +26,27 @@ pub use crate::hosts::HostAction;
 
 pub type Handler = crate::Handler<Backend>;
 
+/// Lightsail as a service: awsJson1_1, state per account and region.
+pub static SERVICE: crate::service::Table<Backend> = crate::service::Table {
+    name: "Lightsail",
+    model: "lightsail",
+    target_prefix: "Lightsail_20161128",
+    signing_name: "lightsail",
+    protocol: crate::service::Protocol::AwsJson11,
+    scope: crate::service::Scope::Regional,
+    operations: handlers::OPERATIONS,
+    unsigned: &[],
+    summary: Some(summary),
+};
+
+fn summary(b: &Backend, _ctx: &Ctx<'_>) -> Json {
+    json!({
+        "instances": b.instances.keys().collect::<Vec<_>>(),
+        "load_balancers": b.load_balancers.keys().collect::<Vec<_>>(),
+        "operations": b.operations.len(),
+    })
+}
+
 impl Backend {
     /// An instance gone without an API call (out-of-band deletion): detached everywhere, its
     /// host deleted. Whether it existed.
@@ -90,6 +111,9 @@ impl Backend {
             outcome,
         };
         let j = operation_json(&op, ctx);
+        // Every changing call records an operation: load balancers or their instances may
+        // have changed, so the data plane re-syncs after it.
+        ctx.emit(crate::effects::Effect::ResyncLoadBalancers);
         self.operation_log.push(op.id.clone());
         self.operations.insert(op.id.clone(), op);
         j

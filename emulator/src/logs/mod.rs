@@ -51,6 +51,23 @@ pub use crate::effects::MetricPoint;
 
 pub type Handler = crate::Handler<Backend>;
 
+/// CloudWatch Logs as a service: awsJson1_1, state per account and region.
+pub static SERVICE: crate::service::Table<Backend> = crate::service::Table {
+    name: "Logs",
+    model: "logs",
+    target_prefix: "Logs_20140328",
+    signing_name: "logs",
+    protocol: crate::service::Protocol::AwsJson11,
+    scope: crate::service::Scope::Regional,
+    operations: handlers::OPERATIONS,
+    unsigned: &[],
+    summary: Some(summary),
+};
+
+fn summary(b: &Backend, _ctx: &crate::Ctx<'_>) -> Json {
+    serde_json::json!({"log_groups": b.groups.keys().collect::<Vec<_>>()})
+}
+
 /// CloudWatch Logs' allowed `retentionInDays` values.
 pub const RETENTION_DAYS: &[i64] = &[
     1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922,

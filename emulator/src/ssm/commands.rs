@@ -563,6 +563,33 @@ fn rfc3339(t: f64) -> String {
     )
 }
 
+/// Record what a host reported for one invocation (its exit, output, or that it timed out).
+pub fn record_outcome(b: &mut Backend, x: &ExecRequest, res: crate::hosts::ExecResult, now: f64) {
+    if let Some(inv) = b
+        .commands
+        .iter_mut()
+        .find(|c| c.id == x.command_id)
+        .and_then(|c| {
+            c.invocations
+                .iter_mut()
+                .find(|i| i.instance_id == x.instance_id)
+        })
+    {
+        let started = match inv.outcome {
+            Outcome::Running { started } => started,
+            _ => now,
+        };
+        inv.outcome = Outcome::Ran {
+            code: res.code,
+            stdout: res.stdout,
+            stderr: res.stderr,
+            started,
+            ended: now,
+            timed_out: res.timed_out,
+        };
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -595,32 +622,5 @@ mod tests {
             truncate(&"é".repeat(30_000), STDOUT_LIMIT).chars().count(),
             24_000
         );
-    }
-}
-
-/// Record what a host reported for one invocation (its exit, output, or that it timed out).
-pub fn record_outcome(b: &mut Backend, x: &ExecRequest, res: crate::hosts::ExecResult, now: f64) {
-    if let Some(inv) = b
-        .commands
-        .iter_mut()
-        .find(|c| c.id == x.command_id)
-        .and_then(|c| {
-            c.invocations
-                .iter_mut()
-                .find(|i| i.instance_id == x.instance_id)
-        })
-    {
-        let started = match inv.outcome {
-            Outcome::Running { started } => started,
-            _ => now,
-        };
-        inv.outcome = Outcome::Ran {
-            code: res.code,
-            stdout: res.stdout,
-            stderr: res.stderr,
-            started,
-            ended: now,
-            timed_out: res.timed_out,
-        };
     }
 }

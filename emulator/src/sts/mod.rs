@@ -9,7 +9,8 @@ use serde_json::{json, Value as Json};
 use sha2::{Digest, Sha256};
 
 use crate::error::AwsError;
-use crate::sigv4::{Caller, Credential};
+use crate::sigv4::Credential;
+use crate::Ctx;
 
 /// Every temporary credential STS issued, by access key (STS is global, not per region).
 #[derive(Default)]
@@ -17,14 +18,7 @@ pub struct Backend {
     pub issued: HashMap<String, Credential>,
 }
 
-/// What an STS call sees besides its input.
-pub struct StsCtx<'a> {
-    pub now: f64,
-    /// Absent for AssumeRoleWithWebIdentity, which is not signed.
-    pub caller: Option<&'a Caller>,
-}
-
-pub type Handler = fn(&mut Backend, &StsCtx<'_>, &Json) -> Result<Json, AwsError>;
+pub type Handler = crate::Handler<Backend>;
 
 /// The operation table.
 pub const OPERATIONS: &[(&str, Handler)] = &[
@@ -33,15 +27,19 @@ pub const OPERATIONS: &[(&str, Handler)] = &[
     ("AssumeRoleWithWebIdentity", assume_role_with_web_identity),
 ];
 
-/// Operations a client calls without signing.
-pub const UNSIGNED: &[&str] = &["AssumeRoleWithWebIdentity", "AssumeRoleWithSAML"];
-
-pub fn handler(operation: &str) -> Option<Handler> {
-    OPERATIONS
-        .iter()
-        .find(|(n, _)| *n == operation)
-        .map(|(_, h)| *h)
-}
+/// STS as a service: awsQuery, one backend for the whole emulator (its credentials work in
+/// every region). The web identity call is unsigned: the token is the credential.
+pub static SERVICE: crate::service::Table<Backend> = crate::service::Table {
+    name: "STS",
+    model: "sts",
+    target_prefix: "AWSSecurityTokenServiceV20110615",
+    signing_name: "sts",
+    protocol: crate::service::Protocol::AwsQuery,
+    scope: crate::service::Scope::Global,
+    operations: OPERATIONS,
+    unsigned: &["AssumeRoleWithWebIdentity", "AssumeRoleWithSAML"],
+    summary: None,
+};
 
 fn validation(message: impl Into<String>) -> AwsError {
     AwsError::new(400, "ValidationError", message)
@@ -74,11 +72,7 @@ pub fn iso8601(secs: f64) -> String {
         .unwrap_or_default()
 }
 
-fn get_caller_identity(
-    _b: &mut Backend,
-    ctx: &StsCtx<'_>,
-    _input: &Json,
-) -> Result<Json, AwsError> {
+fn get_caller_identity(_b: &mut Backend, ctx: &Ctx<'_>, _input: &Json) -> Result<Json, AwsError> {
     let c = ctx.caller.ok_or_else(|| {
         AwsError::new(
             403,
@@ -198,7 +192,7 @@ fn assumed_user(c: &Credential) -> Json {
     json!({"AssumedRoleId": c.user_id, "Arn": c.arn})
 }
 
-fn assume_role(b: &mut Backend, ctx: &StsCtx<'_>, input: &Json) -> Result<Json, AwsError> {
+fn assume_role(b: &mut Backend, ctx: &Ctx<'_>, input: &Json) -> Result<Json, AwsError> {
     let role_arn = req(input, "RoleArn")?;
     let session = req(input, "RoleSessionName")?;
     check_session_name(session)?;
@@ -234,7 +228,7 @@ fn claims(token: &str) -> Result<Json, AwsError> {
 
 fn assume_role_with_web_identity(
     b: &mut Backend,
-    ctx: &StsCtx<'_>,
+    ctx: &Ctx<'_>,
     input: &Json,
 ) -> Result<Json, AwsError> {
     let role_arn = req(input, "RoleArn")?;
@@ -281,6 +275,14 @@ fn assume_role_with_web_identity(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::sigv4::Caller;
+
+    fn emulator() -> crate::Emulator {
+        crate::Emulator::new(
+            crate::profile::LatencyProfile::fast(),
+            std::sync::Arc::new(crate::clock::ManualClock::new(1000.0)),
+        )
+    }
 
     fn jwt(claims: Json) -> String {
         let e = |j: &Json| base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(j.to_string());
@@ -290,10 +292,8 @@ mod tests {
     #[test]
     fn assume_role_checks_and_issues_expiring_credentials() {
         let mut b = Backend::default();
-        let ctx = StsCtx {
-            now: 1000.0,
-            caller: None,
-        };
+        let emu = emulator();
+        let ctx = Ctx::new(&emu, 1000.0, "", "us-east-1");
         let ok = assume_role(&mut b, &ctx, &json!({"RoleArn": "arn:aws:iam::210987654321:role/deploy/terraform", "RoleSessionName": "tf"})).unwrap();
         assert_eq!(
             ok["AssumedRoleUser"]["Arn"],
@@ -339,10 +339,8 @@ mod tests {
             arn: "arn:aws:sts::210987654321:assumed-role/terraform/tf".into(),
             user_id: "AROA:tf".into(),
         };
-        let ctx2 = StsCtx {
-            now: 1000.0,
-            caller: Some(&chained),
-        };
+        let mut ctx2 = Ctx::new(&emu, 1000.0, "210987654321", "us-east-1");
+        ctx2.caller = Some(&chained);
         let e = assume_role(&mut b, &ctx2, &json!({"RoleArn": "arn:aws:iam::210987654321:role/r", "RoleSessionName": "tf", "DurationSeconds": 7200})).unwrap_err();
         assert!(e.message.contains("role chaining"), "{e:?}");
     }
@@ -350,20 +348,15 @@ mod tests {
     #[test]
     fn web_identity_tokens_are_read_and_their_expiry_honoured() {
         let mut b = Backend::default();
-        let ctx = StsCtx {
-            now: 1000.0,
-            caller: None,
-        };
+        let emu = emulator();
+        let ctx = Ctx::new(&emu, 1000.0, "", "us-east-1");
         let token = jwt(
             json!({"iss": "https://app.terraform.io", "sub": "organization:o:project:p:workspace:w:run_phase:apply", "aud": "aws.workload.identity", "exp": 2000}),
         );
         let out = assume_role_with_web_identity(&mut b, &ctx, &json!({"RoleArn": "arn:aws:iam::123456789012:role/tfc", "RoleSessionName": "terraform-run", "WebIdentityToken": token})).unwrap();
         assert_eq!(out["Provider"], "app.terraform.io");
         assert_eq!(out["Audience"], "aws.workload.identity");
-        let late = StsCtx {
-            now: 2000.0,
-            caller: None,
-        };
+        let late = Ctx::new(&emu, 2000.0, "", "us-east-1");
         let e = assume_role_with_web_identity(&mut b, &late, &json!({"RoleArn": "arn:aws:iam::123456789012:role/tfc", "RoleSessionName": "x1", "WebIdentityToken": token})).unwrap_err();
         assert_eq!(e.code, "ExpiredTokenException");
         let e = assume_role_with_web_identity(&mut b, &ctx, &json!({"RoleArn": "arn:aws:iam::123456789012:role/tfc", "RoleSessionName": "x1", "WebIdentityToken": "not-a-jwt"})).unwrap_err();
