@@ -9,9 +9,11 @@ log() { printf '[setup] %s\n' "$*" >&2; }
 need_root() { [ "$(id -u)" = 0 ] || { log "run as root (apt-get and /usr/local/bin)"; exit 1; }; }
 
 # iproute2/util-linux/curl: hastack-local's hosts (namespaces, veth, bridge; the stand-in agent).
-# nginx, MariaDB, Redis and Sentinel: the real servers the hosts run.
+# nginx, MariaDB, Redis and Sentinel: the real servers the hosts run. awscli: the AWS CLI the
+# hosts use (e.g. `aws ssm get-parameter --with-decryption` with the node's credentials).
 APT_PACKAGES=(git gcc g++ make pkg-config python3 python3-pip ca-certificates
-              iproute2 util-linux procps curl nginx-light mariadb-server redis-server redis-sentinel)
+              iproute2 util-linux procps curl nginx-light mariadb-server redis-server redis-sentinel
+              awscli)
 
 install_apt() {
   local missing=()

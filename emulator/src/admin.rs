@@ -2,71 +2,99 @@
 //! Unsigned: it listens on loopback only and is for tests and the CLI.
 use serde_json::{json, Value as Json};
 
-use crate::server::{json_response, Body};
+use crate::effects::Effect;
 use crate::state::Fault;
 use crate::Emulator;
 
-pub fn handle(emu: &Emulator, method: &str, path: &str, body: &[u8]) -> hyper::Response<Body> {
-    let parsed: Result<Json, _> = if body.is_empty() {
-        Ok(json!({}))
-    } else {
-        serde_json::from_slice(body)
-    };
-    let (status, out) = match parsed {
-        Ok(input) => call(emu, method, path, input),
-        Err(_) => (400, json!({"error": "body is not JSON"})),
-    };
-    json_response(status, &out, None)
+/// What an admin call answers, and the effects it recorded for one account and region (the
+/// server carries them out: see `server::admin`).
+#[derive(Debug)]
+pub struct Reply {
+    pub status: u16,
+    pub body: Json,
+    pub effects: Vec<Effect>,
+    /// The (account, region) the effects belong to.
+    pub scope: Option<(String, String)>,
 }
 
-/// One admin call, in process: (HTTP status, JSON answer).
-pub fn call(emu: &Emulator, method: &str, path: &str, input: Json) -> (u16, Json) {
+impl From<(u16, Json)> for Reply {
+    fn from((status, body): (u16, Json)) -> Self {
+        Reply {
+            status,
+            body,
+            effects: vec![],
+            scope: None,
+        }
+    }
+}
+
+/// One admin call: its answer and effects. Returns data only; the server renders it and carries
+/// the effects out.
+pub fn call(emu: &Emulator, method: &str, path: &str, input: Json) -> Reply {
+    let (account, region) = account_region(&input);
+    let ctx = crate::Ctx::new(emu, emu.clock.now(), &account, &region);
+    let (status, body) = answer(emu, &ctx, method, path, input);
+    Reply {
+        status,
+        body,
+        effects: ctx.outbox.take(),
+        scope: Some((account.clone(), region.clone())),
+    }
+}
+
+fn answer(
+    emu: &Emulator,
+    ctx: &crate::Ctx<'_>,
+    method: &str,
+    path: &str,
+    input: Json,
+) -> (u16, Json) {
     let mut st = emu.state.lock().expect("state lock");
     match (method, path) {
         ("GET", "status") => (
             200,
             json!({
                 "profile": emu.profile,
-                "services": {"lightsail": crate::lightsail::handlers::OPERATIONS, "ssm": crate::ssm::OPERATIONS, "logs": crate::logs::handlers::OPERATIONS, "cloudwatch": crate::cloudwatch::handlers::OPERATIONS},
+                // Derived from the service list: the fidelity suites' catalogue.
+                "services": crate::service::SERVICES.iter().map(|s| (s.model().to_string(), json!(s.operations()))).collect::<serde_json::Map<_, _>>(),
+                "service_names": crate::service::SERVICES.iter().map(|s| (s.model().to_string(), json!(s.name()))).collect::<serde_json::Map<_, _>>(),
                 "hosts": match emu.hosts.availability() {
                     Ok(()) => json!({"available": true, "count": emu.hosts.views().len()}),
                     Err(reason) => json!({"available": false, "reason": reason}),
                 },
-                "accounts": st.backends.keys().map(|(a, r)| format!("{a}/{r}")).collect::<Vec<_>>(),
+                "accounts": st.scopes().iter().map(|(a, r)| format!("{a}/{r}")).collect::<Vec<_>>(),
             }),
         ),
-        ("GET", "state") => (200, state_listing(&mut st, &emu.hosts)),
+        ("GET", "state") => (200, state_listing(emu, &mut st)),
         ("GET", "calls") => (200, json!(st.calls)),
         ("POST", "calls/reset") => {
             st.calls.clear();
+            st.injected.clear();
             (200, json!({}))
         }
         ("GET", "faults") => (200, json!(st.faults)),
-        ("POST", "faults") => match serde_json::from_value::<Fault>(input) {
+        ("POST", "faults") => match serde_json::from_value::<Fault>(input)
+            .map_err(|e| e.to_string())
+            .and_then(Fault::checked)
+        {
             Ok(f) => {
                 st.faults.push(f);
                 (200, json!(st.faults))
             }
             Err(e) => (400, json!({"error": format!("bad fault: {e}")})),
         },
+        ("GET", "faults/injected") => (200, json!(st.injected)),
         ("DELETE", "faults") => {
             st.faults.clear();
             (200, json!([]))
         }
-        ("POST", "disappear") => disappear(&mut st, &input),
-        ("POST", "ssm/register") => register(emu, &mut st, &input),
-        ("POST", "ssm/get-parameter") => agent_get_parameter(emu, &mut st, &input),
-        ("POST", "logs/put") => agent_put_logs(emu, &mut st, &input),
+        ("POST", "disappear") => disappear(ctx, &mut st, &input),
+        ("POST", "ssm/register") => register(emu, ctx, &mut st, &input),
+        ("POST", "ssm/credentials") => refresh_credentials(emu, &mut st, &input),
+        ("POST", "ssm/get-parameter") => agent_get_parameter(ctx, &mut st, &input),
+        ("POST", "logs/put") => agent_put_logs(ctx, &mut st, &input),
         ("GET", "hosts") => (200, json!(emu.hosts.views())),
-        ("GET", "load-balancers") => (
-            200,
-            json!(emu
-                .plane
-                .endpoints()
-                .into_iter()
-                .map(|(k, e)| json!({"load_balancer": k, "endpoint": e}))
-                .collect::<Vec<_>>()),
-        ),
+        ("GET", "load-balancers") => (200, json!(emu.plane.endpoints())),
         ("POST", "hosts/stop")
         | ("POST", "hosts/start")
         | ("POST", "hosts/partition")
@@ -91,8 +119,9 @@ pub fn call(emu: &Emulator, method: &str, path: &str, input: Json) -> (u16, Json
     }
 }
 
-/// Remove a resource behind the client's back (out-of-band deletion).
-fn disappear(st: &mut crate::state::State, input: &Json) -> (u16, Json) {
+/// Remove a resource behind the client's back (out-of-band deletion), through the backend: its
+/// host or listener goes too (the effects the backend records).
+fn disappear(ctx: &crate::Ctx<'_>, st: &mut crate::state::State, input: &Json) -> (u16, Json) {
     let s = |k: &str, d: &str| input.get(k).and_then(Json::as_str).unwrap_or(d).to_string();
     let (account, region, kind, name) = (
         s("account", crate::DEFAULT_ACCOUNT),
@@ -100,15 +129,10 @@ fn disappear(st: &mut crate::state::State, input: &Json) -> (u16, Json) {
         s("kind", ""),
         s("name", ""),
     );
-    let b = &mut st.backends(&account, &region).lightsail;
+    let b = st.backend::<crate::lightsail::Backend>(&account, &region);
     let gone = match kind.as_str() {
-        "instance" => {
-            for lb in b.load_balancers.values_mut() {
-                lb.instances.retain(|n| n != &name);
-            }
-            b.instances.remove(&name).is_some()
-        }
-        "load_balancer" => b.load_balancers.remove(&name).is_some(),
+        "instance" => b.disappear_instance(ctx, &name),
+        "load_balancer" => b.disappear_load_balancer(ctx, &name),
         _ => {
             return (
                 400,
@@ -135,7 +159,12 @@ fn account_region(input: &Json) -> (String, String) {
 }
 
 /// What the stand-in agent's `-register -code C -id I -region R` calls.
-fn register(emu: &Emulator, st: &mut crate::state::State, input: &Json) -> (u16, Json) {
+fn register(
+    emu: &Emulator,
+    ctx: &crate::Ctx<'_>,
+    st: &mut crate::state::State,
+    input: &Json,
+) -> (u16, Json) {
     let (account, region) = account_region(input);
     let s = |k: &str| {
         input
@@ -144,24 +173,70 @@ fn register(emu: &Emulator, st: &mut crate::state::State, input: &Json) -> (u16,
             .unwrap_or("")
             .to_string()
     };
-    let ctx = crate::Ctx {
-        now: emu.clock.now(),
-        account: &account,
-        region: &region,
-        profile: &emu.profile,
-        fail_operations: None,
-        hosts: &emu.hosts,
-        plane: &emu.plane,
-    };
     match crate::ssm::activations::register(
-        &mut st.backends(&account, &region).ssm,
-        &ctx,
+        st.backend::<crate::ssm::Backend>(&account, &region),
+        ctx,
         &s("code"),
         &s("id"),
         &s("hostname"),
         &s("ip"),
     ) {
-        Ok(id) => (200, json!({"instanceId": id})),
+        Ok(id) => match node_credentials(emu, st, &account, &region, &id) {
+            Ok(creds) => (200, json!({"instanceId": id, "credentials": creds})),
+            Err(e) => (400, e.body()),
+        },
+        Err(e) => (400, e.body()),
+    }
+}
+
+/// How long the credentials a managed node gets for its role last (the agent renews them).
+pub const NODE_CREDENTIALS_SECS: f64 = 3600.0;
+
+/// Temporary credentials of the node's IAM role, as the SSM agent gets them on a hybrid node
+/// (and shares in the root user's AWS credentials file).
+fn node_credentials(
+    emu: &Emulator,
+    st: &mut crate::state::State,
+    account: &str,
+    region: &str,
+    node_id: &str,
+) -> Result<Json, crate::error::AwsError> {
+    let node = st
+        .backend::<crate::ssm::Backend>(account, region)
+        .nodes
+        .get(node_id)
+        .cloned()
+        .ok_or_else(|| {
+            crate::ssm::error::err(
+                "InvalidInstanceId",
+                format!("{node_id} is not a registered managed node"),
+            )
+        })?;
+    let role = node.iam_role.trim_start_matches('/');
+    let role_arn = if role.starts_with("arn:") {
+        role.to_string()
+    } else {
+        format!("arn:aws:iam::{account}:role/{role}")
+    };
+    let c = crate::sts::issue(
+        st.global::<crate::sts::Backend>(),
+        &role_arn,
+        node_id,
+        emu.clock.now(),
+        NODE_CREDENTIALS_SECS,
+    )?;
+    Ok(json!({
+        "AccessKeyId": c.access_key, "SecretAccessKey": c.secret_key, "SessionToken": c.session_token,
+        "Expiration": crate::sts::iso8601(c.expires.unwrap_or_default()),
+    }))
+}
+
+/// The stand-in agent renews its node's credentials (refused once the node is deregistered).
+fn refresh_credentials(emu: &Emulator, st: &mut crate::state::State, input: &Json) -> (u16, Json) {
+    let (account, region) = account_region(input);
+    let id = input.get("instanceId").and_then(Json::as_str).unwrap_or("");
+    match node_credentials(emu, st, &account, &region, id) {
+        Ok(creds) => (200, json!({"instanceId": id, "credentials": creds})),
         Err(e) => (400, e.body()),
     }
 }
@@ -172,7 +247,11 @@ fn connectivity(emu: &Emulator, st: &mut crate::state::State, input: &Json) -> (
     let id = input.get("instanceId").and_then(Json::as_str).unwrap_or("");
     let online = input.get("online").and_then(Json::as_bool).unwrap_or(true);
     let now = emu.clock.now();
-    match st.backends(&account, &region).ssm.nodes.get_mut(id) {
+    match st
+        .backend::<crate::ssm::Backend>(&account, &region)
+        .nodes
+        .get_mut(id)
+    {
         Some(n) => {
             n.connected = online;
             if online {
@@ -188,31 +267,15 @@ fn connectivity(emu: &Emulator, st: &mut crate::state::State, input: &Json) -> (
 }
 
 /// What exists, per account and region (names only: no parameter values, no activation codes).
-fn state_listing(st: &mut crate::state::State, hosts: &crate::hosts::HostManager) -> Json {
+fn state_listing(emu: &Emulator, st: &mut crate::state::State) -> Json {
     let mut out = serde_json::Map::new();
-    for ((account, region), b) in st.backends.iter() {
-        out.insert(
-            format!("{account}/{region}"),
-            json!({
-                "lightsail": {
-                    "instances": b.lightsail.instances.keys().collect::<Vec<_>>(),
-                    "load_balancers": b.lightsail.load_balancers.keys().collect::<Vec<_>>(),
-                    "operations": b.lightsail.operations.len(),
-                },
-                "ssm": {
-                    "activations": b.ssm.activations.keys().collect::<Vec<_>>(),
-                    "managed_nodes": b.ssm.nodes.values().map(|n| json!({"id": n.id, "ping": crate::ssm::activations::ping_status(n, hosts)})).collect::<Vec<_>>(),
-                    "documents": b.ssm.documents.keys().collect::<Vec<_>>(),
-                    "parameters": b.ssm.parameters.keys().collect::<Vec<_>>(),
-                    "commands": b.ssm.commands.len(),
-                },
-                "logs": {"log_groups": b.logs.groups.keys().collect::<Vec<_>>()},
-                "cloudwatch": {
-                    "alarms": b.cloudwatch.alarms.values().map(|a| json!({"name": a.name, "state": a.state})).collect::<Vec<_>>(),
-                    "metrics": b.cloudwatch.metrics.len(),
-                },
-            }),
-        );
+    for (account, region) in st.scopes() {
+        let ctx = crate::Ctx::new(emu, emu.clock.now(), &account, &region);
+        let services: serde_json::Map<String, Json> = crate::service::SERVICES
+            .iter()
+            .filter_map(|s| Some((s.model().to_string(), s.summary(st, &ctx)?)))
+            .collect();
+        out.insert(format!("{account}/{region}"), Json::Object(services));
     }
     Json::Object(out)
 }
@@ -234,26 +297,17 @@ fn host_op(emu: &Emulator, path: &str, input: &Json) -> (u16, Json) {
     }
 }
 
-fn agent_ctx<'a>(emu: &'a Emulator, account: &'a str, region: &'a str) -> crate::Ctx<'a> {
-    crate::Ctx {
-        now: emu.clock.now(),
-        account,
-        region,
-        profile: &emu.profile,
-        fail_operations: None,
-        hosts: &emu.hosts,
-        plane: &emu.plane,
-    }
-}
-
 /// What the stand-in CloudWatch agent's `-c ssm:NAME` reads (decrypted, as the agent would).
-fn agent_get_parameter(emu: &Emulator, st: &mut crate::state::State, input: &Json) -> (u16, Json) {
+fn agent_get_parameter(
+    ctx: &crate::Ctx<'_>,
+    st: &mut crate::state::State,
+    input: &Json,
+) -> (u16, Json) {
     let (account, region) = account_region(input);
-    let ctx = agent_ctx(emu, &account, &region);
     let name = input.get("name").cloned().unwrap_or(Json::Null);
     match crate::ssm::parameters::get_parameter(
-        &mut st.backends(&account, &region).ssm,
-        &ctx,
+        st.backend::<crate::ssm::Backend>(&account, &region),
+        ctx,
         &json!({"Name": name, "WithDecryption": true}),
     ) {
         Ok(p) => (200, json!({"value": p["Parameter"]["Value"]})),
@@ -264,52 +318,38 @@ fn agent_get_parameter(emu: &Emulator, st: &mut crate::state::State, input: &Jso
 /// What the stand-in CloudWatch agent ships: creates the group (with its retention) and stream
 /// when missing, as the real agent does, then puts the events through the real handler (so
 /// metric filters see them).
-fn agent_put_logs(emu: &Emulator, st: &mut crate::state::State, input: &Json) -> (u16, Json) {
+fn agent_put_logs(ctx: &crate::Ctx<'_>, st: &mut crate::state::State, input: &Json) -> (u16, Json) {
     let (account, region) = account_region(input);
-    let ctx = agent_ctx(emu, &account, &region);
-    let b = st.backends(&account, &region);
+    let b = st.backend::<crate::logs::Backend>(&account, &region);
     let group = input.get("group").cloned().unwrap_or(Json::Null);
     let stream = input.get("stream").cloned().unwrap_or(Json::Null);
-    let mut fx = crate::logs::Effects::default();
-    let call =
-        |op: &str, b: &mut crate::logs::Backend, fx: &mut crate::logs::Effects, body: Json| {
-            crate::logs::handlers::handler(op)
-                .map(|h| h(b, &ctx, &body, fx))
-                .unwrap_or_else(|| Err(crate::error::AwsError::unknown_operation(op)))
-        };
+    let mut call = |op: &str, body: Json| {
+        crate::logs::handlers::handler(op)
+            .map(|h| h(b, ctx, &body))
+            .unwrap_or_else(|| Err(crate::error::AwsError::unknown_operation(op)))
+    };
     let exists = |r: Result<Json, crate::error::AwsError>| match r {
         Err(e) if e.code != "ResourceAlreadyExistsException" => Err(e),
         _ => Ok(()),
     };
+    // The metric filters' data points travel in the call's effects, to CloudWatch.
     let result = (|| {
-        exists(call(
-            "CreateLogGroup",
-            &mut b.logs,
-            &mut fx,
-            json!({"logGroupName": group}),
-        ))?;
+        exists(call("CreateLogGroup", json!({"logGroupName": group})))?;
         if let Some(days) = input.get("retention_in_days") {
             call(
                 "PutRetentionPolicy",
-                &mut b.logs,
-                &mut fx,
                 json!({"logGroupName": group, "retentionInDays": days}),
             )?;
         }
         exists(call(
             "CreateLogStream",
-            &mut b.logs,
-            &mut fx,
             json!({"logGroupName": group, "logStreamName": stream}),
         ))?;
         call(
             "PutLogEvents",
-            &mut b.logs,
-            &mut fx,
             json!({"logGroupName": group, "logStreamName": stream, "logEvents": input.get("events").cloned().unwrap_or(json!([]))}),
         )
     })();
-    b.cloudwatch.ingest(fx.metric_points);
     match result {
         Ok(j) => (200, j),
         Err(e) => (400, json!({"error": e.code, "message": e.message})),

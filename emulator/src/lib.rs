@@ -6,16 +6,20 @@
 pub mod admin;
 pub mod clock;
 pub mod cloudwatch;
+pub mod effects;
 pub mod error;
 pub mod hosts;
 pub mod input;
 pub mod lightsail;
 pub mod logs;
 pub mod profile;
+pub mod query;
 pub mod server;
+pub mod service;
 pub mod sigv4;
 pub mod ssm;
 pub mod state;
+pub mod sts;
 
 use std::sync::{Arc, Mutex};
 
@@ -40,6 +44,30 @@ pub struct Ctx<'a> {
     pub hosts: &'a hosts::HostManager,
     /// The load balancers' listeners and health checks.
     pub plane: &'a lightsail::dataplane::DataPlane,
+    /// What the call does outside its backend, carried out after it.
+    pub outbox: effects::Outbox,
+    /// Who signed the call (absent for unsigned calls and the admin API).
+    pub caller: Option<&'a sigv4::Caller>,
+}
+
+impl<'a> Ctx<'a> {
+    pub fn new(emu: &'a Emulator, now: f64, account: &'a str, region: &'a str) -> Self {
+        Ctx {
+            now,
+            account,
+            region,
+            profile: &emu.profile,
+            fail_operations: None,
+            hosts: &emu.hosts,
+            plane: &emu.plane,
+            outbox: effects::Outbox::default(),
+            caller: None,
+        }
+    }
+
+    pub fn emit(&self, e: effects::Effect) {
+        self.outbox.push(e);
+    }
 }
 
 /// A handler: one operation of one service, on that service's backend.
@@ -65,14 +93,14 @@ impl Emulator {
             state: Mutex::default(),
             clock,
             profile,
-            credentials: vec![Credential {
-                access_key: DEFAULT_ACCESS_KEY.into(),
-                secret_key: DEFAULT_SECRET_KEY.into(),
-                account: DEFAULT_ACCOUNT.into(),
-            }],
+            credentials: vec![Credential::root(
+                DEFAULT_ACCESS_KEY,
+                DEFAULT_SECRET_KEY,
+                DEFAULT_ACCOUNT,
+            )],
             call_log: None,
             hosts: hosts::HostManager::disabled(
-                "hosts are off (`hastack-local serve --hosts` turns them on)",
+                "hosts are off (hastack-local serve without --no-hosts turns them on)",
             ),
         }
     }
@@ -91,5 +119,18 @@ impl Emulator {
     pub fn with_credentials(mut self, creds: Vec<Credential>) -> Self {
         self.credentials.extend(creds);
         self
+    }
+
+    /// The credential with this access key: configured, or issued by STS (expired ones too,
+    /// so that verification can say they expired).
+    pub fn credential(&self, access_key: &str) -> Option<Credential> {
+        self.credentials
+            .iter()
+            .find(|c| c.access_key == access_key)
+            .cloned()
+            .or_else(|| {
+                let mut st = self.state.lock().expect("state lock");
+                st.global::<sts::Backend>().issued.get(access_key).cloned()
+            })
     }
 }

@@ -17,7 +17,7 @@ use serde_json::Value as Json;
 #[command(
     name = "hastack-local",
     version,
-    about = "Offline AWS stand-in for hastack (Lightsail today; SSM, CloudWatch Logs and CloudWatch next)"
+    about = "Offline AWS stand-in for hastack: Lightsail, SSM, CloudWatch Logs, CloudWatch and STS, with instances as real hosts"
 )]
 struct Cli {
     /// Where `up` keeps its pid, port and log files.
@@ -42,7 +42,7 @@ enum Cmd {
         #[command(subcommand)]
         action: FaultCmd,
     },
-    /// API calls per operation since start (or the last reset).
+    /// API calls per operation since start (or the last reset), and the faults injected into them.
     Calls,
     /// What exists, per account and region.
     State,
@@ -92,8 +92,10 @@ struct ServeArgs {
 
 #[derive(Subcommand)]
 enum FaultCmd {
-    /// e.g. `faults add --operation Lightsail.CreateInstances --fault throttling --count 2`
+    /// e.g. `faults add --operation Lightsail.CreateInstances --fault throttling --count 2`, or
+    /// `faults add --operation '*' --fault service_unavailable --rate 0.2 --seed 7`
     Add {
+        /// `Service.Operation`, or `*` for every operation.
         #[arg(long)]
         operation: String,
         /// throttling | service_unavailable | internal_failure | fail_operation | latency
@@ -107,6 +109,12 @@ enum FaultCmd {
         error_details: String,
         #[arg(long)]
         millis: Option<u64>,
+        /// Hit this share of the matching calls (0 < rate <= 1) instead of every one.
+        #[arg(long)]
+        rate: Option<f64>,
+        /// Seed for the rate's draws (the same seed gives the same faults); chosen when absent.
+        #[arg(long)]
+        seed: Option<u64>,
     },
     List,
     Clear,
@@ -334,7 +342,10 @@ async fn run(cli: Cli) -> Result<()> {
             Ok(())
         }
         Cmd::Calls => {
-            print(&admin(running_port(dir)?, "GET", "calls", None).await?.1);
+            let port = running_port(dir)?;
+            let calls = admin(port, "GET", "calls", None).await?.1;
+            let injected = admin(port, "GET", "faults/injected", None).await?.1;
+            print(&serde_json::json!({"calls": calls, "faults_injected": injected}));
             Ok(())
         }
         Cmd::Faults { action } => {
@@ -347,6 +358,8 @@ async fn run(cli: Cli) -> Result<()> {
                     error_code,
                     error_details,
                     millis,
+                    rate,
+                    seed,
                 } => {
                     let mut f = serde_json::json!({"operation": operation, "fault": fault});
                     if let Some(c) = count {
@@ -358,6 +371,12 @@ async fn run(cli: Cli) -> Result<()> {
                     }
                     if let Some(m) = millis {
                         f["millis"] = m.into();
+                    }
+                    if let Some(r) = rate {
+                        f["rate"] = r.into();
+                    }
+                    if let Some(s) = seed {
+                        f["seed"] = s.into();
                     }
                     admin(port, "POST", "faults", Some(f)).await?
                 }

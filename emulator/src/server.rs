@@ -12,8 +12,9 @@ use serde_json::Value as Json;
 use tokio::net::TcpListener;
 use tokio::sync::watch;
 
+use crate::effects::Effect;
 use crate::error::AwsError;
-use crate::lightsail;
+use crate::service;
 use crate::sigv4::{self, SignedRequest};
 use crate::state::FaultKind;
 use crate::Emulator;
@@ -29,13 +30,29 @@ enum Protocol {
     Json11,
     Json10,
     Cbor,
+    /// awsQuery (STS): form-encoded in, XML out.
+    Query,
 }
 
 pub fn json_response(status: u16, body: &Json, error_type: Option<&str>) -> Response<Body> {
     respond(Protocol::Json11, status, body, error_type)
 }
 
+/// An awsQuery answer: XML.
+fn respond_xml(status: u16, xml: String, request_id: &str) -> Response<Body> {
+    Response::builder()
+        .status(StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR))
+        .header("x-amzn-requestid", request_id)
+        .header("content-type", "text/xml")
+        .body(Full::new(Bytes::from(xml)))
+        .expect("valid response")
+}
+
 fn respond_error(protocol: Protocol, e: &AwsError) -> Response<Body> {
+    if protocol == Protocol::Query {
+        let id = uuid::Uuid::new_v4().to_string();
+        return respond_xml(e.status, crate::query::error(e, &id), &id);
+    }
     let mut r = respond(protocol, e.status, &e.body(), Some(&e.code));
     if let Some(q) = e
         .query_error
@@ -88,24 +105,6 @@ fn error_response(e: &AwsError) -> Response<Body> {
     respond(Protocol::Json11, e.status, &e.body(), Some(&e.code))
 }
 
-/// Services: target prefix (and CBOR service name), SigV4 signing name, display name, JSON version.
-const SERVICES: &[(&str, &str, &str, Protocol)] = &[
-    (
-        "Lightsail_20161128",
-        "lightsail",
-        "Lightsail",
-        Protocol::Json11,
-    ),
-    ("AmazonSSM", "ssm", "SSM", Protocol::Json11),
-    ("Logs_20140328", "logs", "Logs", Protocol::Json11),
-    (
-        "GraniteServiceVersion20100801",
-        "monitoring",
-        "CloudWatch",
-        Protocol::Json10,
-    ),
-];
-
 async fn handle(emu: Arc<Emulator>, req: Request<Incoming>) -> Response<Body> {
     let (parts, body) = req.into_parts();
     let body = match Limited::new(body, MAX_BODY).collect().await {
@@ -118,7 +117,20 @@ async fn handle(emu: Arc<Emulator>, req: Request<Incoming>) -> Response<Body> {
     };
     let path = parts.uri.path().to_string();
     if let Some(rest) = path.strip_prefix("/_hastack/") {
-        return crate::admin::handle(&emu, parts.method.as_str(), rest, &body);
+        let (status, out) = match serde_json::from_slice::<Json>(&body) {
+            _ if body.is_empty() => {
+                admin(
+                    &emu,
+                    parts.method.as_str(),
+                    rest,
+                    Json::Object(Default::default()),
+                )
+                .await
+            }
+            Ok(input) => admin(&emu, parts.method.as_str(), rest, input).await,
+            Err(_) => (400, serde_json::json!({"error": "body is not JSON"})),
+        };
+        return json_response(status, &out, None);
     }
     let headers: Vec<(String, String)> = parts
         .headers
@@ -136,31 +148,47 @@ async fn handle(emu: Arc<Emulator>, req: Request<Incoming>) -> Response<Body> {
             .find(|(k, _)| k == name)
             .map(|(_, v)| v.clone())
     };
-    // awsJson: `X-Amz-Target: Prefix.Operation`; rpcv2-CBOR: `/service/<Service>/operation/<Operation>`.
-    let (prefix, operation, protocol) = if let Some(rest) = path.strip_prefix("/service/") {
+    // awsJson: `X-Amz-Target: Prefix.Operation`; rpcv2-CBOR: `/service/<Service>/operation/<Operation>`;
+    // awsQuery (STS): a form with `Action=Operation`.
+    let form = header("content-type")
+        .is_some_and(|c| c.starts_with("application/x-www-form-urlencoded"))
+        && header("x-amz-target").is_none();
+    let query_input = form.then(|| crate::query::parse_form(&body));
+    let (service, operation, framing) = if let Some(rest) = path.strip_prefix("/service/") {
         match rest.split_once("/operation/") {
             Some((svc, op)) if header("smithy-protocol").as_deref() == Some("rpc-v2-cbor") => {
-                (svc.to_string(), op.to_string(), Protocol::Cbor)
+                match service::by_prefix(svc) {
+                    Some(s) => (s, op.to_string(), Protocol::Cbor),
+                    None => return error_response(&AwsError::unknown_operation(&path)),
+                }
             }
             _ => return error_response(&AwsError::unknown_operation(&path)),
         }
+    } else if let Some(q) = &query_input {
+        // awsQuery names no service: the one whose table has the action.
+        let action = q.get("Action").and_then(Json::as_str).unwrap_or("");
+        match service::SERVICES.iter().copied().find(|s| {
+            s.protocol() == service::Protocol::AwsQuery && s.operations().contains(&action)
+        }) {
+            Some(s) => (s, action.to_string(), Protocol::Query),
+            None => return error_response(&AwsError::unknown_operation(action)),
+        }
     } else {
         let target = header("x-amz-target").unwrap_or_default();
-        match target.split_once('.') {
-            Some((p, o)) => (p.to_string(), o.to_string(), Protocol::Json11),
+        match target
+            .split_once('.')
+            .and_then(|(p, o)| Some((service::by_prefix(p)?, o)))
+        {
+            Some((s, o)) => (s, o.to_string(), Protocol::Json11),
             None => return error_response(&AwsError::unknown_operation(&target)),
         }
     };
-    let target = format!("{prefix}.{operation}");
-    let Some((_, signing_name, service, json_version)) =
-        SERVICES.iter().find(|(p, ..)| *p == prefix)
-    else {
-        return error_response(&AwsError::unknown_operation(&target));
-    };
-    let protocol = if protocol == Protocol::Cbor {
-        Protocol::Cbor
-    } else {
-        *json_version
+    let target = format!("{}.{operation}", service.target_prefix());
+    let protocol = match (framing, service.protocol()) {
+        (Protocol::Cbor, _) => Protocol::Cbor,
+        (_, service::Protocol::AwsJson10) => Protocol::Json10,
+        (_, service::Protocol::AwsJson11) => Protocol::Json11,
+        (_, service::Protocol::AwsQuery) => Protocol::Query,
     };
     let fail = |e: &AwsError| respond_error(protocol, e);
     let signed = SignedRequest {
@@ -170,18 +198,31 @@ async fn handle(emu: Arc<Emulator>, req: Request<Incoming>) -> Response<Body> {
         headers: headers.clone(),
         body: &body,
     };
-    let caller = match sigv4::verify(&signed, &emu.credentials) {
-        Ok(c) => c,
-        Err(e) => return fail(&e),
+    let now = emu.clock.now();
+    // Some calls are not signed (STS's web identity call: the token is the credential).
+    let unsigned = service.unsigned(&operation) && header("authorization").is_none();
+    let caller = if unsigned {
+        None
+    } else {
+        match sigv4::verify(&signed, &|k| emu.credential(k), now) {
+            Ok(c) => Some(c),
+            Err(e) => return fail(&e),
+        }
     };
-    if caller.service != *signing_name {
-        return fail(&AwsError::new(
-            400,
-            "InvalidSignatureException",
-            format!("Credential should be scoped to correct service: '{signing_name}'."),
-        ));
+    if let Some(c) = &caller {
+        if c.service != service.signing_name() {
+            return fail(&AwsError::new(
+                400,
+                "InvalidSignatureException",
+                format!(
+                    "Credential should be scoped to correct service: '{}'.",
+                    service.signing_name()
+                ),
+            ));
+        }
     }
     let input: Json = match protocol {
+        Protocol::Query => query_input.unwrap_or_default(),
         Protocol::Cbor => match crate::cloudwatch::protocol::decode(&body) {
             Ok(j) => j,
             Err(e) => return fail(&AwsError::serialization(e)),
@@ -196,8 +237,9 @@ async fn handle(emu: Arc<Emulator>, req: Request<Incoming>) -> Response<Body> {
             }
         },
     };
-    let key = format!("{service}.{operation}");
-    let span = tracing::info_span!("aws_call", op = %key, account = %caller.account, region = %caller.region);
+    let key = format!("{}.{operation}", service.name());
+    let account_of = caller.as_ref().map(|c| c.account.as_str()).unwrap_or("-");
+    let span = tracing::info_span!("aws_call", op = %key, account = %account_of);
     let _enter = span.enter();
     let faults = {
         let mut st = emu.state.lock().expect("state lock");
@@ -219,69 +261,30 @@ async fn handle(emu: Arc<Emulator>, req: Request<Incoming>) -> Response<Body> {
             }
         }
     }
-    let ctx = crate::Ctx {
-        now: emu.clock.now(),
-        account: &caller.account,
-        region: &caller.region,
-        profile: &emu.profile,
-        fail_operations,
-        hosts: &emu.hosts,
-        plane: &emu.plane,
-    };
+    // An unsigned call acts in no account of its own (its region is the default one).
+    let (account, region) = caller
+        .as_ref()
+        .map(|c| (c.account.clone(), c.region.clone()))
+        .unwrap_or_else(|| (String::new(), "us-east-1".to_string()));
+    let mut ctx = crate::Ctx::new(&emu, emu.clock.now(), &account, &region);
+    ctx.fail_operations = fail_operations;
+    ctx.caller = caller.as_ref();
     let result = {
         let mut st = emu.state.lock().expect("state lock");
-        let b = st.backends(&caller.account, &caller.region);
-        let unknown = || Err(AwsError::unknown_operation(&target));
-        let r = match *service {
-            "Lightsail" => lightsail::handlers::handler(operation.as_str())
-                .map_or_else(unknown, |h| h(&mut b.lightsail, &ctx, &input)),
-            "SSM" => crate::ssm::handler(&operation)
-                .map_or_else(unknown, |h| h(&mut b.ssm, &ctx, &input)),
-            "Logs" => crate::logs::handlers::handler(&operation).map_or_else(unknown, |h| {
-                let mut fx = crate::logs::Effects::default();
-                let r = h(&mut b.logs, &ctx, &input, &mut fx);
-                b.cloudwatch.ingest(fx.metric_points);
-                r
-            }),
-            "CloudWatch" => crate::cloudwatch::handlers::handler(&operation)
-                .map_or_else(unknown, |h| h(&mut b.cloudwatch, &ctx, &input)),
-            _ => unknown(),
-        };
-        // Only calls that can change load balancers or their instances re-sync the data plane.
-        let lbs = (*service == "Lightsail"
-            && !operation.starts_with("Get")
-            && emu.hosts.availability().is_ok())
-        .then(|| crate::lightsail::desired_load_balancers(&b.lightsail));
-        (
-            r,
-            std::mem::take(&mut b.lightsail.host_actions),
-            std::mem::take(&mut b.ssm.pending_execs),
-            lbs,
-        )
+        service
+            .call(&mut st, &ctx, &operation, &input)
+            .unwrap_or_else(|| Err(AwsError::unknown_operation(&target)))
     };
-    let (result, host_actions, execs, lbs) = result;
-    if let Some(lbs) = lbs {
-        emu.plane
-            .sync(&format!("{}/{}", caller.account, caller.region), lbs)
-            .await;
-    }
-    let (account, region) = (caller.account.clone(), caller.region.clone());
-    if !host_actions.is_empty() {
-        let emu2 = emu.clone();
-        let (a, r) = (account.clone(), region.clone());
-        // In order, before answering: the call's effect on hosts is part of the call.
-        let _ = tokio::task::spawn_blocking(move || {
-            crate::hosts::apply(&emu2.hosts, &a, &r, host_actions)
-        })
-        .await;
-    }
-    for x in execs {
-        tokio::spawn(crate::hosts::run_command(
-            emu.clone(),
-            account.clone(),
-            region.clone(),
-            x,
-        ));
+    let effects = ctx.outbox.take();
+    settle(&emu, &account, &region, effects).await;
+    if protocol == Protocol::Query {
+        return match result {
+            Ok(j) => {
+                let id = uuid::Uuid::new_v4().to_string();
+                respond_xml(200, crate::query::success(&operation, &j, &id), &id)
+            }
+            Err(e) => fail(&e),
+        };
     }
     match result {
         Ok(mut j) => {
@@ -293,6 +296,97 @@ async fn handle(emu: Arc<Emulator>, req: Request<Incoming>) -> Response<Body> {
             fail(&e)
         }
     }
+}
+
+/// Carry out the effects a call recorded for `account`/`region`: CloudWatch data points at
+/// once, the data plane's re-sync and published names, host actions (in order, before the call
+/// is answered: they are part of it), then Run Command deliveries in the background (they
+/// record their outcome in SSM).
+pub async fn settle(emu: &Arc<Emulator>, account: &str, region: &str, effects: Vec<Effect>) {
+    let fx = crate::effects::sort(effects);
+    let lbs = {
+        let mut st = emu.state.lock().expect("state lock");
+        if !fx.metric_points.is_empty() {
+            st.backend::<crate::cloudwatch::Backend>(account, region)
+                .ingest(fx.metric_points);
+        }
+        (fx.resync && emu.hosts.availability().is_ok()).then(|| {
+            crate::lightsail::desired_load_balancers(
+                st.backend::<crate::lightsail::Backend>(account, region),
+            )
+        })
+    };
+    if let Some(lbs) = lbs {
+        emu.plane.sync(&format!("{account}/{region}"), lbs).await;
+        let emu2 = emu.clone();
+        let _ =
+            tokio::task::spawn_blocking(move || emu2.hosts.publish_names(emu2.plane.names())).await;
+    }
+    if !fx.hosts.is_empty() {
+        let emu2 = emu.clone();
+        let (a, r) = (account.to_string(), region.to_string());
+        let actions = fx.hosts;
+        let _ =
+            tokio::task::spawn_blocking(move || crate::hosts::apply(&emu2.hosts, &a, &r, actions))
+                .await;
+    }
+    for x in fx.run {
+        tokio::spawn(run_command(
+            emu.clone(),
+            account.to_string(),
+            region.to_string(),
+            x,
+        ));
+    }
+}
+
+/// An admin API call (in process), then its effects carried out as after an API call: a
+/// disappeared instance's host and a disappeared load balancer's listener really go away.
+pub async fn admin(emu: &Arc<Emulator>, method: &str, path: &str, input: Json) -> (u16, Json) {
+    let reply = crate::admin::call(emu, method, path, input);
+    if let Some((account, region)) = &reply.scope {
+        settle(emu, account, region, reply.effects).await;
+    }
+    (reply.status, reply.body)
+}
+
+/// Run one Run Command invocation on its host and have SSM record the outcome.
+async fn run_command(
+    emu: Arc<Emulator>,
+    account: String,
+    region: String,
+    x: crate::effects::ExecRequest,
+) {
+    let e2 = emu.clone();
+    let req = x.clone();
+    let res = tokio::task::spawn_blocking(move || {
+        e2.hosts.exec(
+            &req.host,
+            &req.script,
+            &req.workdir,
+            Duration::from_secs(req.timeout_secs),
+        )
+    })
+    .await;
+    let failed = |why: String| crate::hosts::ExecResult {
+        code: -1,
+        stdout: String::new(),
+        stderr: format!("hastack-local: {why}"),
+        timed_out: false,
+    };
+    let res = match res {
+        Ok(Ok(r)) => r,
+        Ok(Err(e)) => failed(e.to_string()),
+        Err(e) => failed(e.to_string()),
+    };
+    let now = emu.clock.now();
+    let mut st = emu.state.lock().expect("state lock");
+    crate::ssm::commands::record_outcome(
+        st.backend::<crate::ssm::Backend>(&account, &region),
+        &x,
+        res,
+        now,
+    );
 }
 
 /// AWS omits absent members rather than sending `null`; so do we.
@@ -385,6 +479,7 @@ pub async fn start(emu: Emulator, port: u16) -> std::io::Result<Running> {
             Ok(()) => match TcpListener::bind((crate::hosts::BRIDGE_IP, addr.port())).await {
                 Ok(l) => {
                     emulator.hosts.set_port(addr.port());
+                    emulator.plane.enable_bridge();
                     tokio::spawn(serve(emulator.clone(), l, rx.clone()));
                 }
                 Err(e) => tracing::warn!(error = %e, "cannot listen on the hosts' bridge"),

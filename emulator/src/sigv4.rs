@@ -14,14 +14,55 @@ pub struct Caller {
     pub account: String,
     pub region: String,
     pub service: String,
+    /// The principal: the account root, or an assumed role's session.
+    pub arn: String,
+    /// GetCallerIdentity's UserId.
+    pub user_id: String,
 }
 
-/// A configured credential.
+/// A credential: configured (long-term, an account's root) or issued by STS (temporary).
 #[derive(Debug, Clone)]
 pub struct Credential {
     pub access_key: String,
     pub secret_key: String,
     pub account: String,
+    /// Temporary credentials only: the token the request must carry (`X-Amz-Security-Token`).
+    pub session_token: Option<String>,
+    /// Temporary credentials only: seconds since the epoch after which they are refused.
+    pub expires: Option<f64>,
+    pub arn: String,
+    pub user_id: String,
+}
+
+impl Credential {
+    /// Long-term credentials of an account's root user.
+    pub fn root(access_key: &str, secret_key: &str, account: &str) -> Self {
+        Credential {
+            access_key: access_key.into(),
+            secret_key: secret_key.into(),
+            account: account.into(),
+            session_token: None,
+            expires: None,
+            arn: format!("arn:aws:iam::{account}:root"),
+            user_id: account.into(),
+        }
+    }
+}
+
+fn expired_token() -> AwsError {
+    AwsError::new(
+        400,
+        "ExpiredTokenException",
+        "The security token included in the request is expired",
+    )
+}
+
+fn invalid_token() -> AwsError {
+    AwsError::new(
+        400,
+        "UnrecognizedClientException",
+        "The security token included in the request is invalid.",
+    )
 }
 
 /// What verification needs from an HTTP request.
@@ -155,8 +196,13 @@ fn invalid_signature() -> AwsError {
     )
 }
 
-/// Verify a request's SigV4 signature against `creds`.
-pub fn verify(r: &SignedRequest<'_>, creds: &[Credential]) -> Result<Caller, AwsError> {
+/// Verify a request's SigV4 signature against the credential `lookup` finds for its access
+/// key; temporary credentials must come with their session token and not be expired at `now`.
+pub fn verify(
+    r: &SignedRequest<'_>,
+    lookup: &dyn Fn(&str) -> Option<Credential>,
+    now: f64,
+) -> Result<Caller, AwsError> {
     let Some(auth_header) = header(r, "authorization") else {
         return Err(AwsError::new(
             400,
@@ -167,16 +213,15 @@ pub fn verify(r: &SignedRequest<'_>, creds: &[Credential]) -> Result<Caller, Aws
     let auth = parse_authorization(auth_header).ok_or_else(|| {
         AwsError::new(400, "IncompleteSignatureException", format!("Authorization header requires 'Credential', 'Signature' and 'SignedHeaders' parameters. Authorization={auth_header}"))
     })?;
-    let cred = creds
-        .iter()
-        .find(|c| c.access_key == auth.access_key)
-        .ok_or_else(|| {
-            AwsError::new(
-                400,
-                "UnrecognizedClientException",
-                "The security token included in the request is invalid.",
-            )
-        })?;
+    let cred = lookup(auth.access_key).ok_or_else(invalid_token)?;
+    if let Some(token) = &cred.session_token {
+        if header(r, "x-amz-security-token") != Some(token.as_str()) {
+            return Err(invalid_token());
+        }
+    }
+    if cred.expires.is_some_and(|t| now >= t) {
+        return Err(expired_token());
+    }
     let amz_date = header(r, "x-amz-date").ok_or_else(invalid_signature)?;
     if !amz_date.starts_with(auth.date) {
         return Err(invalid_signature());
@@ -224,7 +269,14 @@ pub fn verify(r: &SignedRequest<'_>, creds: &[Credential]) -> Result<Caller, Aws
         account: cred.account.clone(),
         region: auth.region.into(),
         service: auth.service.into(),
+        arn: cred.arn.clone(),
+        user_id: cred.user_id.clone(),
     })
+}
+
+/// A lookup over a fixed list of credentials.
+pub fn among(creds: &[Credential]) -> impl Fn(&str) -> Option<Credential> + '_ {
+    move |key| creds.iter().find(|c| c.access_key == key).cloned()
 }
 
 #[cfg(test)]
@@ -234,11 +286,11 @@ mod tests {
     /// AWS's published SigV4 test vector "get-vanilla" (aws-sig-v4-test-suite).
     #[test]
     fn aws_test_suite_get_vanilla() {
-        let creds = [Credential {
-            access_key: "AKIDEXAMPLE".into(),
-            secret_key: "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY".into(),
-            account: "123456789012".into(),
-        }];
+        let creds = [Credential::root(
+            "AKIDEXAMPLE",
+            "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY",
+            "123456789012",
+        )];
         let r = SignedRequest {
             method: "GET",
             path: "/",
@@ -253,13 +305,13 @@ mod tests {
             ],
             body: b"",
         };
-        let caller = verify(&r, &creds).expect("valid signature");
+        let caller = verify(&r, &among(&creds), 0.0).expect("valid signature");
         assert_eq!(caller.region, "us-east-1");
         assert_eq!(caller.account, "123456789012");
         let mut bad = r;
         bad.headers[1].1 = "20150830T123601Z".into();
         assert_eq!(
-            verify(&bad, &creds).unwrap_err().code,
+            verify(&bad, &among(&creds), 0.0).unwrap_err().code,
             "InvalidSignatureException"
         );
     }
@@ -274,7 +326,7 @@ mod tests {
             body: b"{}",
         };
         assert_eq!(
-            verify(&r, &[]).unwrap_err().code,
+            verify(&r, &among(&[]), 0.0).unwrap_err().code,
             "MissingAuthenticationTokenException"
         );
         let r = SignedRequest {
@@ -285,7 +337,7 @@ mod tests {
             body: b"{}",
         };
         assert_eq!(
-            verify(&r, &[]).unwrap_err().code,
+            verify(&r, &among(&[]), 0.0).unwrap_err().code,
             "UnrecognizedClientException"
         );
     }

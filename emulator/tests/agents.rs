@@ -29,7 +29,10 @@ async fn agents_register_and_ship_logs() {
     let ssm = aws_sdk_ssm::Client::new(&conf);
     let logs = aws_sdk_cloudwatchlogs::Client::new(&conf);
     let good = json!({"logs": {"logs_collected": {"files": {"collect_list": [
-        {"file_path": "/var/log/app/*.log", "log_group_name": "/hastack/app", "log_stream_name": "{instance_id}", "retention_in_days": 7}
+        {"file_path": "/var/log/app/*.log", "log_group_name": "/hastack/app", "log_stream_name": "{hostname}", "retention_in_days": 7},
+        {"file_path": "/var/log/app/web.log", "log_group_name": "/hastack/placeholders", "log_stream_name": "{instance_id}"},
+        {"file_path": "/var/log/app/web.log", "log_group_name": "/hastack/placeholders", "log_stream_name": "{local_hostname}@{ip_address}"},
+        {"file_path": "/var/log/app/web.log", "log_group_name": "/hastack/placeholders"}
     ]}}}});
     let bad = json!({"logs": {"logs_collected": {"files": {"collect_list": [{"log_group_name": "/hastack/app", "retention_in_days": 10}]}}}});
     ssm.put_parameter()
@@ -94,7 +97,9 @@ async fn agents_register_and_ship_logs() {
         assert!(
             Instant::now() < deadline,
             "no log events shipped; hosts: {}",
-            hastack_local::admin::call(&r.emulator, "GET", "hosts", json!({})).1
+            hastack_local::server::admin(&r.emulator, "GET", "hosts", json!({}))
+                .await
+                .1
         );
         tokio::time::sleep(Duration::from_millis(250)).await;
     };
@@ -109,8 +114,43 @@ async fn agents_register_and_ship_logs() {
         .unwrap()
         .remove(0);
     assert_eq!(group.retention_in_days(), Some(7));
+    // On premises the agent has no instance id: {instance_id} (and a missing stream name) is
+    // i-UNKNOWN, one stream for every node; {ip_address} is the first non-loopback IPv4.
+    let deadline = Instant::now() + Duration::from_secs(10);
+    let streams = loop {
+        let mut names: Vec<String> = logs
+            .describe_log_streams()
+            .log_group_name("/hastack/placeholders")
+            .send()
+            .await
+            .map(|o| {
+                o.log_streams()
+                    .iter()
+                    .filter_map(|s| s.log_stream_name().map(str::to_string))
+                    .collect()
+            })
+            .unwrap_or_default();
+        names.sort();
+        if names.len() >= 2 || Instant::now() > deadline {
+            break names;
+        }
+        tokio::time::sleep(Duration::from_millis(250)).await;
+    };
+    let ip = ls
+        .get_instance()
+        .instance_name("agent-1")
+        .send()
+        .await
+        .unwrap()
+        .instance
+        .unwrap()
+        .private_ip_address
+        .unwrap();
+    assert_eq!(streams, [format!("agent-1@{ip}"), "i-UNKNOWN".to_string()]);
 
-    let boot = hastack_local::admin::call(&r.emulator, "GET", "hosts", json!({})).1[0]["boot_log"]
+    let boot = hastack_local::server::admin(&r.emulator, "GET", "hosts", json!({}))
+        .await
+        .1[0]["boot_log"]
         .as_str()
         .unwrap()
         .to_string();

@@ -95,8 +95,51 @@ fn up_status_faults_down_leaves_nothing_running() {
     );
     let list = run(dir.path(), &["faults", "list"]);
     assert!(String::from_utf8_lossy(&list.stdout).contains("throttling"));
+    let rated = run(
+        dir.path(),
+        &[
+            "faults",
+            "add",
+            "--operation",
+            "*",
+            "--fault",
+            "service_unavailable",
+            "--rate",
+            "0.2",
+            "--seed",
+            "7",
+        ],
+    );
+    assert!(
+        rated.status.success(),
+        "{}",
+        String::from_utf8_lossy(&rated.stderr)
+    );
+    let listed: serde_json::Value = serde_json::from_slice(&rated.stdout).unwrap();
+    assert_eq!(listed[1]["rate"], 0.2);
+    assert_eq!(listed[1]["seed"], 7);
+    let bad_rate = run(
+        dir.path(),
+        &[
+            "faults",
+            "add",
+            "--operation",
+            "*",
+            "--fault",
+            "throttling",
+            "--rate",
+            "2",
+        ],
+    );
+    assert!(!bad_rate.status.success(), "a rate above 1 is refused");
     assert!(run(dir.path(), &["faults", "clear"]).status.success());
-    assert!(run(dir.path(), &["calls"]).status.success());
+    let calls = run(dir.path(), &["calls"]);
+    assert!(calls.status.success());
+    let calls: serde_json::Value = serde_json::from_slice(&calls.stdout).unwrap();
+    assert!(
+        calls["calls"].is_object() && calls["faults_injected"].is_object(),
+        "{calls}"
+    );
     assert!(run(dir.path(), &["state"]).status.success());
     assert!(run(dir.path(), &["hosts"]).status.success());
     assert!(run(dir.path(), &["load-balancers"]).status.success());

@@ -1,4 +1,4 @@
-//! Instances as real hosts (hastack-local part 2): user data runs at first boot, the stand-in
+//! Instances as real hosts: user data runs at first boot, the stand-in
 //! SSM agent registers, Run Command executes inside the host, outages cut nodes off, and
 //! nothing is left behind. Needs root and Linux namespaces; says so and skips otherwise.
 mod common;
@@ -178,7 +178,9 @@ async fn hosts_boot_user_data_run_commands_and_clean_up() {
             .await
             .unwrap();
     }
-    let hosts = hastack_local::admin::call(&r.emulator, "GET", "hosts", json!({})).1;
+    let hosts = hastack_local::server::admin(&r.emulator, "GET", "hosts", json!({}))
+        .await
+        .1;
     assert_eq!(hosts.as_array().unwrap().len(), 3, "{hosts}");
     for i in 1..=3 {
         let inst = ls
@@ -231,8 +233,9 @@ async fn hosts_boot_user_data_run_commands_and_clean_up() {
         );
         tokio::time::sleep(Duration::from_millis(200)).await;
     }
-    let endpoint = hastack_local::admin::call(&r.emulator, "GET", "load-balancers", json!({})).1[0]
-        ["endpoint"]
+    let endpoint = hastack_local::server::admin(&r.emulator, "GET", "load-balancers", json!({}))
+        .await
+        .1[0]["endpoint"]
         .as_str()
         .unwrap()
         .trim_start_matches("http://")
@@ -252,7 +255,7 @@ async fn hosts_boot_user_data_run_commands_and_clean_up() {
 
     // One host dies while requests flow: none fails, and it is unhealthy within two checks.
     let interval = LatencyProfile::fast().health_check_interval;
-    hastack_local::admin::call(&r.emulator, "POST", "hosts/stop", json!({"name": "web-2"}));
+    hastack_local::server::admin(&r.emulator, "POST", "hosts/stop", json!({"name": "web-2"})).await;
     let stopped_at = Instant::now();
     let ep = endpoint.clone();
     let during: Vec<Option<(u16, String)>> = tokio::task::spawn_blocking(move || {
@@ -296,7 +299,8 @@ async fn hosts_boot_user_data_run_commands_and_clean_up() {
     );
 
     // Restored (enabled services start at boot), it serves again.
-    hastack_local::admin::call(&r.emulator, "POST", "hosts/start", json!({"name": "web-2"}));
+    hastack_local::server::admin(&r.emulator, "POST", "hosts/start", json!({"name": "web-2"}))
+        .await;
     let deadline = Instant::now() + Duration::from_secs(15);
     while !lb_health(&ls, "front")
         .await
@@ -409,12 +413,13 @@ async fn hosts_boot_user_data_run_commands_and_clean_up() {
             .as_str()
             .to_string()
     };
-    hastack_local::admin::call(
+    hastack_local::server::admin(
         &r.emulator,
         "POST",
         "hosts/partition",
         json!({"name": "web-1"}),
-    );
+    )
+    .await;
     assert_eq!(ping(ssm.clone(), web1.clone()).await, "ConnectionLost");
     let ep = endpoint.clone();
     let cut: Vec<Option<(u16, String)>> =
@@ -426,17 +431,19 @@ async fn hosts_boot_user_data_run_commands_and_clean_up() {
             .all(|r| matches!(r, Some((200, b)) if b != "web-1")),
         "partitioned host got traffic or a request failed: {cut:?}"
     );
-    hastack_local::admin::call(
+    hastack_local::server::admin(
         &r.emulator,
         "POST",
         "hosts/restore",
         json!({"name": "web-1"}),
-    );
+    )
+    .await;
     assert_eq!(ping(ssm.clone(), web1.clone()).await, "Online");
 
     // An abrupt stop: the node loses its connection and commands wait, undelivered.
     let (st, _) =
-        hastack_local::admin::call(&r.emulator, "POST", "hosts/stop", json!({"name": "web-2"}));
+        hastack_local::server::admin(&r.emulator, "POST", "hosts/stop", json!({"name": "web-2"}))
+            .await;
     assert_eq!(st, 200);
     let n = ssm
         .describe_instance_information()
@@ -490,7 +497,9 @@ async fn hosts_boot_user_data_run_commands_and_clean_up() {
     assert_eq!(s.status().map(|s| s.as_str()), Some("Pending"));
 
     // Boot output is kept for debugging.
-    let views = hastack_local::admin::call(&r.emulator, "GET", "hosts", json!({})).1;
+    let views = hastack_local::server::admin(&r.emulator, "GET", "hosts", json!({}))
+        .await
+        .1;
     assert!(
         views.as_array().unwrap().iter().all(|h| h["boot_log"]
             .as_str()
@@ -506,7 +515,8 @@ async fn hosts_boot_user_data_run_commands_and_clean_up() {
         .await
         .unwrap();
     assert_eq!(
-        hastack_local::admin::call(&r.emulator, "GET", "hosts", json!({}))
+        hastack_local::server::admin(&r.emulator, "GET", "hosts", json!({}))
+            .await
             .1
             .as_array()
             .unwrap()

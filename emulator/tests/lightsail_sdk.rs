@@ -17,11 +17,11 @@ async fn emulator() -> (Running, ManualClock) {
     let clock = ManualClock::new(T0);
     let emu = Emulator::new(LatencyProfile::fast(), Arc::new(clock.clone()))
         .with_call_log(std::env::var_os("HASTACK_SDK_CALL_LOG").map(Into::into))
-        .with_credentials(vec![hastack_local::sigv4::Credential {
-            access_key: "AKIASECONDACCOUNT001".into(),
-            secret_key: "second-secret".into(),
-            account: "210987654321".into(),
-        }]);
+        .with_credentials(vec![hastack_local::sigv4::Credential::root(
+            "AKIASECONDACCOUNT001",
+            "second-secret",
+            "210987654321",
+        )]);
     (start(emu, 0).await.unwrap(), clock)
 }
 
@@ -553,11 +553,7 @@ async fn injected_throttling_and_503_are_retried_by_the_sdk() {
     let c = client(&r);
     fault(
         &r,
-        Fault {
-            operation: "Lightsail.GetRegions".into(),
-            kind: FaultKind::Throttling,
-            count: Some(2),
-        },
+        Fault::new("Lightsail.GetRegions", FaultKind::Throttling).with_count(Some(2)),
     );
     c.get_regions()
         .send()
@@ -566,21 +562,13 @@ async fn injected_throttling_and_503_are_retried_by_the_sdk() {
     assert_eq!(calls(&r, "Lightsail.GetRegions"), 3);
     fault(
         &r,
-        Fault {
-            operation: "Lightsail.GetBundles".into(),
-            kind: FaultKind::ServiceUnavailable,
-            count: Some(1),
-        },
+        Fault::new("Lightsail.GetBundles", FaultKind::ServiceUnavailable).with_count(Some(1)),
     );
     c.get_bundles().send().await.expect("retried after 503");
     assert_eq!(calls(&r, "Lightsail.GetBundles"), 2);
     fault(
         &r,
-        Fault {
-            operation: "Lightsail.GetBlueprints".into(),
-            kind: FaultKind::InternalFailure,
-            count: None,
-        },
+        Fault::new("Lightsail.GetBlueprints", FaultKind::InternalFailure).with_count(None),
     );
     let err = client_with(&r, "us-east-1", DEFAULT_ACCESS_KEY, DEFAULT_SECRET_KEY, 1)
         .get_blueprints()
@@ -597,14 +585,14 @@ async fn injected_failed_operation_surfaces_its_error_code() {
     let c = client(&r);
     fault(
         &r,
-        Fault {
-            operation: "Lightsail.CreateInstances".into(),
-            kind: FaultKind::FailOperation {
+        Fault::new(
+            "Lightsail.CreateInstances",
+            FaultKind::FailOperation {
                 error_code: "InsufficientCapacity".into(),
                 error_details: "us-east-1a is out of nano_3_0".into(),
             },
-            count: Some(1),
-        },
+        )
+        .with_count(Some(1)),
     );
     let ops = create(&c, &["doomed"], "us-east-1a").await;
     clock.advance(1.0);
@@ -794,4 +782,191 @@ async fn latency_profiles_are_documented_numbers() {
     assert!(real.instance_boot >= 10.0 * fast.instance_boot);
     assert_eq!(LatencyProfile::by_name("realistic"), Some(real));
     assert_eq!(LatencyProfile::by_name("slow"), None);
+}
+
+/// Chaos: every operation fails at random (20%, seeded), and a client that retries, as the
+/// provider does, still gets every call through; the counts show what was injected.
+#[tokio::test]
+async fn random_faults_at_a_rate_are_retried_and_counted() {
+    let (r, _) = emulator().await;
+    let c = client_with(&r, "us-east-1", DEFAULT_ACCESS_KEY, DEFAULT_SECRET_KEY, 6);
+    for (seed, kind) in ["throttling", "service_unavailable", "internal_failure"]
+        .iter()
+        .enumerate()
+    {
+        let (st, j) = hastack_local::server::admin(
+            &r.emulator,
+            "POST",
+            "faults",
+            serde_json::json!({"operation": "*", "fault": kind, "rate": 0.1, "seed": 40 + seed}),
+        )
+        .await;
+        assert_eq!(st, 200, "{j}");
+    }
+    let names: Vec<String> = (0..6).map(|i| format!("chaos-{i}")).collect();
+    for n in &names {
+        create(&c, &[n.as_str()], "us-east-1a").await;
+    }
+    c.create_load_balancer()
+        .load_balancer_name("chaos-lb")
+        .instance_port(80)
+        .send()
+        .await
+        .unwrap();
+    c.attach_instances_to_load_balancer()
+        .load_balancer_name("chaos-lb")
+        .set_instance_names(Some(names.clone()))
+        .send()
+        .await
+        .unwrap();
+    for _ in 0..10 {
+        for n in &names {
+            c.get_instance().instance_name(n).send().await.unwrap();
+        }
+    }
+    let lb = c
+        .get_load_balancer()
+        .load_balancer_name("chaos-lb")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(lb.load_balancer.unwrap().instance_health_summary().len(), 6);
+    let (_, injected) =
+        hastack_local::server::admin(&r.emulator, "GET", "faults/injected", serde_json::json!({}))
+            .await;
+    let total: u64 = injected
+        .as_object()
+        .unwrap()
+        .values()
+        .flat_map(|kinds| kinds.as_object().unwrap().values())
+        .map(|n| n.as_u64().unwrap())
+        .sum();
+    let kinds: std::collections::BTreeSet<&str> = injected
+        .as_object()
+        .unwrap()
+        .values()
+        .flat_map(|k| k.as_object().unwrap().keys().map(String::as_str))
+        .collect();
+    // 69 successful calls at about 27% faults per attempt: some dozen injected, of every kind.
+    assert!(total >= 10, "only {total} faults injected: {injected}");
+    assert_eq!(
+        kinds.into_iter().collect::<Vec<_>>(),
+        ["internal_failure", "service_unavailable", "throttling"]
+    );
+    let all_calls: u64 = r.emulator.state.lock().unwrap().calls.values().sum();
+    assert_eq!(
+        all_calls,
+        69 + total,
+        "every fault cost one retried attempt"
+    );
+    r.stop().await;
+}
+
+/// Lightsail refuses bad tags, port 0 and empty names at the API, with InvalidInputException.
+#[tokio::test]
+async fn lightsail_validates_tags_ports_and_names() {
+    let (r, _) = emulator().await;
+    let c = client(&r);
+    let tag = |k: &str, v: &str| Tag::builder().key(k).value(v).build();
+    let many: Vec<Tag> = (0..51).map(|i| tag(&format!("k{i}"), "v")).collect();
+    let cases: Vec<(&str, Vec<Tag>)> = vec![
+        ("51 tags", many),
+        ("empty key", vec![tag("", "v")]),
+        ("key of 129", vec![tag(&"k".repeat(129), "v")]),
+        ("value of 257", vec![tag("k", &"v".repeat(257))]),
+        (
+            "aws: prefix",
+            vec![tag("aws:cloudformation:stack-name", "v")],
+        ),
+        ("AWS: prefix", vec![tag("AWS:thing", "v")]),
+    ];
+    let invalid = |e: &aws_sdk_lightsail::error::SdkError<_, _>| -> bool {
+        matches!(e, aws_sdk_lightsail::error::SdkError::ServiceError(_))
+    };
+    for (name, tags) in &cases {
+        let e = c
+            .create_instances()
+            .instance_names("tagged")
+            .availability_zone("us-east-1a")
+            .blueprint_id("debian_12")
+            .bundle_id("nano_3_0")
+            .set_tags(Some(tags.clone()))
+            .send()
+            .await
+            .unwrap_err();
+        assert!(invalid(&e), "{name}");
+        assert!(
+            e.into_service_error().is_invalid_input_exception(),
+            "create instances: {name}"
+        );
+        let e = c
+            .create_load_balancer()
+            .load_balancer_name("tagged-lb")
+            .instance_port(80)
+            .set_tags(Some(tags.clone()))
+            .send()
+            .await
+            .unwrap_err();
+        assert!(
+            e.into_service_error().is_invalid_input_exception(),
+            "create load balancer: {name}"
+        );
+    }
+    // The limits themselves are fine.
+    let fifty: Vec<Tag> = (0..50)
+        .map(|i| tag(&format!("{i:0>128}"), &"v".repeat(256)))
+        .collect();
+    c.create_load_balancer()
+        .load_balancer_name("full")
+        .instance_port(80)
+        .set_tags(Some(fifty))
+        .send()
+        .await
+        .unwrap();
+    // TagResource counts the tags the resource already has.
+    let e = c
+        .tag_resource()
+        .resource_name("full")
+        .tags(tag("one-more", "v"))
+        .send()
+        .await
+        .unwrap_err();
+    assert!(e.into_service_error().is_invalid_input_exception());
+    let e = c
+        .create_load_balancer()
+        .load_balancer_name("port-zero")
+        .instance_port(0)
+        .send()
+        .await
+        .unwrap_err();
+    assert!(e.into_service_error().is_invalid_input_exception());
+    for (lb, names) in [
+        ("", vec!["web".to_string()]),
+        ("full", vec![]),
+        ("full", vec![String::new()]),
+    ] {
+        let e = c
+            .attach_instances_to_load_balancer()
+            .load_balancer_name(lb)
+            .set_instance_names(Some(names.clone()))
+            .send()
+            .await
+            .unwrap_err();
+        assert!(
+            e.into_service_error().is_invalid_input_exception(),
+            "attach {lb:?} {names:?}"
+        );
+        let e = c
+            .detach_instances_from_load_balancer()
+            .load_balancer_name(lb)
+            .set_instance_names(Some(names.clone()))
+            .send()
+            .await
+            .unwrap_err();
+        assert!(
+            e.into_service_error().is_invalid_input_exception(),
+            "detach {lb:?} {names:?}"
+        );
+    }
+    r.stop().await;
 }

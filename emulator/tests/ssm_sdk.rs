@@ -38,7 +38,8 @@ async fn client_and_node() -> (
         &r,
         "ssm/register",
         json!({"code": code, "id": id, "hostname": "web-1", "ip": "198.18.0.2"}),
-    );
+    )
+    .await;
     assert_eq!(status, 200, "{j}");
     let node = j["instanceId"].as_str().unwrap().to_string();
     (r, clock, c, node, id)
@@ -59,7 +60,7 @@ async fn activations_and_managed_nodes() {
     assert!(!acts[0].expired());
 
     // A wrong code fails like the real agent's registration.
-    let (status, j) = admin(&r, "ssm/register", json!({"code": "wrong", "id": act}));
+    let (status, j) = admin(&r, "ssm/register", json!({"code": "wrong", "id": act})).await;
     assert_eq!(
         (status, j["__type"].as_str()),
         (400, Some("InvalidActivation"))
@@ -87,7 +88,8 @@ async fn activations_and_managed_nodes() {
         &r,
         "ssm/connectivity",
         json!({"instanceId": node, "online": false}),
-    );
+    )
+    .await;
     let info = c
         .describe_instance_information()
         .send()
@@ -242,7 +244,8 @@ async fn commands_to_a_lost_node_stay_pending_and_can_be_cancelled_or_time_out()
         &r,
         "ssm/connectivity",
         json!({"instanceId": node, "online": false}),
-    );
+    )
+    .await;
     let send = || {
         c.send_command()
             .document_name("AWS-RunShellScript")
@@ -566,7 +569,8 @@ async fn service_setting_and_sessions() {
         &r,
         "ssm/connectivity",
         json!({"instanceId": node, "online": false}),
-    );
+    )
+    .await;
     assert!(c
         .start_session()
         .target(&node)
@@ -576,5 +580,176 @@ async fn service_setting_and_sessions() {
         .as_service_error()
         .unwrap()
         .is_target_not_connected());
+    r.stop().await;
+}
+
+/// The Session Manager preferences document as the console makes it (schemaVersion 1.0).
+fn run_shell_prefs(idle: &str, max: &str) -> String {
+    json!({
+        "schemaVersion": "1.0",
+        "description": "Document to hold regional settings for Session Manager",
+        "sessionType": "Standard_Stream",
+        "inputs": {
+            "s3BucketName": "", "s3KeyPrefix": "", "s3EncryptionEnabled": true,
+            "cloudWatchLogGroupName": "/hastack/sessions", "cloudWatchEncryptionEnabled": false,
+            "cloudWatchStreamingEnabled": true, "kmsKeyId": "", "runAsEnabled": false,
+            "runAsDefaultUser": "", "idleSessionTimeout": idle, "maxSessionDuration": max,
+            "shellProfile": {"windows": "", "linux": "cd /srv"}
+        }
+    })
+    .to_string()
+}
+
+#[tokio::test]
+async fn session_documents_versions_and_aws_owned_session_documents() {
+    let (r, _clock, c, node, _) = client_and_node().await;
+    let name = "SSM-SessionManagerRunShell";
+    let created = c
+        .create_document()
+        .name(name)
+        .content(run_shell_prefs("20", ""))
+        .document_type(DocumentType::Session)
+        .document_format(DocumentFormat::Json)
+        .send()
+        .await
+        .unwrap()
+        .document_description
+        .unwrap();
+    assert_eq!(created.document_type(), Some(&DocumentType::Session));
+    assert_eq!(created.schema_version(), Some("1.0"));
+    let again = c
+        .create_document()
+        .name(name)
+        .content(run_shell_prefs("20", ""))
+        .document_type(DocumentType::Session)
+        .send()
+        .await
+        .unwrap_err();
+    assert!(again
+        .as_service_error()
+        .unwrap()
+        .is_document_already_exists());
+    // Out-of-range preferences are refused, on create and on update.
+    for (idle, max) in [("0", ""), ("61", ""), ("20", "1441"), ("20", "0")] {
+        let e = c
+            .update_document()
+            .name(name)
+            .content(run_shell_prefs(idle, max))
+            .document_version("$LATEST")
+            .send()
+            .await
+            .unwrap_err();
+        assert!(
+            e.as_service_error().unwrap().is_invalid_document_content(),
+            "idle {idle} max {max}: {e:?}"
+        );
+    }
+    let v2 = c
+        .update_document()
+        .name(name)
+        .content(run_shell_prefs("60", "1440"))
+        .document_version("$LATEST")
+        .send()
+        .await
+        .unwrap()
+        .document_description
+        .unwrap();
+    assert_eq!(
+        (
+            v2.document_version(),
+            v2.latest_version(),
+            v2.default_version()
+        ),
+        (Some("2"), Some("2"), Some("1"))
+    );
+    // Sessions read the default version: it stays 1 until moved.
+    let described = c.describe_document().name(name).send().await.unwrap();
+    assert_eq!(
+        described.document.unwrap().document_version(),
+        Some("1"),
+        "DescribeDocument without a version describes the default"
+    );
+    c.update_document_default_version()
+        .name(name)
+        .document_version("$LATEST")
+        .send()
+        .await
+        .unwrap();
+    let d = c
+        .describe_document()
+        .name(name)
+        .send()
+        .await
+        .unwrap()
+        .document
+        .unwrap();
+    assert_eq!(
+        (d.document_version(), d.default_version()),
+        (Some("2"), Some("2"))
+    );
+    // A Command-shaped update of a Session document is refused (the type stays).
+    let cmd = json!({"schemaVersion": "2.2", "mainSteps": [{"action": "aws:runShellScript", "name": "s", "inputs": {"runCommand": ["true"]}}]});
+    let e = c
+        .update_document()
+        .name(name)
+        .content(cmd.to_string())
+        .document_version("$LATEST")
+        .send()
+        .await
+        .unwrap_err();
+    assert!(e
+        .as_service_error()
+        .unwrap()
+        .is_invalid_document_schema_version());
+    // Run Command does not run Session documents.
+    let e = c
+        .send_command()
+        .document_name(name)
+        .instance_ids(&node)
+        .send()
+        .await
+        .unwrap_err();
+    assert!(e.as_service_error().unwrap().is_invalid_document());
+    // The AWS-owned port forwarding documents exist, as Session documents owned by Amazon.
+    for aws in [
+        "AWS-StartPortForwardingSession",
+        "AWS-StartPortForwardingSessionToRemoteHost",
+        "AWS-StartSSHSession",
+        "AWS-StartInteractiveCommand",
+    ] {
+        let d = c
+            .describe_document()
+            .name(aws)
+            .send()
+            .await
+            .unwrap()
+            .document
+            .unwrap();
+        assert_eq!(
+            (d.owner(), d.document_type()),
+            (Some("Amazon"), Some(&DocumentType::Session)),
+            "{aws}"
+        );
+        let content = c.get_document().name(aws).send().await.unwrap();
+        let j: serde_json::Value = serde_json::from_str(content.content().unwrap()).unwrap();
+        assert!(j["properties"].is_object(), "{aws}: {j}");
+    }
+    let pf = c
+        .start_session()
+        .target(&node)
+        .document_name("AWS-StartPortForwardingSession")
+        .parameters("portNumber", vec!["80".into()])
+        .send()
+        .await
+        .unwrap();
+    assert!(pf.session_id().is_some());
+    let e = c
+        .start_session()
+        .target(&node)
+        .document_name("AWS-RunShellScript")
+        .send()
+        .await
+        .unwrap_err();
+    assert!(e.as_service_error().unwrap().is_invalid_document());
     r.stop().await;
 }

@@ -9,28 +9,25 @@ use crate::Ctx;
 
 pub type Handler = crate::Handler<Backend>;
 
-pub fn handler(operation: &str) -> Option<Handler> {
-    Some(match operation {
-        "PutMetricData" => put_metric_data,
-        "GetMetricStatistics" => get_metric_statistics,
-        "GetMetricData" => get_metric_data,
-        "ListMetrics" => list_metrics,
-        "PutMetricAlarm" => put_metric_alarm,
-        "DescribeAlarms" => describe_alarms,
-        "DeleteAlarms" => delete_alarms,
-        _ => return None,
-    })
-}
-
-pub const OPERATIONS: &[&str] = &[
-    "PutMetricData",
-    "GetMetricStatistics",
-    "GetMetricData",
-    "ListMetrics",
-    "PutMetricAlarm",
-    "DescribeAlarms",
-    "DeleteAlarms",
+/// The operation table: dispatch, the catalogue (`hastack-local status`) and the fidelity
+/// suites' coverage list all come from it.
+pub const OPERATIONS: &[(&str, Handler)] = &[
+    ("PutMetricData", put_metric_data),
+    ("GetMetricStatistics", get_metric_statistics),
+    ("GetMetricData", get_metric_data),
+    ("ListMetrics", list_metrics),
+    ("PutMetricAlarm", put_metric_alarm),
+    ("DescribeAlarms", describe_alarms),
+    ("DeleteAlarms", delete_alarms),
 ];
+
+/// The handler of `operation`, if this service implements it.
+pub fn handler(operation: &str) -> Option<Handler> {
+    OPERATIONS
+        .iter()
+        .find(|(n, _)| *n == operation)
+        .map(|(_, h)| *h)
+}
 
 const STATISTICS: &[&str] = &["SampleCount", "Average", "Sum", "Minimum", "Maximum"];
 const COMPARISONS: &[&str] = &[

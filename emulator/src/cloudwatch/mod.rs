@@ -43,6 +43,27 @@ pub struct Alarm {
     pub config_updated: f64,
 }
 
+/// CloudWatch as a service: awsJson1_0 (and rpcv2-CBOR, chosen by the request), per account
+/// and region.
+pub static SERVICE: crate::service::Table<Backend> = crate::service::Table {
+    name: "CloudWatch",
+    model: "cloudwatch",
+    target_prefix: "GraniteServiceVersion20100801",
+    signing_name: "monitoring",
+    protocol: crate::service::Protocol::AwsJson10,
+    scope: crate::service::Scope::Regional,
+    operations: handlers::OPERATIONS,
+    unsigned: &[],
+    summary: Some(summary),
+};
+
+fn summary(b: &Backend, _ctx: &crate::Ctx<'_>) -> serde_json::Value {
+    serde_json::json!({
+        "alarms": b.alarms.values().map(|a| serde_json::json!({"name": a.name, "state": a.state})).collect::<Vec<_>>(),
+        "metrics": b.metrics.len(),
+    })
+}
+
 /// One account's CloudWatch in one region.
 #[derive(Default)]
 pub struct Backend {
@@ -56,7 +77,7 @@ impl Backend {
     }
 
     /// Metric data points that CloudWatch Logs metric filters produced.
-    pub fn ingest(&mut self, points: Vec<crate::logs::MetricPoint>) {
+    pub fn ingest(&mut self, points: Vec<crate::effects::MetricPoint>) {
         for p in points {
             let mut dims = p.dimensions;
             dims.sort();

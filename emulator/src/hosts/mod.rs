@@ -4,6 +4,9 @@
 //!
 //! The bridge lives in 198.18.0.0/15 (the benchmarking range), has no route out and no NAT:
 //! hosts reach each other and the emulator's bridge address, nothing else.
+//!
+//! A leaf: it executes and reports, and knows nothing of the services (which record outcomes).
+pub mod names;
 mod net;
 
 use std::collections::HashMap;
@@ -12,12 +15,16 @@ use std::process::{Child, Command, Stdio};
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
-pub use net::BRIDGE_IP;
+pub use net::{add_bridge_address, del_bridge_address, BRIDGE_IP};
+
+/// The machine's hosts file, where load balancers' names are published.
+const MACHINE_HOSTS_FILE: &str = "/etc/hosts";
 
 const INIT: &str = include_str!("files/host-init.sh");
 const SSM_AGENT: &str = include_str!("files/amazon-ssm-agent");
 const SYSTEMCTL: &str = include_str!("files/systemctl");
 const CW_AGENT: &str = include_str!("files/amazon-cloudwatch-agent-ctl");
+const AWS_CLI: &str = include_str!("files/aws");
 
 #[derive(Debug, thiserror::Error)]
 pub enum HostError {
@@ -106,6 +113,8 @@ pub struct HostManager {
     next: Mutex<u32>,
     /// Held while this manager owns the bridge: one hastack-local with hosts per machine.
     bridge: Mutex<Option<std::fs::File>>,
+    /// The published block of load balancer names (see `names`).
+    names: Mutex<String>,
 }
 
 fn tool(name: &str) -> bool {
@@ -147,6 +156,7 @@ impl HostManager {
             hosts: Mutex::default(),
             next: Mutex::new(1),
             bridge: Mutex::new(None),
+            names: Mutex::default(),
         }
     }
 
@@ -187,6 +197,10 @@ impl HostManager {
                 std::thread::sleep(Duration::from_millis(200));
             }
             net::create_bridge()?;
+            // A block left by a crashed run names load balancers that no longer exist.
+            if let Err(e) = names::write_block(Path::new(MACHINE_HOSTS_FILE), "") {
+                tracing::warn!(error = %e, "cannot clean the machine's hosts file");
+            }
             *owned = Some(lock);
         }
         Ok(())
@@ -222,6 +236,8 @@ impl HostManager {
         write("tools/amazon-ssm-agent", SSM_AGENT)?;
         write("tools/systemctl", SYSTEMCTL)?;
         write("tools/amazon-cloudwatch-agent-ctl", CW_AGENT)?;
+        write("tools/aws", AWS_CLI)?;
+        write("lb-hosts", &self.names.lock().expect("hosts lock"))?;
         let endpoint = self.endpoint.lock().expect("hosts lock").clone();
         // Keys are account/region/name.
         let region = key.split('/').nth(1).unwrap_or("us-east-1");
@@ -316,8 +332,51 @@ impl HostManager {
         }
         let mut owned = self.bridge.lock().expect("hosts lock");
         if owned.take().is_some() {
+            if let Err(e) = names::write_block(Path::new(MACHINE_HOSTS_FILE), "") {
+                tracing::warn!(error = %e, "cannot clean the machine's hosts file");
+            }
             // Dropping the file releases the lock, after the bridge is gone.
             let _ = net::delete_bridge();
+        }
+    }
+
+    /// Publish load balancers' names (name, address) in the machine's hosts file and every
+    /// host's (running hosts at once, the others at their next boot). Only while this manager
+    /// owns the bridge, whose addresses the names point at.
+    pub fn publish_names(&self, mut entries: Vec<(String, String)>) {
+        if self.bridge.lock().expect("hosts lock").is_none() {
+            return;
+        }
+        entries.sort();
+        let block = names::block(&entries);
+        {
+            let mut current = self.names.lock().expect("hosts lock");
+            if *current == block {
+                return;
+            }
+            current.clone_from(&block);
+        }
+        if let Err(e) = names::write_block(Path::new(MACHINE_HOSTS_FILE), &block) {
+            tracing::warn!(error = %e, "cannot publish load balancer names in the machine's hosts file");
+        }
+        let keys: Vec<(String, PathBuf, bool)> = self
+            .hosts
+            .lock()
+            .expect("hosts lock")
+            .iter()
+            .map(|(k, h)| (k.clone(), h.dir.clone(), h.power == Power::Running))
+            .collect();
+        for (key, dir, running) in keys {
+            if let Err(e) = std::fs::write(dir.join("lb-hosts"), &block) {
+                tracing::warn!(host = %key, error = %e, "cannot write the host's names");
+                continue;
+            }
+            if running {
+                // Partitioned hosts too: this is the host's file, not its network.
+                if let Err(e) = self.exec_any(&key, names::APPLY_IN_HOST, Duration::from_secs(5)) {
+                    tracing::warn!(host = %key, error = %e, "cannot update the host's hosts file");
+                }
+            }
         }
     }
 
@@ -352,6 +411,29 @@ impl HostManager {
             .collect()
     }
 
+    /// Run a maintenance script in a running host (reachable over the network or not).
+    fn exec_any(
+        &self,
+        key: &str,
+        script: &str,
+        timeout: Duration,
+    ) -> Result<ExecResult, HostError> {
+        let pid = self.with(key, |h| {
+            h.init_pid()
+                .ok_or_else(|| HostError::Command(format!("{} has no init process", h.name)))
+        })?;
+        let r = nsenter(pid, script, "/", timeout)?;
+        if r.code == 0 {
+            Ok(r)
+        } else {
+            Err(HostError::Command(format!(
+                "exit {}: {}",
+                r.code,
+                r.stderr.trim()
+            )))
+        }
+    }
+
     /// Run `script` with bash as root inside the host, in `workdir`, within `timeout`.
     pub fn exec(
         &self,
@@ -367,60 +449,70 @@ impl HostManager {
             h.init_pid()
                 .ok_or_else(|| HostError::Command(format!("{} has no init process", h.name)))
         })?;
-        let pid = pid.to_string();
-        let wd = if workdir.is_empty() { "/" } else { workdir };
-        let mut child = Command::new("nsenter")
-            .args([
-                "--target",
-                &pid,
-                "--mount",
-                "--uts",
-                "--ipc",
-                "--net",
-                "--pid",
-                &format!("--wd={wd}"),
-                "--",
-                "bash",
-                "-c",
-            ])
-            .arg(format!(
-                ". /run/hastack/env; export PATH=/run/hastack/bin:$PATH; {script}"
-            ))
-            .env_clear()
-            .env(
-                "PATH",
-                "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin",
-            )
-            .env("HOME", "/root")
-            .stdin(Stdio::null())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .map_err(|e| HostError::Command(format!("nsenter: {e}")))?;
-        let (out_pipe, err_pipe) = (child.stdout.take(), child.stderr.take());
-        let (out_t, err_t) = (drain(out_pipe), drain(err_pipe));
-        let deadline = Instant::now() + timeout;
-        let (code, timed_out) = loop {
-            if let Some(st) = child
-                .try_wait()
-                .map_err(|e| HostError::Command(e.to_string()))?
-            {
-                break (st.code().map(i64::from).unwrap_or(-1), false);
-            }
-            if Instant::now() >= deadline {
-                let _ = child.kill();
-                let _ = child.wait();
-                break (-1, true);
-            }
-            std::thread::sleep(Duration::from_millis(20));
-        };
-        Ok(ExecResult {
-            code,
-            stdout: out_t.join().unwrap_or_default(),
-            stderr: err_t.join().unwrap_or_default(),
-            timed_out,
-        })
+        nsenter(pid, script, workdir, timeout)
     }
+}
+
+/// Run `script` with bash as root in the namespaces of `pid` (a host's init).
+fn nsenter(
+    pid: u32,
+    script: &str,
+    workdir: &str,
+    timeout: Duration,
+) -> Result<ExecResult, HostError> {
+    let pid = pid.to_string();
+    let wd = if workdir.is_empty() { "/" } else { workdir };
+    let mut child = Command::new("nsenter")
+        .args([
+            "--target",
+            &pid,
+            "--mount",
+            "--uts",
+            "--ipc",
+            "--net",
+            "--pid",
+            &format!("--wd={wd}"),
+            "--",
+            "bash",
+            "-c",
+        ])
+        .arg(format!(
+            ". /run/hastack/env; export PATH=/run/hastack/bin:$PATH; {script}"
+        ))
+        .env_clear()
+        .env(
+            "PATH",
+            "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin",
+        )
+        .env("HOME", "/root")
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .map_err(|e| HostError::Command(format!("nsenter: {e}")))?;
+    let (out_pipe, err_pipe) = (child.stdout.take(), child.stderr.take());
+    let (out_t, err_t) = (drain(out_pipe), drain(err_pipe));
+    let deadline = Instant::now() + timeout;
+    let (code, timed_out) = loop {
+        if let Some(st) = child
+            .try_wait()
+            .map_err(|e| HostError::Command(e.to_string()))?
+        {
+            break (st.code().map(i64::from).unwrap_or(-1), false);
+        }
+        if Instant::now() >= deadline {
+            let _ = child.kill();
+            let _ = child.wait();
+            break (-1, true);
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    };
+    Ok(ExecResult {
+        code,
+        stdout: out_t.join().unwrap_or_default(),
+        stderr: err_t.join().unwrap_or_default(),
+        timed_out,
+    })
 }
 
 /// Read a child's pipe to the end on a thread of its own (so neither pipe can fill and block).
@@ -504,14 +596,25 @@ impl Drop for HostManager {
     }
 }
 
-/// Carry out what a Lightsail call asked of the hosts of `account`/`region`.
-pub fn apply(
-    hosts: &HostManager,
-    account: &str,
-    region: &str,
-    actions: Vec<crate::lightsail::HostAction>,
-) {
-    use crate::lightsail::HostAction as A;
+/// What a call asks of the hosts behind instances.
+#[derive(Clone, Debug, PartialEq)]
+pub enum HostAction {
+    Create {
+        name: String,
+        zone: String,
+        private_ip: String,
+        public_ip: String,
+        user_data: String,
+    },
+    Stop(String),
+    Start(String),
+    Reboot(String),
+    Delete(String),
+}
+
+/// Carry out host actions for `account`/`region`, in order (a failure is logged, not fatal).
+pub fn apply(hosts: &HostManager, account: &str, region: &str, actions: Vec<HostAction>) {
+    use HostAction as A;
     if hosts.availability().is_err() {
         return;
     }
@@ -541,66 +644,5 @@ pub fn apply(
         if let Err(e) = result {
             tracing::warn!(action = ?a, error = %e, "host action failed");
         }
-    }
-}
-
-/// Run one Run Command invocation on its host and record the outcome.
-pub async fn run_command(
-    emu: std::sync::Arc<crate::Emulator>,
-    account: String,
-    region: String,
-    x: crate::ssm::commands::ExecRequest,
-) {
-    let e2 = emu.clone();
-    let req = x.clone();
-    let res = tokio::task::spawn_blocking(move || {
-        e2.hosts.exec(
-            &req.host,
-            &req.script,
-            &req.workdir,
-            Duration::from_secs(req.timeout_secs),
-        )
-    })
-    .await;
-    let res = match res {
-        Ok(Ok(r)) => r,
-        Ok(Err(e)) => ExecResult {
-            code: -1,
-            stdout: String::new(),
-            stderr: format!("hastack-local: {e}"),
-            timed_out: false,
-        },
-        Err(e) => ExecResult {
-            code: -1,
-            stdout: String::new(),
-            stderr: format!("hastack-local: {e}"),
-            timed_out: false,
-        },
-    };
-    let now = emu.clock.now();
-    let mut st = emu.state.lock().expect("state lock");
-    let b = &mut st.backends(&account, &region).ssm;
-    if let Some(inv) = b
-        .commands
-        .iter_mut()
-        .find(|c| c.id == x.command_id)
-        .and_then(|c| {
-            c.invocations
-                .iter_mut()
-                .find(|i| i.instance_id == x.instance_id)
-        })
-    {
-        let started = match inv.outcome {
-            crate::ssm::commands::Outcome::Running { started } => started,
-            _ => now,
-        };
-        inv.outcome = crate::ssm::commands::Outcome::Ran {
-            code: res.code,
-            stdout: res.stdout,
-            stderr: res.stderr,
-            started,
-            ended: now,
-            timed_out: res.timed_out,
-        };
     }
 }

@@ -73,3 +73,14 @@ pub fn delete_host_net(netns: &str, veth: &str) -> Result<(), HostError> {
 pub fn link(veth: &str, up: bool) -> Result<(), HostError> {
     ip(&["link", "set", veth, if up { "up" } else { "down" }])
 }
+
+/// An extra address on the bridge (a load balancer's), reachable from the machine and every host.
+pub fn add_bridge_address(addr: &str) -> Result<(), HostError> {
+    // Left by a crashed run: take it over.
+    let _ = ip(&["addr", "del", &format!("{addr}/32"), "dev", BRIDGE]);
+    ip(&["addr", "add", &format!("{addr}/32"), "dev", BRIDGE])
+}
+
+pub fn del_bridge_address(addr: &str) -> Result<(), HostError> {
+    ip(&["addr", "del", &format!("{addr}/32"), "dev", BRIDGE])
+}

@@ -2,6 +2,10 @@
 //! port, health-checks its attached instances on `instance_port` + `health_check_path`, and
 //! proxies HTTP round-robin to the healthy ones. A request whose target fails to connect is
 //! retried on the next healthy target, and that target is marked unhealthy at once.
+//!
+//! With hosts (the bridge exists), each load balancer also gets an address of its own on the
+//! bridge and listens there on port 80, and its DNS name is published for that address (see
+//! `hosts::names`): `curl http://<dnsName>/` works from the machine and from every host.
 use std::collections::HashMap;
 use std::convert::Infallible;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -17,6 +21,7 @@ use tokio::sync::watch;
 /// What one load balancer should do, derived from Lightsail state.
 #[derive(Clone, Debug, PartialEq)]
 pub struct LbConfig {
+    pub dns_name: String,
     pub instance_port: u16,
     pub health_check_path: String,
     /// (instance name, private address)
@@ -48,8 +53,21 @@ struct Shared {
 
 struct Runtime {
     port: u16,
+    /// The load balancer's own address on the hosts' bridge (port 80), when there is a bridge.
+    address: Option<String>,
     shared: Arc<Shared>,
     stop: watch::Sender<bool>,
+}
+
+/// Where one load balancer answers.
+#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+pub struct Endpoint {
+    pub load_balancer: String,
+    /// `http://127.0.0.1:PORT`
+    pub endpoint: String,
+    pub dns_name: String,
+    /// The address `dns_name` resolves to (port 80), with hosts.
+    pub address: Option<String>,
 }
 
 /// All load balancers' listeners, keyed `account/region/name`.
@@ -58,14 +76,41 @@ pub struct DataPlane {
     lbs: Mutex<HashMap<String, Runtime>>,
     /// Seconds between health checks.
     pub interval: Mutex<f64>,
+    /// Whether load balancers get bridge addresses (set once the hosts' bridge exists).
+    bridge: Mutex<bool>,
 }
+
+/// Load balancers' bridge addresses: 198.18.255.2 to .254 (instances' addresses never get there).
+fn bridge_address(n: u32) -> String {
+    format!("198.18.255.{}", n + 2)
+}
+const BRIDGE_ADDRESSES: u32 = 253;
 
 impl DataPlane {
     pub fn new(interval: f64) -> Self {
         DataPlane {
             lbs: Mutex::default(),
             interval: Mutex::new(interval),
+            bridge: Mutex::new(false),
         }
+    }
+
+    /// From now on load balancers also listen on addresses of their own on the hosts' bridge.
+    pub fn enable_bridge(&self) {
+        *self.bridge.lock().expect("lb lock") = true;
+    }
+
+    /// (DNS name, bridge address) of every load balancer that has one.
+    pub fn names(&self) -> Vec<(String, String)> {
+        self.lbs
+            .lock()
+            .expect("lb lock")
+            .values()
+            .filter_map(|rt| {
+                let name = rt.shared.config.lock().expect("lb lock").dns_name.clone();
+                rt.address.clone().map(|a| (name, a))
+            })
+            .collect()
     }
 
     /// Make the running listeners match `desired` for one account and region.
@@ -82,6 +127,11 @@ impl DataPlane {
                 let live = !k.starts_with(&prefix) || keep.contains(k);
                 if !live {
                     let _ = rt.stop.send(true);
+                    if let Some(a) = &rt.address {
+                        if let Err(e) = crate::hosts::del_bridge_address(a) {
+                            tracing::warn!(address = %a, error = %e, "cannot remove a load balancer's address");
+                        }
+                    }
                 }
                 live
             });
@@ -116,11 +166,60 @@ impl DataPlane {
             let (stop, rx) = watch::channel(false);
             let interval = *self.interval.lock().expect("lb lock");
             tokio::spawn(serve(listener, shared.clone(), rx.clone()));
+            let address = if *self.bridge.lock().expect("lb lock") {
+                self.listen_on_bridge(&key, shared.clone(), rx.clone())
+                    .await
+            } else {
+                None
+            };
             tokio::spawn(health_checks(shared.clone(), interval, rx));
-            self.lbs
-                .lock()
-                .expect("lb lock")
-                .insert(key, Runtime { port, shared, stop });
+            self.lbs.lock().expect("lb lock").insert(
+                key,
+                Runtime {
+                    port,
+                    address,
+                    shared,
+                    stop,
+                },
+            );
+        }
+    }
+
+    /// Give load balancer `key` a free bridge address and serve it there on port 80.
+    async fn listen_on_bridge(
+        &self,
+        key: &str,
+        shared: Arc<Shared>,
+        stop: watch::Receiver<bool>,
+    ) -> Option<String> {
+        let taken: Vec<String> = self
+            .lbs
+            .lock()
+            .expect("lb lock")
+            .values()
+            .filter_map(|rt| rt.address.clone())
+            .collect();
+        let address = (0..BRIDGE_ADDRESSES)
+            .map(bridge_address)
+            .find(|a| !taken.contains(a))?;
+        let a = address.clone();
+        let added = tokio::task::spawn_blocking(move || crate::hosts::add_bridge_address(&a)).await;
+        if let Ok(Err(e)) | Err(e) =
+            added.map_err(|e| crate::hosts::HostError::Command(e.to_string()))
+        {
+            tracing::warn!(lb = %key, error = %e, "cannot add the load balancer's address");
+            return None;
+        }
+        match TcpListener::bind((address.as_str(), 80)).await {
+            Ok(l) => {
+                tokio::spawn(serve(l, shared, stop));
+                Some(address)
+            }
+            Err(e) => {
+                tracing::warn!(lb = %key, %address, error = %e, "cannot listen on port 80");
+                let _ = crate::hosts::del_bridge_address(&address);
+                None
+            }
         }
     }
 
@@ -148,18 +247,30 @@ impl DataPlane {
             .map(|rt| format!("http://127.0.0.1:{}", rt.port))
     }
 
-    pub fn endpoints(&self) -> Vec<(String, String)> {
-        self.lbs
+    pub fn endpoints(&self) -> Vec<Endpoint> {
+        let mut out: Vec<Endpoint> = self
+            .lbs
             .lock()
             .expect("lb lock")
             .iter()
-            .map(|(k, rt)| (k.clone(), format!("http://127.0.0.1:{}", rt.port)))
-            .collect()
+            .map(|(k, rt)| Endpoint {
+                load_balancer: k.clone(),
+                endpoint: format!("http://127.0.0.1:{}", rt.port),
+                dns_name: rt.shared.config.lock().expect("lb lock").dns_name.clone(),
+                address: rt.address.clone(),
+            })
+            .collect();
+        out.sort_by(|a, b| a.load_balancer.cmp(&b.load_balancer));
+        out
     }
 
+    /// Stop every listener and give back the bridge addresses.
     pub fn shutdown(&self) {
         for (_, rt) in self.lbs.lock().expect("lb lock").drain() {
             let _ = rt.stop.send(true);
+            if let Some(a) = &rt.address {
+                let _ = crate::hosts::del_bridge_address(a);
+            }
         }
     }
 }

@@ -4,75 +4,56 @@ use serde_json::{json, Value as Json};
 use super::error::{invalid_input, not_found, operation_failure};
 use super::model::*;
 use super::{operation_json, Backend, Ctx, Handler};
+use crate::effects::Effect;
 use crate::error::AwsError;
+use crate::hosts::HostAction;
 use crate::input::str_list;
 
 /// Results per page for Get* listings.
 pub const PAGE_SIZE: usize = 10;
 
-pub fn handler(operation: &str) -> Option<Handler> {
-    Some(match operation {
-        "GetRegions" => get_regions,
-        "GetBlueprints" => get_blueprints,
-        "GetBundles" => get_bundles,
-        "CreateInstances" => create_instances,
-        "GetInstance" => get_instance,
-        "GetInstances" => get_instances,
-        "GetInstanceState" => get_instance_state,
-        "StartInstance" => start_instance,
-        "StopInstance" => stop_instance,
-        "RebootInstance" => reboot_instance,
-        "DeleteInstance" => delete_instance,
-        "GetInstancePortStates" => get_instance_port_states,
-        "PutInstancePublicPorts" => put_instance_public_ports,
-        "OpenInstancePublicPorts" => open_instance_public_ports,
-        "CloseInstancePublicPorts" => close_instance_public_ports,
-        "TagResource" => tag_resource,
-        "UntagResource" => untag_resource,
-        "GetOperation" => get_operation,
-        "GetOperations" => get_operations,
-        "GetOperationsForResource" => get_operations_for_resource,
-        "CreateLoadBalancer" => create_load_balancer,
-        "GetLoadBalancer" => get_load_balancer,
-        "GetLoadBalancers" => get_load_balancers,
-        "DeleteLoadBalancer" => delete_load_balancer,
-        "UpdateLoadBalancerAttribute" => update_load_balancer_attribute,
-        "AttachInstancesToLoadBalancer" => attach_instances,
-        "DetachInstancesFromLoadBalancer" => detach_instances,
-        _ => return None,
-    })
-}
-
-/// The operations this emulator implements (for the fidelity suites and `status`).
-pub const OPERATIONS: &[&str] = &[
-    "GetRegions",
-    "GetBlueprints",
-    "GetBundles",
-    "CreateInstances",
-    "GetInstance",
-    "GetInstances",
-    "GetInstanceState",
-    "StartInstance",
-    "StopInstance",
-    "RebootInstance",
-    "DeleteInstance",
-    "GetInstancePortStates",
-    "PutInstancePublicPorts",
-    "OpenInstancePublicPorts",
-    "CloseInstancePublicPorts",
-    "TagResource",
-    "UntagResource",
-    "GetOperation",
-    "GetOperations",
-    "GetOperationsForResource",
-    "CreateLoadBalancer",
-    "GetLoadBalancer",
-    "GetLoadBalancers",
-    "DeleteLoadBalancer",
-    "UpdateLoadBalancerAttribute",
-    "AttachInstancesToLoadBalancer",
-    "DetachInstancesFromLoadBalancer",
+/// The operation table: dispatch, the catalogue (`hastack-local status`) and the fidelity
+/// suites' coverage list all come from it.
+pub const OPERATIONS: &[(&str, Handler)] = &[
+    ("GetRegions", get_regions),
+    ("GetBlueprints", get_blueprints),
+    ("GetBundles", get_bundles),
+    ("CreateInstances", create_instances),
+    ("GetInstance", get_instance),
+    ("GetInstances", get_instances),
+    ("GetInstanceState", get_instance_state),
+    ("StartInstance", start_instance),
+    ("StopInstance", stop_instance),
+    ("RebootInstance", reboot_instance),
+    ("DeleteInstance", delete_instance),
+    ("GetInstancePortStates", get_instance_port_states),
+    ("PutInstancePublicPorts", put_instance_public_ports),
+    ("OpenInstancePublicPorts", open_instance_public_ports),
+    ("CloseInstancePublicPorts", close_instance_public_ports),
+    ("TagResource", tag_resource),
+    ("UntagResource", untag_resource),
+    ("GetOperation", get_operation),
+    ("GetOperations", get_operations),
+    ("GetOperationsForResource", get_operations_for_resource),
+    ("CreateLoadBalancer", create_load_balancer),
+    ("GetLoadBalancer", get_load_balancer),
+    ("GetLoadBalancers", get_load_balancers),
+    ("DeleteLoadBalancer", delete_load_balancer),
+    (
+        "UpdateLoadBalancerAttribute",
+        update_load_balancer_attribute,
+    ),
+    ("AttachInstancesToLoadBalancer", attach_instances),
+    ("DetachInstancesFromLoadBalancer", detach_instances),
 ];
+
+/// The handler of `operation`, if this service implements it.
+pub fn handler(operation: &str) -> Option<Handler> {
+    OPERATIONS
+        .iter()
+        .find(|(n, _)| *n == operation)
+        .map(|(_, h)| *h)
+}
 
 fn req_str<'a>(input: &'a Json, key: &str) -> Result<&'a str, AwsError> {
     input
@@ -80,6 +61,70 @@ fn req_str<'a>(input: &'a Json, key: &str) -> Result<&'a str, AwsError> {
         .and_then(Json::as_str)
         .filter(|s| !s.is_empty())
         .ok_or_else(|| invalid_input(format!("{key} is required")))
+}
+
+/// Lightsail's tag limits: 50 per resource, keys 1-128 characters and not `aws:`-prefixed,
+/// values up to 256 characters.
+pub const MAX_TAGS: usize = 50;
+
+/// The `tags` of a request, checked as Lightsail checks them (`existing`: the resource's tags
+/// the new ones are merged into, for the 50-tag limit).
+fn checked_tags(
+    input: &Json,
+    existing: Option<&std::collections::BTreeMap<String, String>>,
+) -> Result<std::collections::BTreeMap<String, String>, AwsError> {
+    let given = input.get("tags").and_then(Json::as_array);
+    for t in given.into_iter().flatten() {
+        let key = t.get("key").and_then(Json::as_str).unwrap_or("");
+        let value = t.get("value").and_then(Json::as_str).unwrap_or("");
+        if key.is_empty() {
+            return Err(invalid_input("Tag keys must not be empty"));
+        }
+        if key.chars().count() > 128 {
+            return Err(invalid_input(format!(
+                "Tag key {key:?} is too long: tag keys can have at most 128 characters"
+            )));
+        }
+        if key.to_ascii_lowercase().starts_with("aws:") {
+            return Err(invalid_input(format!(
+                "Tag key {key:?} is not valid: the aws: prefix is reserved for AWS use"
+            )));
+        }
+        if value.chars().count() > 256 {
+            return Err(invalid_input(format!(
+                "The value of tag {key:?} is too long: tag values can have at most 256 characters"
+            )));
+        }
+    }
+    let tags = tags_from_json(input.get("tags"));
+    let total = match existing {
+        Some(old) => old
+            .keys()
+            .chain(tags.keys())
+            .collect::<std::collections::BTreeSet<_>>()
+            .len(),
+        None => tags.len(),
+    };
+    if total > MAX_TAGS {
+        return Err(invalid_input(format!(
+            "A resource can have at most {MAX_TAGS} tags; this request would give it {total}"
+        )));
+    }
+    Ok(tags)
+}
+
+/// `instanceNames` of an attach or detach: at least one, none empty.
+fn instance_names(input: &Json) -> Result<Vec<String>, AwsError> {
+    let names = str_list(input, "instanceNames");
+    if names.is_empty() {
+        return Err(invalid_input(
+            "instanceNames must list at least one instance",
+        ));
+    }
+    if names.iter().any(String::is_empty) {
+        return Err(invalid_input("Instance names must not be empty"));
+    }
+    Ok(names)
 }
 
 fn valid_name(name: &str) -> bool {
@@ -260,7 +305,7 @@ fn create_instances(b: &mut Backend, ctx: &Ctx<'_>, input: &Json) -> Result<Json
                 .join(", ")
         )));
     }
-    let tags = tags_from_json(input.get("tags"));
+    let tags = checked_tags(input, None)?;
     let user_data = input
         .get("userData")
         .and_then(Json::as_str)
@@ -291,13 +336,13 @@ fn create_instances(b: &mut Backend, ctx: &Ctx<'_>, input: &Json) -> Result<Json
             ip_address_type: ip_type.clone(),
             name: name.clone(),
         };
-        b.host_actions.push(super::HostAction::Create {
+        ctx.emit(Effect::Host(HostAction::Create {
             name: name.clone(),
             zone: inst.zone.clone(),
             private_ip: inst.private_ip.clone(),
             public_ip: inst.public_ip.clone(),
             user_data: inst.user_data.clone(),
-        });
+        }));
         b.instances.insert(name.clone(), inst);
         ops.push(b.operation(ctx, &name, "Instance", zone, "CreateInstance", blueprint));
     }
@@ -343,12 +388,12 @@ fn power_op(b: &mut Backend, ctx: &Ctx<'_>, input: &Json, op_type: &str) -> Resu
     }
     i.power = next;
     let action = match op_type {
-        "StartInstance" => super::HostAction::Start(i.name.clone()),
-        "StopInstance" => super::HostAction::Stop(i.name.clone()),
-        _ => super::HostAction::Reboot(i.name.clone()),
+        "StartInstance" => HostAction::Start(i.name.clone()),
+        "StopInstance" => HostAction::Stop(i.name.clone()),
+        _ => HostAction::Reboot(i.name.clone()),
     };
     let (name, zone) = (i.name.clone(), i.zone.clone());
-    b.host_actions.push(action);
+    ctx.emit(Effect::Host(action));
     Ok(json!({ "operations": [b.operation(ctx, &name, "Instance", &zone, op_type, "")] }))
 }
 
@@ -367,7 +412,7 @@ fn reboot_instance(b: &mut Backend, ctx: &Ctx<'_>, input: &Json) -> Result<Json,
 fn delete_instance(b: &mut Backend, ctx: &Ctx<'_>, input: &Json) -> Result<Json, AwsError> {
     let name = find_instance(b, input)?.name.clone();
     let inst = b.instances.remove(&name).expect("just found");
-    b.host_actions.push(super::HostAction::Delete(name.clone()));
+    ctx.emit(Effect::Host(HostAction::Delete(name.clone())));
     for lb in b.load_balancers.values_mut() {
         lb.instances.retain(|n| n != &name);
     }
@@ -473,8 +518,8 @@ fn tags_of<'b>(
 
 fn tag_resource(b: &mut Backend, ctx: &Ctx<'_>, input: &Json) -> Result<Json, AwsError> {
     let name = req_str(input, "resourceName")?.to_string();
-    let new = tags_from_json(input.get("tags"));
     let (tags, zone) = tags_of(b, ctx, &name)?;
+    let new = checked_tags(input, Some(tags))?;
     tags.extend(new);
     Ok(json!({ "operations": [b.operation(ctx, &name, "Instance", &zone, "", "TagResource")] }))
 }
@@ -540,7 +585,7 @@ fn lb_state(lb: &LoadBalancer, ctx: &Ctx<'_>) -> &'static str {
 }
 
 fn lb_json(lb: &LoadBalancer, b: &Backend, ctx: &Ctx<'_>) -> Json {
-    // Without a data plane (hastack-local part 2) nothing is health-checked, so no instance is
+    // Without hosts (or before the data plane's first check) nothing is health-checked, so no instance is
     // ever reported healthy: running instances stay `initial`, others are `unavailable`.
     let key = format!("{}/{}/{}", ctx.account, ctx.region, lb.name);
     let health: Vec<Json> = lb
@@ -611,7 +656,8 @@ fn create_load_balancer(b: &mut Backend, ctx: &Ctx<'_>, input: &Json) -> Result<
         .get("instancePort")
         .and_then(Json::as_i64)
         .ok_or_else(|| invalid_input("instancePort is required"))?;
-    if !(-1..=65535).contains(&port) {
+    // -1 (no port yet) or a real port: 0 is not one.
+    if port == 0 || !(-1..=65535).contains(&port) {
         return Err(invalid_input(format!("instancePort {port} is not valid")));
     }
     let path = input
@@ -622,6 +668,7 @@ fn create_load_balancer(b: &mut Backend, ctx: &Ctx<'_>, input: &Json) -> Result<
     if !path.starts_with('/') {
         return Err(invalid_input("healthCheckPath must start with /"));
     }
+    let tags = checked_tags(input, None)?;
     let hash = &uuid::Uuid::new_v4().simple().to_string()[..10];
     let lb = LoadBalancer {
         arn: arn(ctx, "LoadBalancer"),
@@ -639,7 +686,7 @@ fn create_load_balancer(b: &mut Backend, ctx: &Ctx<'_>, input: &Json) -> Result<
             .and_then(Json::as_str)
             .unwrap_or("dualstack")
             .into(),
-        tags: tags_from_json(input.get("tags")),
+        tags,
         instances: vec![],
         name: name.clone(),
     };
@@ -711,12 +758,8 @@ fn update_load_balancer_attribute(
 }
 
 fn attach_instances(b: &mut Backend, ctx: &Ctx<'_>, input: &Json) -> Result<Json, AwsError> {
-    let names = str_list(input, "instanceNames");
-    if names.is_empty() {
-        return Err(invalid_input(
-            "instanceNames must list at least one instance",
-        ));
-    }
+    req_str(input, "loadBalancerName")?;
+    let names = instance_names(input)?;
     if let Some(missing) = names.iter().find(|n| !b.instances.contains_key(*n)) {
         return Err(not_found("Instance", missing));
     }
@@ -744,7 +787,8 @@ fn attach_instances(b: &mut Backend, ctx: &Ctx<'_>, input: &Json) -> Result<Json
 }
 
 fn detach_instances(b: &mut Backend, ctx: &Ctx<'_>, input: &Json) -> Result<Json, AwsError> {
-    let names = str_list(input, "instanceNames");
+    req_str(input, "loadBalancerName")?;
+    let names = instance_names(input)?;
     let lb = find_lb(b, input)?;
     let lb_name = lb.name.clone();
     lb.instances.retain(|n| !names.contains(n));

@@ -20,29 +20,59 @@ pub struct Backend {
     /// Order of operation ids, newest last (GetOperations lists newest first).
     pub operation_log: Vec<String>,
     next_ip: u32,
-    /// Work for the real hosts, done by the server once the call's state change is recorded.
-    pub host_actions: Vec<HostAction>,
 }
 
-/// What a Lightsail call asks of the hosts behind instances.
-#[derive(Clone, Debug, PartialEq)]
-pub enum HostAction {
-    Create {
-        name: String,
-        zone: String,
-        private_ip: String,
-        public_ip: String,
-        user_data: String,
-    },
-    Stop(String),
-    Start(String),
-    Reboot(String),
-    Delete(String),
-}
+pub use crate::hosts::HostAction;
 
 pub type Handler = crate::Handler<Backend>;
 
+/// Lightsail as a service: awsJson1_1, state per account and region.
+pub static SERVICE: crate::service::Table<Backend> = crate::service::Table {
+    name: "Lightsail",
+    model: "lightsail",
+    target_prefix: "Lightsail_20161128",
+    signing_name: "lightsail",
+    protocol: crate::service::Protocol::AwsJson11,
+    scope: crate::service::Scope::Regional,
+    operations: handlers::OPERATIONS,
+    unsigned: &[],
+    summary: Some(summary),
+};
+
+fn summary(b: &Backend, _ctx: &Ctx<'_>) -> Json {
+    json!({
+        "instances": b.instances.keys().collect::<Vec<_>>(),
+        "load_balancers": b.load_balancers.keys().collect::<Vec<_>>(),
+        "operations": b.operations.len(),
+    })
+}
+
 impl Backend {
+    /// An instance gone without an API call (out-of-band deletion): detached everywhere, its
+    /// host deleted. Whether it existed.
+    pub fn disappear_instance(&mut self, ctx: &Ctx<'_>, name: &str) -> bool {
+        if self.instances.remove(name).is_none() {
+            return false;
+        }
+        for lb in self.load_balancers.values_mut() {
+            lb.instances.retain(|n| n != name);
+        }
+        ctx.emit(crate::effects::Effect::Host(HostAction::Delete(
+            name.to_string(),
+        )));
+        ctx.emit(crate::effects::Effect::ResyncLoadBalancers);
+        true
+    }
+
+    /// A load balancer gone without an API call: its listener goes with the re-sync.
+    pub fn disappear_load_balancer(&mut self, ctx: &Ctx<'_>, name: &str) -> bool {
+        let gone = self.load_balancers.remove(name).is_some();
+        if gone {
+            ctx.emit(crate::effects::Effect::ResyncLoadBalancers);
+        }
+        gone
+    }
+
     /// Allocate a (private, public) address pair in the benchmarking range this machine keeps to itself.
     pub fn allocate_ips(&mut self) -> (String, String) {
         let n = self.next_ip;
@@ -81,6 +111,9 @@ impl Backend {
             outcome,
         };
         let j = operation_json(&op, ctx);
+        // Every changing call records an operation: load balancers or their instances may
+        // have changed, so the data plane re-syncs after it.
+        ctx.emit(crate::effects::Effect::ResyncLoadBalancers);
         self.operation_log.push(op.id.clone());
         self.operations.insert(op.id.clone(), op);
         j
@@ -139,6 +172,7 @@ pub fn desired_load_balancers(b: &Backend) -> Vec<(String, dataplane::LbConfig)>
             (
                 lb.name.clone(),
                 dataplane::LbConfig {
+                    dns_name: lb.dns_name.clone(),
                     instance_port: lb.instance_port.clamp(0, 65535) as u16,
                     health_check_path: lb.health_check_path.clone(),
                     targets,

@@ -2,54 +2,39 @@
 use serde_json::{json, Value as Json};
 
 use super::filter::{parse, Pattern};
-use super::{
-    Backend, Effects, Event, Group, Handler, MetricFilter, MetricPoint, Stream, RETENTION_DAYS,
-};
+use super::{Backend, Event, Group, Handler, MetricFilter, MetricPoint, Stream, RETENTION_DAYS};
 use crate::error::AwsError;
 use crate::Ctx;
 
-pub fn handler(operation: &str) -> Option<Handler> {
-    Some(match operation {
-        "CreateLogGroup" => create_log_group,
-        "DeleteLogGroup" => delete_log_group,
-        "DescribeLogGroups" => describe_log_groups,
-        "PutRetentionPolicy" => put_retention_policy,
-        "DeleteRetentionPolicy" => delete_retention_policy,
-        "CreateLogStream" => create_log_stream,
-        "DeleteLogStream" => delete_log_stream,
-        "DescribeLogStreams" => describe_log_streams,
-        "PutLogEvents" => put_log_events,
-        "GetLogEvents" => get_log_events,
-        "FilterLogEvents" => filter_log_events,
-        "PutMetricFilter" => put_metric_filter,
-        "DescribeMetricFilters" => describe_metric_filters,
-        "DeleteMetricFilter" => delete_metric_filter,
-        "TagResource" => tag_resource,
-        "UntagResource" => untag_resource,
-        "ListTagsForResource" => list_tags_for_resource,
-        _ => return None,
-    })
-}
-
-pub const OPERATIONS: &[&str] = &[
-    "CreateLogGroup",
-    "DeleteLogGroup",
-    "DescribeLogGroups",
-    "PutRetentionPolicy",
-    "DeleteRetentionPolicy",
-    "CreateLogStream",
-    "DeleteLogStream",
-    "DescribeLogStreams",
-    "PutLogEvents",
-    "GetLogEvents",
-    "FilterLogEvents",
-    "PutMetricFilter",
-    "DescribeMetricFilters",
-    "DeleteMetricFilter",
-    "TagResource",
-    "UntagResource",
-    "ListTagsForResource",
+/// The operation table: dispatch, the catalogue (`hastack-local status`) and the fidelity
+/// suites' coverage list all come from it.
+pub const OPERATIONS: &[(&str, Handler)] = &[
+    ("CreateLogGroup", create_log_group),
+    ("DeleteLogGroup", delete_log_group),
+    ("DescribeLogGroups", describe_log_groups),
+    ("PutRetentionPolicy", put_retention_policy),
+    ("DeleteRetentionPolicy", delete_retention_policy),
+    ("CreateLogStream", create_log_stream),
+    ("DeleteLogStream", delete_log_stream),
+    ("DescribeLogStreams", describe_log_streams),
+    ("PutLogEvents", put_log_events),
+    ("GetLogEvents", get_log_events),
+    ("FilterLogEvents", filter_log_events),
+    ("PutMetricFilter", put_metric_filter),
+    ("DescribeMetricFilters", describe_metric_filters),
+    ("DeleteMetricFilter", delete_metric_filter),
+    ("TagResource", tag_resource),
+    ("UntagResource", untag_resource),
+    ("ListTagsForResource", list_tags_for_resource),
 ];
+
+/// The handler of `operation`, if this service implements it.
+pub fn handler(operation: &str) -> Option<Handler> {
+    OPERATIONS
+        .iter()
+        .find(|(n, _)| *n == operation)
+        .map(|(_, h)| *h)
+}
 
 fn invalid(msg: impl Into<String>) -> AwsError {
     AwsError::new(400, "InvalidParameterException", msg)
@@ -93,12 +78,7 @@ fn tags_of(input: &Json) -> std::collections::BTreeMap<String, String> {
         .unwrap_or_default()
 }
 
-fn create_log_group(
-    b: &mut Backend,
-    ctx: &Ctx<'_>,
-    input: &Json,
-    _: &mut Effects,
-) -> Result<Json, AwsError> {
+fn create_log_group(b: &mut Backend, ctx: &Ctx<'_>, input: &Json) -> Result<Json, AwsError> {
     let name = req(input, "logGroupName")?.to_string();
     if name.len() > 512
         || !name
@@ -129,12 +109,7 @@ fn create_log_group(
     Ok(json!({}))
 }
 
-fn delete_log_group(
-    b: &mut Backend,
-    _ctx: &Ctx<'_>,
-    input: &Json,
-    _: &mut Effects,
-) -> Result<Json, AwsError> {
+fn delete_log_group(b: &mut Backend, _ctx: &Ctx<'_>, input: &Json) -> Result<Json, AwsError> {
     let name = req(input, "logGroupName")?;
     b.groups
         .remove(name)
@@ -163,12 +138,7 @@ fn with_token(mut j: Json, next: Option<String>) -> Json {
     j
 }
 
-fn describe_log_groups(
-    b: &mut Backend,
-    ctx: &Ctx<'_>,
-    input: &Json,
-    _: &mut Effects,
-) -> Result<Json, AwsError> {
+fn describe_log_groups(b: &mut Backend, ctx: &Ctx<'_>, input: &Json) -> Result<Json, AwsError> {
     let prefix = input
         .get("logGroupNamePrefix")
         .and_then(Json::as_str)
@@ -200,12 +170,7 @@ fn describe_log_groups(
     Ok(with_token(json!({"logGroups": items}), next))
 }
 
-fn put_retention_policy(
-    b: &mut Backend,
-    _ctx: &Ctx<'_>,
-    input: &Json,
-    _: &mut Effects,
-) -> Result<Json, AwsError> {
+fn put_retention_policy(b: &mut Backend, _ctx: &Ctx<'_>, input: &Json) -> Result<Json, AwsError> {
     let days = input
         .get("retentionInDays")
         .and_then(Json::as_i64)
@@ -224,18 +189,12 @@ fn delete_retention_policy(
     b: &mut Backend,
     _ctx: &Ctx<'_>,
     input: &Json,
-    _: &mut Effects,
 ) -> Result<Json, AwsError> {
     group(b, input)?.retention = None;
     Ok(json!({}))
 }
 
-fn create_log_stream(
-    b: &mut Backend,
-    ctx: &Ctx<'_>,
-    input: &Json,
-    _: &mut Effects,
-) -> Result<Json, AwsError> {
+fn create_log_stream(b: &mut Backend, ctx: &Ctx<'_>, input: &Json) -> Result<Json, AwsError> {
     let stream = req(input, "logStreamName")?.to_string();
     if stream.contains(':') || stream.contains('*') {
         return Err(invalid("Log stream names cannot contain ':' or '*'"));
@@ -259,12 +218,7 @@ fn create_log_stream(
     Ok(json!({}))
 }
 
-fn delete_log_stream(
-    b: &mut Backend,
-    _ctx: &Ctx<'_>,
-    input: &Json,
-    _: &mut Effects,
-) -> Result<Json, AwsError> {
+fn delete_log_stream(b: &mut Backend, _ctx: &Ctx<'_>, input: &Json) -> Result<Json, AwsError> {
     let stream = req(input, "logStreamName")?.to_string();
     group(b, input)?
         .streams
@@ -273,12 +227,7 @@ fn delete_log_stream(
     Ok(json!({}))
 }
 
-fn describe_log_streams(
-    b: &mut Backend,
-    ctx: &Ctx<'_>,
-    input: &Json,
-    _: &mut Effects,
-) -> Result<Json, AwsError> {
+fn describe_log_streams(b: &mut Backend, ctx: &Ctx<'_>, input: &Json) -> Result<Json, AwsError> {
     let gname = req(input, "logGroupName")?.to_string();
     let prefix = input
         .get("logStreamNamePrefix")
@@ -328,12 +277,7 @@ fn describe_log_streams(
     Ok(with_token(json!({"logStreams": items}), next))
 }
 
-fn put_log_events(
-    b: &mut Backend,
-    ctx: &Ctx<'_>,
-    input: &Json,
-    fx: &mut Effects,
-) -> Result<Json, AwsError> {
+fn put_log_events(b: &mut Backend, ctx: &Ctx<'_>, input: &Json) -> Result<Json, AwsError> {
     let stream_name = req(input, "logStreamName")?.to_string();
     let events = input
         .get("logEvents")
@@ -395,7 +339,7 @@ fn put_log_events(
                 for t in f.transformations.as_array().into_iter().flatten() {
                     let value_expr = t.get("metricValue").and_then(Json::as_str).unwrap_or("1");
                     if let Some(value) = Pattern::extract(&message, value_expr) {
-                        fx.metric_points.push(MetricPoint {
+                        ctx.emit(crate::effects::Effect::MetricPoints(vec![MetricPoint {
                             namespace: t
                                 .get("metricNamespace")
                                 .and_then(Json::as_str)
@@ -423,7 +367,7 @@ fn put_log_events(
                                         .collect()
                                 })
                                 .unwrap_or_default(),
-                        });
+                        }]));
                     }
                 }
             }
@@ -468,12 +412,7 @@ fn in_range(input: &Json, ts: i64) -> bool {
     ts >= start && ts < end
 }
 
-fn get_log_events(
-    b: &mut Backend,
-    _ctx: &Ctx<'_>,
-    input: &Json,
-    _: &mut Effects,
-) -> Result<Json, AwsError> {
+fn get_log_events(b: &mut Backend, _ctx: &Ctx<'_>, input: &Json) -> Result<Json, AwsError> {
     let stream_name = req(input, "logStreamName")?.to_string();
     let g = group(b, input)?;
     let s = g
@@ -515,12 +454,7 @@ fn get_log_events(
     )
 }
 
-fn filter_log_events(
-    b: &mut Backend,
-    _ctx: &Ctx<'_>,
-    input: &Json,
-    _: &mut Effects,
-) -> Result<Json, AwsError> {
+fn filter_log_events(b: &mut Backend, _ctx: &Ctx<'_>, input: &Json) -> Result<Json, AwsError> {
     let pattern = parse(
         input
             .get("filterPattern")
@@ -567,12 +501,7 @@ fn filter_log_events(
     ))
 }
 
-fn put_metric_filter(
-    b: &mut Backend,
-    ctx: &Ctx<'_>,
-    input: &Json,
-    _: &mut Effects,
-) -> Result<Json, AwsError> {
+fn put_metric_filter(b: &mut Backend, ctx: &Ctx<'_>, input: &Json) -> Result<Json, AwsError> {
     let name = req(input, "filterName")?.to_string();
     let pattern = input
         .get("filterPattern")
@@ -616,7 +545,6 @@ fn describe_metric_filters(
     b: &mut Backend,
     _ctx: &Ctx<'_>,
     input: &Json,
-    _: &mut Effects,
 ) -> Result<Json, AwsError> {
     let prefix = input
         .get("filterNamePrefix")
@@ -654,12 +582,7 @@ fn describe_metric_filters(
     Ok(with_token(json!({"metricFilters": items}), next))
 }
 
-fn delete_metric_filter(
-    b: &mut Backend,
-    _ctx: &Ctx<'_>,
-    input: &Json,
-    _: &mut Effects,
-) -> Result<Json, AwsError> {
+fn delete_metric_filter(b: &mut Backend, _ctx: &Ctx<'_>, input: &Json) -> Result<Json, AwsError> {
     let name = req(input, "filterName")?.to_string();
     group(b, input)?
         .metric_filters
@@ -680,23 +603,13 @@ fn group_by_arn<'b>(b: &'b mut Backend, input: &Json) -> Result<&'b mut Group, A
         .ok_or_else(|| not_found("The specified resource does not exist."))
 }
 
-fn tag_resource(
-    b: &mut Backend,
-    _ctx: &Ctx<'_>,
-    input: &Json,
-    _: &mut Effects,
-) -> Result<Json, AwsError> {
+fn tag_resource(b: &mut Backend, _ctx: &Ctx<'_>, input: &Json) -> Result<Json, AwsError> {
     let tags = tags_of(input);
     group_by_arn(b, input)?.tags.extend(tags);
     Ok(json!({}))
 }
 
-fn untag_resource(
-    b: &mut Backend,
-    _ctx: &Ctx<'_>,
-    input: &Json,
-    _: &mut Effects,
-) -> Result<Json, AwsError> {
+fn untag_resource(b: &mut Backend, _ctx: &Ctx<'_>, input: &Json) -> Result<Json, AwsError> {
     let keys: Vec<String> = crate::input::str_list(input, "tagKeys");
     group_by_arn(b, input)?
         .tags
@@ -704,11 +617,6 @@ fn untag_resource(
     Ok(json!({}))
 }
 
-fn list_tags_for_resource(
-    b: &mut Backend,
-    _ctx: &Ctx<'_>,
-    input: &Json,
-    _: &mut Effects,
-) -> Result<Json, AwsError> {
+fn list_tags_for_resource(b: &mut Backend, _ctx: &Ctx<'_>, input: &Json) -> Result<Json, AwsError> {
     Ok(json!({"tags": group_by_arn(b, input)?.tags}))
 }

@@ -7,8 +7,6 @@ use std::collections::BTreeMap;
 
 use serde_json::Value as Json;
 
-use crate::error::AwsError;
-
 #[derive(Clone, Debug)]
 pub struct Event {
     pub timestamp: i64,
@@ -49,24 +47,26 @@ pub struct Backend {
     pub next_event_id: u64,
 }
 
-/// A metric data point produced by a metric filter, for CloudWatch to store.
-#[derive(Clone, Debug, PartialEq)]
-pub struct MetricPoint {
-    pub namespace: String,
-    pub name: String,
-    pub value: f64,
-    pub timestamp: f64,
-    pub unit: Option<String>,
-    pub dimensions: Vec<(String, String)>,
-}
+pub use crate::effects::MetricPoint;
 
-/// What a Logs call produced besides its answer.
-#[derive(Default)]
-pub struct Effects {
-    pub metric_points: Vec<MetricPoint>,
-}
+pub type Handler = crate::Handler<Backend>;
 
-pub type Handler = fn(&mut Backend, &crate::Ctx<'_>, &Json, &mut Effects) -> Result<Json, AwsError>;
+/// CloudWatch Logs as a service: awsJson1_1, state per account and region.
+pub static SERVICE: crate::service::Table<Backend> = crate::service::Table {
+    name: "Logs",
+    model: "logs",
+    target_prefix: "Logs_20140328",
+    signing_name: "logs",
+    protocol: crate::service::Protocol::AwsJson11,
+    scope: crate::service::Scope::Regional,
+    operations: handlers::OPERATIONS,
+    unsigned: &[],
+    summary: Some(summary),
+};
+
+fn summary(b: &Backend, _ctx: &crate::Ctx<'_>) -> Json {
+    serde_json::json!({"log_groups": b.groups.keys().collect::<Vec<_>>()})
+}
 
 /// CloudWatch Logs' allowed `retentionInDays` values.
 pub const RETENTION_DAYS: &[i64] = &[

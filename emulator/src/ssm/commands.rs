@@ -1,8 +1,10 @@
 //! Run Command: the status machine, output truncation, cancel.
 //!
-//! Part 1 has no hosts: an invocation on an Online node is `InProgress` for the profile's
-//! operation latency, then ends `Failed` with a standard error that says the node is not a
-//! real host. On a node whose agent lost its connection it stays `Pending` until its timeout.
+//! On a node backed by a host the document's script runs there (`server::run_command`) and the
+//! invocation reports what it did. On a node without a host (hosts off, or registered through
+//! the admin API) an invocation is `InProgress` for the profile's operation latency, then ends
+//! `Failed` with a standard error that says the node is not a real host. On a node whose agent
+//! lost its connection it stays `Pending` until its timeout.
 use serde_json::{json, Value as Json};
 
 use super::activations::ping_status;
@@ -18,16 +20,7 @@ pub const STDOUT_LIMIT: usize = 24_000;
 pub const STDERR_LIMIT: usize = 8_000;
 pub const PLUGIN_OUTPUT_LIMIT: usize = 2_500;
 
-/// A script to run on a host, handed to the server.
-#[derive(Clone, Debug, PartialEq)]
-pub struct ExecRequest {
-    pub command_id: String,
-    pub instance_id: String,
-    pub host: String,
-    pub script: String,
-    pub workdir: String,
-    pub timeout_secs: u64,
-}
+pub use crate::effects::ExecRequest;
 
 #[derive(Clone, Debug, PartialEq)]
 pub enum Outcome {
@@ -185,7 +178,16 @@ pub fn send_command(b: &mut Backend, ctx: &Ctx<'_>, input: &Json) -> Result<Json
         )
     })?;
     let version = resolve_version(&doc, input.get("DocumentVersion").and_then(Json::as_str))?;
-    let content = parse_content(&doc.versions[version - 1].content, "JSON")?;
+    if doc.document_type != "Command" {
+        return Err(err(
+            "InvalidDocument",
+            format!(
+                "{doc_name} is a {} document: Run Command runs Command documents",
+                doc.document_type
+            ),
+        ));
+    }
+    let content = parse_content(&doc.versions[version - 1].content, "JSON", "Command")?;
     let params = input
         .get("Parameters")
         .cloned()
@@ -288,7 +290,9 @@ pub fn send_command(b: &mut Backend, ctx: &Ctx<'_>, input: &Json) -> Result<Json
     };
     let out = command_json(&c, ctx);
     b.commands.push(c);
-    b.pending_execs.extend(execs);
+    for x in execs {
+        ctx.emit(crate::effects::Effect::RunCommand(x));
+    }
     Ok(json!({"Command": out}))
 }
 
@@ -557,6 +561,33 @@ fn rfc3339(t: f64) -> String {
         (rem % 3600) / 60,
         rem % 60
     )
+}
+
+/// Record what a host reported for one invocation (its exit, output, or that it timed out).
+pub fn record_outcome(b: &mut Backend, x: &ExecRequest, res: crate::hosts::ExecResult, now: f64) {
+    if let Some(inv) = b
+        .commands
+        .iter_mut()
+        .find(|c| c.id == x.command_id)
+        .and_then(|c| {
+            c.invocations
+                .iter_mut()
+                .find(|i| i.instance_id == x.instance_id)
+        })
+    {
+        let started = match inv.outcome {
+            Outcome::Running { started } => started,
+            _ => now,
+        };
+        inv.outcome = Outcome::Ran {
+            code: res.code,
+            stdout: res.stdout,
+            stderr: res.stderr,
+            started,
+            ended: now,
+            timed_out: res.timed_out,
+        };
+    }
 }
 
 #[cfg(test)]

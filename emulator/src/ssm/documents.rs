@@ -27,16 +27,16 @@ pub struct Document {
     pub tags: BTreeMap<String, String>,
 }
 
-/// The built-in shell document, as Amazon owns it (content reduced to what the agent needs).
-pub const RUN_SHELL_SCRIPT: &str = r#"{"schemaVersion":"2.2","description":"Run a shell script or specify the commands to run.","parameters":{"commands":{"type":"StringList","description":"(Required) Specify a shell script or a command to run."},"workingDirectory":{"type":"String","default":"","description":"(Optional) The path to the working directory on your instance."},"executionTimeout":{"type":"String","default":"3600","description":"(Optional) The time in seconds for a command to complete before it is considered to have failed. Default is 3600 (1 hour). Maximum is 172800 (48 hours)."}},"mainSteps":[{"action":"aws:runShellScript","name":"runShellScript","inputs":{"runCommand":"{{ commands }}","workingDirectory":"{{ workingDirectory }}","timeoutSeconds":"{{ executionTimeout }}"}}]}"#;
+pub use super::aws_documents::RUN_SHELL_SCRIPT;
 
 fn builtin(name: &str) -> Option<Document> {
-    (name == "AWS-RunShellScript").then(|| Document {
+    let (document_type, content) = super::aws_documents::content(name)?;
+    Some(Document {
         name: name.into(),
         owner: "Amazon".into(),
-        document_type: "Command".into(),
+        document_type: document_type.into(),
         versions: vec![Version {
-            content: RUN_SHELL_SCRIPT.into(),
+            content,
             created: 1_500_000_000.0,
             version_name: None,
         }],
@@ -68,8 +68,11 @@ pub fn resolve_version(d: &Document, v: Option<&str>) -> Result<usize, AwsError>
     }
 }
 
-/// Parse and check a Command document's JSON content.
-pub fn parse_content(content: &str, format: &str) -> Result<Json, AwsError> {
+/// The document types hastack-local keeps.
+pub const DOCUMENT_TYPES: &[&str] = &["Command", "Session"];
+
+/// Parse and check a document's JSON content against its type's schema.
+pub fn parse_content(content: &str, format: &str, document_type: &str) -> Result<Json, AwsError> {
     if format == "YAML" {
         return Err(err(
             "InvalidDocumentContent",
@@ -82,6 +85,23 @@ pub fn parse_content(content: &str, format: &str) -> Result<Json, AwsError> {
             format!("Document content is not valid JSON: {e}"),
         )
     })?;
+    match document_type {
+        "Command" => check_command(&j)?,
+        "Session" => super::session_content::check(&j)?,
+        other => {
+            return Err(err(
+                "InvalidDocumentContent",
+                format!(
+                    "hastack-local does not implement {other} documents (it keeps {})",
+                    DOCUMENT_TYPES.join(" and ")
+                ),
+            ))
+        }
+    }
+    Ok(j)
+}
+
+fn check_command(j: &Json) -> Result<(), AwsError> {
     match j.get("schemaVersion").and_then(Json::as_str) {
         Some("2.2") | Some("1.2") => {}
         _ => {
@@ -100,7 +120,7 @@ pub fn parse_content(content: &str, format: &str) -> Result<Json, AwsError> {
             "mainSteps must list at least one step",
         ));
     }
-    Ok(j)
+    Ok(())
 }
 
 fn description(d: &Document, version: usize, ctx: &Ctx<'_>) -> Json {
@@ -122,11 +142,16 @@ fn description(d: &Document, version: usize, ctx: &Ctx<'_>) -> Json {
         })
         .unwrap_or_default();
     let hash = hex::encode(Sha256::digest(v.content.as_bytes()));
+    let platforms: &[&str] = if d.document_type == "Session" {
+        &["Windows", "Linux", "MacOS"]
+    } else {
+        &["Linux", "MacOS"]
+    };
     let mut j = json!({
         "Hash": hash, "HashType": "Sha256", "Name": d.name, "Owner": if d.owner == "Amazon" { "Amazon".to_string() } else { ctx.account.to_string() },
         "CreatedDate": v.created, "Status": "Active", "DocumentVersion": version.to_string(),
         "Description": content.get("description").and_then(Json::as_str).unwrap_or(""),
-        "Parameters": params, "PlatformTypes": ["Linux", "MacOS"], "DocumentType": d.document_type,
+        "Parameters": params, "PlatformTypes": platforms, "DocumentType": d.document_type,
         "SchemaVersion": content.get("schemaVersion").and_then(Json::as_str).unwrap_or("2.2"),
         "LatestVersion": d.versions.len().to_string(), "DefaultVersion": d.default_version.to_string(),
         "DocumentFormat": "JSON", "Tags": tags_json(&d.tags),
@@ -152,21 +177,16 @@ pub fn create_document(b: &mut Backend, ctx: &Ctx<'_>, input: &Json) -> Result<J
             "Document with same name already exists",
         ));
     }
-    parse_content(
-        &content,
-        input
-            .get("DocumentFormat")
-            .and_then(Json::as_str)
-            .unwrap_or("JSON"),
-    )?;
+    let document_type = input
+        .get("DocumentType")
+        .and_then(Json::as_str)
+        .unwrap_or("Command")
+        .to_string();
+    parse_content(&content, format_of(input), &document_type)?;
     let d = Document {
         name: name.clone(),
         owner: ctx.account.into(),
-        document_type: input
-            .get("DocumentType")
-            .and_then(Json::as_str)
-            .unwrap_or("Command")
-            .into(),
+        document_type,
         versions: vec![Version {
             content,
             created: ctx.now,
@@ -229,16 +249,18 @@ fn owned<'b>(b: &'b mut Backend, input: &Json) -> Result<&'b mut Document, AwsEr
     })
 }
 
+fn format_of(input: &Json) -> &str {
+    input
+        .get("DocumentFormat")
+        .and_then(Json::as_str)
+        .unwrap_or("JSON")
+}
+
 pub fn update_document(b: &mut Backend, ctx: &Ctx<'_>, input: &Json) -> Result<Json, AwsError> {
     let content = req_str(input, "Content")?.to_string();
-    parse_content(
-        &content,
-        input
-            .get("DocumentFormat")
-            .and_then(Json::as_str)
-            .unwrap_or("JSON"),
-    )?;
     let d = owned(b, input)?;
+    // A new version keeps the document's type and must fit that type's schema.
+    parse_content(&content, format_of(input), &d.document_type)?;
     let base = resolve_version(
         d,
         input

@@ -81,11 +81,28 @@ pub fn start_session(b: &mut Backend, ctx: &Ctx<'_>, input: &Json) -> Result<Jso
             format!("{target} is not connected."),
         ));
     }
-    let document = input
-        .get("DocumentName")
-        .and_then(Json::as_str)
-        .unwrap_or("SSM-SessionManagerRunShell")
-        .to_string();
+    // Without a document the session runs with the preferences document, which need not exist.
+    let document = match input.get("DocumentName").and_then(Json::as_str) {
+        None | Some("") => "SSM-SessionManagerRunShell".to_string(),
+        Some(name) => match super::documents::find(b, name) {
+            Some(d) if d.document_type == "Session" => name.to_string(),
+            Some(d) => {
+                return Err(err(
+                    "InvalidDocument",
+                    format!(
+                        "{name} is a {} document, not a Session document",
+                        d.document_type
+                    ),
+                ))
+            }
+            None => {
+                return Err(err(
+                    "InvalidDocument",
+                    format!("Document {name} does not exist in your account"),
+                ))
+            }
+        },
+    };
     let id = format!(
         "hastack-{}",
         &uuid::Uuid::new_v4().simple().to_string()[..17]

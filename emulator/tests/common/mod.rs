@@ -45,8 +45,8 @@ pub fn sdk_config(r: &Running) -> aws_config::SdkConfig {
 }
 
 /// POST to the admin API (in process).
-pub fn admin(r: &Running, path: &str, body: serde_json::Value) -> (u16, serde_json::Value) {
-    hastack_local::admin::call(&r.emulator, "POST", path, body)
+pub async fn admin(r: &Running, path: &str, body: serde_json::Value) -> (u16, serde_json::Value) {
+    hastack_local::server::admin(&r.emulator, "POST", path, body).await
 }
 
 /// Wait (at most 30 s) until `n` managed nodes are registered; they are returned.

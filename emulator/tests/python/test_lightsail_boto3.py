@@ -109,3 +109,32 @@ def test_power_ports_tags_history(make_client):
     assert details[0] == "UntagResource" and types[-1] == "CreateInstance"
     c.create_load_balancer(loadBalancerName="misc-lb", instancePort=8080)
     assert [lb["name"] for lb in c.get_load_balancers()["loadBalancers"]] == ["misc-lb"]
+
+
+@pytest.mark.parametrize("tags", [
+    [{"key": "k%d" % i, "value": "v"} for i in range(51)],
+    [{"key": "", "value": "v"}],
+    [{"key": "k" * 129, "value": "v"}],
+    [{"key": "k", "value": "v" * 257}],
+    [{"key": "aws:reserved", "value": "v"}],
+], ids=["51 tags", "empty key", "key 129", "value 257", "aws prefix"])
+def test_lightsail_rejects_bad_tags(make_client, tags):
+    ls = make_client("lightsail", region="ap-south-1")
+    with pytest.raises(ls.exceptions.InvalidInputException):
+        ls.create_instances(instanceNames=["tag-check"], availabilityZone="ap-south-1a",
+                            blueprintId="debian_12", bundleId="nano_3_0", tags=tags)
+    with pytest.raises(ls.exceptions.InvalidInputException):
+        ls.create_load_balancer(loadBalancerName="tag-check", instancePort=80, tags=tags)
+
+
+def test_lightsail_rejects_port_zero_and_empty_names(make_client):
+    ls = make_client("lightsail", region="ap-south-1", validate=False)
+    with pytest.raises(ls.exceptions.InvalidInputException):
+        ls.create_load_balancer(loadBalancerName="port-zero", instancePort=0)
+    ls.create_load_balancer(loadBalancerName="names-lb", instancePort=80)
+    for lb, names in (("", ["web"]), ("names-lb", []), ("names-lb", [""])):
+        with pytest.raises(ls.exceptions.InvalidInputException):
+            ls.attach_instances_to_load_balancer(loadBalancerName=lb, instanceNames=names)
+        with pytest.raises(ls.exceptions.InvalidInputException):
+            ls.detach_instances_from_load_balancer(loadBalancerName=lb, instanceNames=names)
+    ls.delete_load_balancer(loadBalancerName="names-lb")

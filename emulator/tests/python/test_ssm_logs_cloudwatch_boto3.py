@@ -147,3 +147,41 @@ def test_unknown_operation_is_answered_like_aws(make_client, endpoint):
     with pytest.raises(ClientError) as e:
         c.get_regions()
     assert e.value.response["Error"]["Code"] == "UnknownOperationException"
+
+
+def run_shell_prefs(idle="20", max_duration=""):
+    return json.dumps({
+        "schemaVersion": "1.0", "description": "Document to hold regional settings for Session Manager",
+        "sessionType": "Standard_Stream",
+        "inputs": {"s3BucketName": "", "s3KeyPrefix": "", "s3EncryptionEnabled": True,
+                   "cloudWatchLogGroupName": "", "cloudWatchEncryptionEnabled": True,
+                   "cloudWatchStreamingEnabled": True, "idleSessionTimeout": idle,
+                   "maxSessionDuration": max_duration, "kmsKeyId": "", "runAsEnabled": False,
+                   "runAsDefaultUser": "", "shellProfile": {"windows": "", "linux": ""}}})
+
+
+def test_session_manager_preferences_document(make_client):
+    ssm = make_client("ssm", region="eu-west-1")
+    name = "SSM-SessionManagerRunShell"
+    d = ssm.create_document(Name=name, Content=run_shell_prefs(), DocumentType="Session",
+                            DocumentFormat="JSON")["DocumentDescription"]
+    assert (d["DocumentType"], d["SchemaVersion"], d["DocumentVersion"]) == ("Session", "1.0", "1")
+    with pytest.raises(ssm.exceptions.DocumentAlreadyExists):
+        ssm.create_document(Name=name, Content=run_shell_prefs(), DocumentType="Session")
+    for idle, max_duration in (("0", ""), ("61", ""), ("20", "1441")):
+        with pytest.raises(ssm.exceptions.InvalidDocumentContent):
+            ssm.update_document(Name=name, Content=run_shell_prefs(idle, max_duration), DocumentVersion="$LATEST")
+    with pytest.raises(ssm.exceptions.InvalidDocumentContent):
+        ssm.create_document(Name="prefs-bad", Content=run_shell_prefs("0"), DocumentType="Session")
+    v2 = ssm.update_document(Name=name, Content=run_shell_prefs("45", "1440"),
+                             DocumentVersion="$LATEST")["DocumentDescription"]
+    assert (v2["DocumentVersion"], v2["LatestVersion"], v2["DefaultVersion"]) == ("2", "2", "1")
+    assert ssm.describe_document(Name=name)["Document"]["DocumentVersion"] == "1"
+    moved = ssm.update_document_default_version(Name=name, DocumentVersion="2")["Description"]
+    assert moved["DefaultVersion"] == "2"
+    described = ssm.describe_document(Name=name)["Document"]
+    assert (described["DocumentVersion"], described["DefaultVersion"], described["LatestVersion"]) == ("2", "2", "2")
+    assert json.loads(ssm.get_document(Name=name)["Content"])["inputs"]["idleSessionTimeout"] == "45"
+    pf = ssm.describe_document(Name="AWS-StartPortForwardingSession")["Document"]
+    assert (pf["Owner"], pf["DocumentType"]) == ("Amazon", "Session")
+    assert {p["Name"] for p in pf["Parameters"]} == {"portNumber", "localPortNumber"}

@@ -1,6 +1,6 @@
 #!/bin/bash
 # PID 1 of one emulated Lightsail instance. Runs inside the host's own network, mount, UTS and
-# PID namespaces: gives it a private /etc and /var (overlays on the machine's, so nothing it
+# PID namespaces: gives it a private /etc, /var and /root (overlays on the machine's, so nothing it
 # does reaches the machine's files), a fresh /run and /tmp, its hostname, the stand-in agents,
 # runs user data once at first boot like cloud-init, then stays up reaping orphans.
 # Usage: host-init.sh HOST_DIR HOSTNAME
@@ -9,10 +9,12 @@ host_dir=$1
 name=$2
 
 hostname "$name"
-for d in etc var; do
+for d in etc var root; do
   mkdir -p "$host_dir/$d.upper" "$host_dir/$d.work"
   mount -t overlay "hastack-$d" -o "lowerdir=/$d,upperdir=$host_dir/$d.upper,workdir=$host_dir/$d.work" "/$d"
 done
+# The machine's own AWS credentials (if it has any) are not the host's.
+if [ -e /root/.aws ] && [ ! -e "$host_dir/root.upper/.aws" ]; then rm -rf /root/.aws; fi
 mount -t tmpfs -o mode=0755 hastack-run /run
 # The host's own directory stays reachable at /run/hastack/host once /tmp is private.
 mkdir -p /run/hastack/host
@@ -21,6 +23,8 @@ host_dir=/run/hastack/host
 mount -t tmpfs -o mode=1777 hastack-tmp /tmp
 echo "$name" > /etc/hostname
 printf '127.0.0.1 localhost\n%s %s\n' "$(cat "$host_dir/private-ip")" "$name" > /etc/hosts
+# Load balancers' names (hastack-local keeps this file current while the host runs).
+cat "$host_dir/lb-hosts" >> /etc/hosts 2>/dev/null || true
 
 mkdir -p /run/hastack/bin
 cp "$host_dir"/tools/* /run/hastack/bin/
