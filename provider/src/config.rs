@@ -8,8 +8,9 @@ use aws_config::{BehaviorVersion, Region, SdkConfig};
 use aws_credential_types::provider::{ProvideCredentials, SharedCredentialsProvider};
 use aws_credential_types::Credentials;
 use regex::Regex;
+use serde::{Deserialize, Serialize};
 use tfplugin::{
-    Attribute, AttributePath, Block, Diagnostics, NestedBlock, Nesting, Schema, Type, Value,
+    Attr, Attribute, AttributePath, Block, Diagnostics, NestedBlock, Nesting, Schema, Type, Value,
 };
 
 use crate::env::Env;
@@ -96,10 +97,78 @@ fn check_url(s: &str) -> Result<(), String> {
     Ok(())
 }
 
+/// The `provider "hastack"` block. Values may be unknown while the block depends on other
+/// resources: those are checked once known.
+#[derive(Clone, Debug, Default, Serialize, Deserialize)]
+#[serde(default)]
+pub struct ProviderModel {
+    pub region: Attr<String>,
+    pub profile: Attr<String>,
+    pub shared_config_files: Attr<Vec<String>>,
+    pub shared_credentials_files: Attr<Vec<String>>,
+    pub access_key: Attr<String>,
+    pub secret_key: Attr<String>,
+    pub token: Attr<String>,
+    pub max_retries: Attr<serde_json::Number>,
+    pub skip_credentials_validation: Attr<bool>,
+    pub assume_role: Attr<AssumeRole>,
+    /// Service name (see [`SERVICES`]) → endpoint URL.
+    pub endpoints: Attr<BTreeMap<String, Option<String>>>,
+    pub default_tags: Attr<DefaultTags>,
+}
+
+#[derive(Clone, Debug, Default, Serialize, Deserialize)]
+#[serde(default)]
+pub struct AssumeRole {
+    pub role_arn: Option<String>,
+    pub session_name: Option<String>,
+    pub external_id: Option<String>,
+}
+
+#[derive(Clone, Debug, Default, Serialize, Deserialize)]
+#[serde(default)]
+pub struct DefaultTags {
+    pub tags: Option<BTreeMap<String, String>>,
+}
+
+impl ProviderModel {
+    fn from_value(config: &Value) -> Result<ProviderModel, Diagnostics> {
+        config.to_model().map_err(|e| {
+            let mut d = Diagnostics::new();
+            d.error(
+                "Unreadable provider configuration",
+                format!("The provider block does not fit the provider's model: {e}. This is a bug in the provider."),
+            );
+            d
+        })
+    }
+
+    fn endpoint(&self, service: &str) -> Option<&String> {
+        self.endpoints
+            .value()
+            .and_then(|m| m.get(service))
+            .and_then(Option::as_ref)
+    }
+
+    pub fn default_tags(&self) -> BTreeMap<String, String> {
+        self.default_tags
+            .value()
+            .and_then(|t| t.tags.clone())
+            .unwrap_or_default()
+    }
+}
+
 /// Plan-time checks. Unknown values are skipped: they are checked again once known.
 pub fn validate(config: &Value) -> Diagnostics {
+    match ProviderModel::from_value(config) {
+        Ok(m) => validate_model(&m),
+        Err(d) => d,
+    }
+}
+
+fn validate_model(m: &ProviderModel) -> Diagnostics {
     let mut d = Diagnostics::new();
-    if let Some(r) = config.get("region").as_str() {
+    if let Some(r) = m.region.value() {
         if !region_re().is_match(r) {
             d.attribute_error(
                 AttributePath::root("region"),
@@ -108,8 +177,7 @@ pub fn validate(config: &Value) -> Diagnostics {
             );
         }
     }
-    let ak = config.get("access_key");
-    let sk = config.get("secret_key");
+    let (ak, sk) = (&m.access_key, &m.secret_key);
     if ak.is_null() != sk.is_null() && !ak.is_unknown() && !sk.is_unknown() {
         let missing = if ak.is_null() {
             "access_key"
@@ -122,12 +190,8 @@ pub fn validate(config: &Value) -> Diagnostics {
             "access_key and secret_key must be set together.",
         );
     }
-    if let Some(n) = config.get("max_retries").as_number() {
-        if config
-            .get("max_retries")
-            .as_i64()
-            .is_none_or(|n| !(0..=100).contains(&n))
-        {
+    if let Some(n) = m.max_retries.value() {
+        if n.as_i64().is_none_or(|n| !(0..=100).contains(&n)) {
             d.attribute_error(
                 AttributePath::root("max_retries"),
                 "Invalid max_retries",
@@ -135,27 +199,21 @@ pub fn validate(config: &Value) -> Diagnostics {
             );
         }
     }
-    let ar = config.get("assume_role");
-    if !ar.is_null() && !ar.is_unknown() {
-        let arn = ar.get("role_arn");
+    if let Some(ar) = m.assume_role.value() {
         let path = AttributePath::root("assume_role").attr("role_arn");
-        match arn.as_str() {
-            None if arn.is_null() => d.attribute_error(path, "Missing role_arn", "An assume_role block needs role_arn: the ARN of the role to assume."),
+        match &ar.role_arn {
+            None => d.attribute_error(path, "Missing role_arn", "An assume_role block needs role_arn: the ARN of the role to assume."),
             Some(a) if !role_arn_re().is_match(a) => {
                 d.attribute_error(path, "Invalid role ARN", format!("{a:?} is not an IAM role ARN such as \"arn:aws:iam::123456789012:role/deployer\"."))
             }
             _ => {}
         }
     }
-    for key in ["shared_config_files", "shared_credentials_files"] {
-        for (i, f) in config
-            .get(key)
-            .elements()
-            .unwrap_or_default()
-            .iter()
-            .enumerate()
-        {
-            let Some(f) = f.as_str() else { continue };
+    for (key, files) in [
+        ("shared_config_files", &m.shared_config_files),
+        ("shared_credentials_files", &m.shared_credentials_files),
+    ] {
+        for (i, f) in files.value().into_iter().flatten().enumerate() {
             let path = match f.strip_prefix("~/") {
                 Some(rest) => std::env::var_os("HOME")
                     .map(|h| std::path::Path::new(&h).join(rest))
@@ -171,20 +229,15 @@ pub fn validate(config: &Value) -> Diagnostics {
             }
         }
     }
-    if let Ok(Some(tags)) = config
-        .get("default_tags")
-        .get("tags")
-        .to_model::<Option<BTreeMap<String, String>>>()
-    {
+    if let Some(DefaultTags { tags: Some(tags) }) = m.default_tags.value() {
         crate::resources::common::check_tags(
-            &tags,
+            tags,
             AttributePath::root("default_tags").attr("tags"),
             &mut d,
         );
     }
-    let ep = config.get("endpoints");
     for (svc, _) in SERVICES {
-        if let Some(u) = ep.get(svc).as_str() {
+        if let Some(u) = m.endpoint(svc) {
             if let Err(e) = check_url(u) {
                 d.attribute_error(
                     AttributePath::root("endpoints").attr(svc),
@@ -223,48 +276,44 @@ impl Configured {
     }
 }
 
-/// The known strings of a list (null, unknown or another type: none).
-fn strings(v: &Value) -> Vec<String> {
-    v.elements()
-        .unwrap_or_default()
-        .iter()
-        .filter_map(|e| e.as_str().map(str::to_string))
-        .collect()
-}
-
 /// Endpoint for `service`: explicit setting, then `AWS_ENDPOINT_URL_<SERVICE>`, then `AWS_ENDPOINT_URL`.
 pub fn resolve_endpoint(
-    config: &Value,
+    m: &ProviderModel,
     service: &str,
     env_suffix: &str,
     env: &dyn Env,
 ) -> Option<String> {
-    config
-        .get("endpoints")
-        .get(service)
-        .as_str()
-        .map(str::to_string)
+    m.endpoint(service)
+        .cloned()
         .or_else(|| env.var(&format!("AWS_ENDPOINT_URL_{env_suffix}")))
         .or_else(|| env.var("AWS_ENDPOINT_URL"))
 }
 
 /// Build the AWS configuration from a validated `provider` block.
-#[tracing::instrument(skip_all, fields(region = config.get("region").as_str(), profile = config.get("profile").as_str()))]
 pub async fn configure(config: &Value, env: &dyn Env) -> Result<Configured, Diagnostics> {
-    let mut d = validate(config);
+    let m = ProviderModel::from_value(config)?;
+    configure_model(&m, env).await
+}
+
+#[tracing::instrument(skip_all, fields(region = m.region.value(), profile = m.profile.value()))]
+async fn configure_model(m: &ProviderModel, env: &dyn Env) -> Result<Configured, Diagnostics> {
+    let mut d = validate_model(m);
     if d.has_errors() {
         return Err(d);
     }
     let mut loader = aws_config::defaults(BehaviorVersion::latest());
-    if let Some(r) = config.get("region").as_str() {
-        loader = loader.region(Region::new(r.to_string()));
+    if let Some(r) = m.region.value() {
+        loader = loader.region(Region::new(r.clone()));
     }
-    if let Some(p) = config.get("profile").as_str() {
+    if let Some(p) = m.profile.value() {
         loader = loader.profile_name(p);
     }
     let (cfg_files, cred_files) = (
-        strings(config.get("shared_config_files")),
-        strings(config.get("shared_credentials_files")),
+        m.shared_config_files.value().cloned().unwrap_or_default(),
+        m.shared_credentials_files
+            .value()
+            .cloned()
+            .unwrap_or_default(),
     );
     if !cfg_files.is_empty() || !cred_files.is_empty() {
         use aws_runtime::env_config::file::{
@@ -285,11 +334,8 @@ pub async fn configure(config: &Value, env: &dyn Env) -> Result<Configured, Diag
         }
         loader = loader.profile_files(b.build());
     }
-    if let (Some(ak), Some(sk)) = (
-        config.get("access_key").as_str(),
-        config.get("secret_key").as_str(),
-    ) {
-        let token = config.get("token").as_str().map(str::to_string);
+    if let (Some(ak), Some(sk)) = (m.access_key.value(), m.secret_key.value()) {
+        let token = m.token.value().cloned();
         loader = loader.credentials_provider(Credentials::new(
             ak,
             sk,
@@ -298,7 +344,7 @@ pub async fn configure(config: &Value, env: &dyn Env) -> Result<Configured, Diag
             "hastack-provider-config",
         ));
     }
-    let retries = config.get("max_retries").as_i64().unwrap_or(25) as u32;
+    let retries = m.max_retries.value().and_then(|n| n.as_i64()).unwrap_or(25) as u32;
     loader = loader.retry_config(
         RetryConfig::standard()
             .with_max_attempts(retries + 1)
@@ -309,7 +355,7 @@ pub async fn configure(config: &Value, env: &dyn Env) -> Result<Configured, Diag
     let endpoints: BTreeMap<String, String> = SERVICES
         .iter()
         .filter_map(|(svc, suffix)| {
-            resolve_endpoint(config, svc, suffix, env).map(|u| (svc.to_string(), u))
+            resolve_endpoint(m, svc, suffix, env).map(|u| (svc.to_string(), u))
         })
         .collect();
 
@@ -322,15 +368,15 @@ pub async fn configure(config: &Value, env: &dyn Env) -> Result<Configured, Diag
         return Err(d);
     }
 
-    let ar = config.get("assume_role");
-    if let Some(arn) = ar.get("role_arn").as_str() {
+    let ar = m.assume_role.value().cloned().unwrap_or_default();
+    if let Some(arn) = ar.role_arn.as_deref() {
         let sts_cfg = match endpoints.get("sts") {
             Some(u) => sdk.to_builder().endpoint_url(u).build(),
             None => sdk.clone(),
         };
         let mut b = aws_config::sts::AssumeRoleProvider::builder(arn)
-            .session_name(ar.get("session_name").as_str().unwrap_or("hastack"));
-        if let Some(x) = ar.get("external_id").as_str() {
+            .session_name(ar.session_name.as_deref().unwrap_or("hastack"));
+        if let Some(x) = ar.external_id.as_deref() {
             b = b.external_id(x);
         }
         let p = b.configure(&sts_cfg).build().await;
@@ -338,7 +384,7 @@ pub async fn configure(config: &Value, env: &dyn Env) -> Result<Configured, Diag
             .to_builder()
             .credentials_provider(SharedCredentialsProvider::new(p))
             .build();
-    } else if config.get("skip_credentials_validation").as_bool() != Some(true) {
+    } else if m.skip_credentials_validation.value() != Some(&true) {
         // Resolve now so a missing or broken credential source is reported at plan time.
         let Some(provider) = sdk.credentials_provider() else {
             d.error("No AWS credentials", "No credential source is configured.");
@@ -362,13 +408,7 @@ pub async fn configure(config: &Value, env: &dyn Env) -> Result<Configured, Diag
         }
     }
 
-    let default_tags = config
-        .get("default_tags")
-        .get("tags")
-        .to_model::<Option<BTreeMap<String, String>>>()
-        .ok()
-        .flatten()
-        .unwrap_or_default();
+    let default_tags = m.default_tags();
     Ok(Configured {
         sdk,
         endpoints,

@@ -116,15 +116,16 @@ fn endpoint_precedence() {
     let env = MapEnv::default()
         .with("AWS_ENDPOINT_URL", "http://all:1")
         .with("AWS_ENDPOINT_URL_SSM", "http://ssm:2");
-    let explicit = cfg(vec![(
+    let model = |v: Value| -> ProviderModel { v.to_model().unwrap() };
+    let explicit = model(cfg(vec![(
         "endpoints",
         Value::object([("ssm", s("http://explicit:3"))]),
-    )]);
+    )]));
     assert_eq!(
         resolve_endpoint(&explicit, "ssm", "SSM", &env).as_deref(),
         Some("http://explicit:3")
     );
-    let none = cfg(vec![]);
+    let none = model(cfg(vec![]));
     assert_eq!(
         resolve_endpoint(&none, "ssm", "SSM", &env).as_deref(),
         Some("http://ssm:2")

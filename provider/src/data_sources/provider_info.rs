@@ -14,6 +14,7 @@ use crate::config::Configured;
 pub struct ProviderInfo;
 
 #[derive(Clone, Debug, Default, Serialize, Deserialize)]
+#[serde(default)]
 pub struct Model {
     pub region: Attr<String>,
     pub endpoints: Attr<BTreeMap<String, String>>,

@@ -24,6 +24,7 @@ fn defaults() -> TimeoutDefaults {
 }
 
 #[derive(Clone, Debug, Default, Serialize, Deserialize)]
+#[serde(default)]
 pub struct Model {
     pub id: Attr<String>,
     pub load_balancer_name: Attr<String>,

@@ -26,6 +26,7 @@ fn defaults() -> TimeoutDefaults {
 }
 
 #[derive(Clone, Debug, Default, Serialize, Deserialize)]
+#[serde(default)]
 pub struct Model {
     pub id: Attr<String>,
     pub name: Attr<String>,

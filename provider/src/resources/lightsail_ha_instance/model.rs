@@ -10,6 +10,7 @@ use tfplugin::Attr;
 use crate::fleet::layout::PortRule;
 
 #[derive(Clone, Debug, Default, Serialize, Deserialize)]
+#[serde(default)]
 pub struct Model {
     pub id: Attr<String>,
     pub name_prefix: Attr<String>,
@@ -75,6 +76,7 @@ pub struct Instance {
 
 /// The resource identity: a name prefix in a region.
 #[derive(Clone, Debug, Default, Serialize, Deserialize)]
+#[serde(default)]
 pub struct Identity {
     pub name_prefix: Option<String>,
     pub region: Option<String>,
