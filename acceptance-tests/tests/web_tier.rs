@@ -434,3 +434,114 @@ fn web_tier_heals_a_member_whose_host_stopped() {
         }))
         .run();
 }
+
+/// Heal, load balancer side: a member whose app stops (its host and SSM agent stay up) is
+/// reported unhealthy; a refresh saved by an apply records since when, a plan past
+/// `replace_unhealthy_after` shows it as a member to replace, and the next apply replaces it
+/// with 0 failed requests through the load balancer.
+#[test]
+fn web_tier_heals_a_member_the_load_balancer_reports_unhealthy() {
+    if !acceptance_tests::enabled() {
+        return;
+    }
+    let Some((_hosts, e)) = hosts_emulator() else {
+        return;
+    };
+    let api = e.port;
+    let grace = 20u64;
+    let traffic: Arc<Mutex<Option<Traffic>>> = Arc::default();
+    let victim: Arc<Mutex<(String, String)>> = Arc::default();
+    let (t1, t2) = (traffic.clone(), traffic.clone());
+    let (v1, v2) = (victim.clone(), victim.clone());
+    let lb_of = move || {
+        let e = acceptance_tests::emulator::Emulator::admin_on(api);
+        let (_, lbs) = e("GET", "load-balancers", &json!({}));
+        lbs.as_array()
+            .and_then(|a| a.first().cloned())
+            .and_then(|l| {
+                l["endpoint"]
+                    .as_str()
+                    .and_then(|u| u.rsplit(':').next()?.parse().ok())
+            })
+            .unwrap_or(0u16)
+    };
+    let health_of = move |name: &str| -> Result<String, String> {
+        let lbo = block_on(
+            lightsail_on(api)
+                .get_load_balancer()
+                .load_balancer_name("web-lb")
+                .send(),
+        )
+        .map_err(|e| format!("{e:?}"))?
+        .load_balancer
+        .ok_or("no load balancer")?;
+        Ok(lbo
+            .instance_health_summary()
+            .iter()
+            .find(|h| h.instance_name() == Some(name))
+            .and_then(|h| h.instance_health().map(|x| x.as_str().to_string()))
+            .unwrap_or_default())
+    };
+    let node_of = |s: &State, name: &str| -> Result<String, String> {
+        s.resource("hastack_lightsail_ha_instance.web")
+            .and_then(|r| r["instances"].as_array().cloned())
+            .ok_or("no instances")?
+            .iter()
+            .find(|i| i["name"] == name)
+            .and_then(|i| i["ssm_instance_id"].as_str().map(str::to_string))
+            .ok_or(format!("no member {name}"))
+    };
+    with_emulator("web_tier_heal_unhealthy", &e)
+        .env("TF_VAR_heal_after", &format!("{grace}s"))
+        .step(Step::new(web_tier()).check(move |s| {
+            let name = members(s)?[0].0.clone();
+            let node = node_of(s, &name)?;
+            *v1.lock().unwrap() = (name.clone(), node.clone());
+            // The app stops; the host and its SSM agent stay up.
+            let (status, out) = common::run_shell(api, &node, "systemctl stop nginx")?;
+            if status != "Success" {
+                return Err(format!("stopping nginx: {status} {out}"));
+            }
+            let started = Instant::now();
+            while health_of(&name)? != "unhealthy" {
+                if started.elapsed() > Duration::from_secs(20) {
+                    return Err("the load balancer never reported the member unhealthy".into());
+                }
+                std::thread::sleep(Duration::from_millis(200));
+            }
+            Ok(())
+        }))
+        // This apply's refresh records since when the member is unhealthy (nothing to change
+        // yet: the grace has not passed); past the grace the plan shows it to replace.
+        .step(
+            Step::new(web_tier())
+                .check(move |_| {
+                    std::thread::sleep(Duration::from_secs(grace + 2));
+                    *t1.lock().unwrap() = Some(Traffic::start(lb_of(), api));
+                    Ok(())
+                })
+                .expect_drift(),
+        )
+        .step(Step::new(web_tier()).check(move |s| {
+            let seen = t2.lock().unwrap().take().ok_or("no traffic running")?.finish();
+            let failed = seen.requests.iter().filter(|(_, r)| r.is_err()).count();
+            let (name, old_node) = v2.lock().unwrap().clone();
+            eprintln!(
+                "heal (load balancer side): {} requests, {failed} failed, fewest healthy instances seen {:?}",
+                seen.requests.len(),
+                seen.min_healthy
+            );
+            if failed > 0 {
+                return Err(format!("{failed} requests failed while the member was healed"));
+            }
+            let node = node_of(s, &name)?;
+            if node.is_empty() || node == old_node {
+                return Err(format!("{name} was not replaced (node {node}, was {old_node})"));
+            }
+            if health_of(&name)? != "healthy" {
+                return Err(format!("{name} is not healthy after the heal"));
+            }
+            serves_from_zones(lb_of(), s, "1")
+        }))
+        .run();
+}
