@@ -218,8 +218,7 @@ fn node_credentials(
     } else {
         format!("arn:aws:iam::{account}:role/{role}")
     };
-    let c = crate::sts::issue(
-        st.global::<crate::sts::Backend>(),
+    let c = st.global::<crate::sts::Backend>().issue(
         &role_arn,
         node_id,
         emu.clock.now(),
