@@ -56,8 +56,8 @@ fn answer(
             json!({
                 "profile": emu.profile,
                 // Derived from the service list: the fidelity suites' catalogue.
-                "services": crate::service::SERVICES.iter().map(|s| (s.model().to_string(), json!(s.operations()))).collect::<serde_json::Map<_, _>>(),
-                "service_names": crate::service::SERVICES.iter().map(|s| (s.model().to_string(), json!(s.name()))).collect::<serde_json::Map<_, _>>(),
+                "services": crate::registry::SERVICES.iter().map(|s| (s.model().to_string(), json!(s.operations()))).collect::<serde_json::Map<_, _>>(),
+                "service_names": crate::registry::SERVICES.iter().map(|s| (s.model().to_string(), json!(s.name()))).collect::<serde_json::Map<_, _>>(),
                 "hosts": match emu.hosts.availability() {
                     Ok(()) => json!({"available": true, "count": emu.hosts.views().len()}),
                     Err(reason) => json!({"available": false, "reason": reason}),
@@ -270,7 +270,7 @@ fn state_listing(emu: &Emulator, st: &mut crate::state::State) -> Json {
     let mut out = serde_json::Map::new();
     for (account, region) in st.scopes() {
         let ctx = crate::Ctx::new(emu, emu.clock.now(), &account, &region);
-        let services: serde_json::Map<String, Json> = crate::service::SERVICES
+        let services: serde_json::Map<String, Json> = crate::registry::SERVICES
             .iter()
             .filter_map(|s| Some((s.model().to_string(), s.summary(st, &ctx)?)))
             .collect();

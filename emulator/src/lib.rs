@@ -14,6 +14,7 @@ pub mod lightsail;
 pub mod logs;
 pub mod profile;
 pub mod query;
+pub mod registry;
 pub mod server;
 pub mod service;
 pub mod sigv4;
