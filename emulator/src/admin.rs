@@ -173,19 +173,15 @@ fn register(
             .unwrap_or("")
             .to_string()
     };
-    match crate::ssm::activations::register(
-        st.backend::<crate::ssm::Backend>(&account, &region),
-        ctx,
-        &s("code"),
-        &s("id"),
-        &s("hostname"),
-        &s("ip"),
-    ) {
+    match st
+        .backend::<crate::ssm::Backend>(&account, &region)
+        .register(ctx, &s("code"), &s("id"), &s("hostname"), &s("ip"))
+    {
         Ok(id) => match node_credentials(emu, st, &account, &region, &id) {
             Ok(creds) => (200, json!({"instanceId": id, "credentials": creds})),
             Err(e) => (400, e.body()),
         },
-        Err(e) => (400, e.body()),
+        Err(e) => (400, crate::error::AwsError::from(e).body()),
     }
 }
 
@@ -207,8 +203,8 @@ fn node_credentials(
         .get(node_id)
         .cloned()
         .ok_or_else(|| {
-            crate::ssm::error::err(
-                "InvalidInstanceId",
+            crate::ssm::error::fail(
+                crate::ssm::error::SsmCode::InvalidInstanceId,
                 format!("{node_id} is not a registered managed node"),
             )
         })?;
@@ -298,19 +294,18 @@ fn host_op(emu: &Emulator, path: &str, input: &Json) -> (u16, Json) {
 
 /// What the stand-in CloudWatch agent's `-c ssm:NAME` reads (decrypted, as the agent would).
 fn agent_get_parameter(
-    ctx: &crate::Ctx<'_>,
+    _ctx: &crate::Ctx<'_>,
     st: &mut crate::state::State,
     input: &Json,
 ) -> (u16, Json) {
     let (account, region) = account_region(input);
-    let name = input.get("name").cloned().unwrap_or(Json::Null);
-    match crate::ssm::parameters::get_parameter(
-        st.backend::<crate::ssm::Backend>(&account, &region),
-        ctx,
-        &json!({"Name": name, "WithDecryption": true}),
-    ) {
-        Ok(p) => (200, json!({"value": p["Parameter"]["Value"]})),
-        Err(e) => (400, e.body()),
+    let name = input.get("name").and_then(Json::as_str).unwrap_or("");
+    match st
+        .backend::<crate::ssm::Backend>(&account, &region)
+        .parameter(name, true)
+    {
+        Ok(p) => (200, json!({"value": p.value})),
+        Err(e) => (400, crate::error::AwsError::from(e).body()),
     }
 }
 
