@@ -315,37 +315,50 @@ fn agent_get_parameter(
 fn agent_put_logs(ctx: &crate::Ctx<'_>, st: &mut crate::state::State, input: &Json) -> (u16, Json) {
     let (account, region) = account_region(input);
     let b = st.backend::<crate::logs::Backend>(&account, &region);
-    let group = input.get("group").cloned().unwrap_or(Json::Null);
-    let stream = input.get("stream").cloned().unwrap_or(Json::Null);
-    let mut call = |op: &str, body: Json| {
-        crate::logs::handlers::handler(op)
-            .map(|h| h(b, ctx, &body))
-            .unwrap_or_else(|| Err(crate::error::AwsError::unknown_operation(op)))
+    let text = |k: &str| {
+        input
+            .get(k)
+            .and_then(Json::as_str)
+            .unwrap_or("")
+            .to_string()
     };
-    let exists = |r: Result<Json, crate::error::AwsError>| match r {
-        Err(e) if e.code != "ResourceAlreadyExistsException" => Err(e),
-        _ => Ok(()),
+    let (group, stream) = (text("group"), text("stream"));
+    let events: Vec<(i64, String)> = input
+        .get("events")
+        .and_then(Json::as_array)
+        .into_iter()
+        .flatten()
+        .map(|e| {
+            (
+                e.get("timestamp").and_then(Json::as_i64).unwrap_or(0),
+                e.get("message")
+                    .and_then(Json::as_str)
+                    .unwrap_or("")
+                    .to_string(),
+            )
+        })
+        .collect();
+    let exists = |r: Result<(), crate::logs::backend::LogsError>| match r {
+        Err(crate::logs::backend::LogsError::ResourceAlreadyExists(_)) => Ok(()),
+        other => other,
     };
     // The metric filters' data points travel in the call's effects, to CloudWatch.
     let result = (|| {
-        exists(call("CreateLogGroup", json!({"logGroupName": group})))?;
-        if let Some(days) = input.get("retention_in_days") {
-            call(
-                "PutRetentionPolicy",
-                json!({"logGroupName": group, "retentionInDays": days}),
-            )?;
+        exists(b.create_log_group(ctx, &group, Default::default(), None))?;
+        if let Some(days) = input.get("retention_in_days").and_then(Json::as_i64) {
+            b.set_retention(&group, Some(days))?;
         }
-        exists(call(
-            "CreateLogStream",
-            json!({"logGroupName": group, "logStreamName": stream}),
-        ))?;
-        call(
-            "PutLogEvents",
-            json!({"logGroupName": group, "logStreamName": stream, "logEvents": input.get("events").cloned().unwrap_or(json!([]))}),
-        )
+        exists(b.create_log_stream(ctx, &group, &stream))?;
+        b.put_log_events(ctx, &group, &stream, events)
     })();
     match result {
-        Ok(j) => (200, j),
-        Err(e) => (400, json!({"error": e.code, "message": e.message})),
+        Ok(put) => (
+            200,
+            json!({"nextSequenceToken": format!("{:056}", put.last_id)}),
+        ),
+        Err(e) => {
+            let e = crate::error::AwsError::from(e);
+            (400, json!({"error": e.code, "message": e.message}))
+        }
     }
 }
