@@ -104,6 +104,12 @@ pub struct EventFilter {
     pub end: Option<i64>,
 }
 
+/// What FilterLogEvents found: (stream, event) oldest first, and the streams searched.
+pub struct Filtered<'b> {
+    pub hits: Vec<(String, &'b Event)>,
+    pub searched: Vec<String>,
+}
+
 fn required<'s>(v: &'s str, member: &str) -> Result<&'s str> {
     if v.is_empty() {
         Err(invalid(format!("1 validation error detected: Value null at '{member}' failed to satisfy constraint: Member must not be null")))
@@ -348,11 +354,7 @@ impl Backend {
 
     /// Events matching a filter pattern across a group's streams, oldest first, and the
     /// streams searched.
-    pub fn filter_log_events(
-        &self,
-        group: &str,
-        f: &EventFilter,
-    ) -> Result<(Vec<(String, &Event)>, Vec<String>)> {
+    pub fn filter_log_events(&self, group: &str, f: &EventFilter) -> Result<Filtered<'_>> {
         let pattern = parse(&f.pattern).map_err(invalid)?;
         if !f.stream_names.is_empty() && !f.stream_prefix.is_empty() {
             return Err(invalid(
@@ -377,7 +379,7 @@ impl Backend {
             );
         }
         hits.sort_by_key(|(_, e)| (e.timestamp, e.id));
-        Ok((hits, searched))
+        Ok(Filtered { hits, searched })
     }
 
     pub fn put_metric_filter(

@@ -307,7 +307,7 @@ fn get_log_events(b: &mut Backend, _ctx: &Ctx<'_>, input: &Json) -> Answer {
 
 fn filter_log_events(b: &mut Backend, _ctx: &Ctx<'_>, input: &Json) -> Answer {
     let i: Input = parse(input)?;
-    let (hits, searched) = b.filter_log_events(
+    let found = b.filter_log_events(
         &i.log_group_name,
         &EventFilter {
             pattern: i.filter_pattern.clone().unwrap_or_default(),
@@ -317,11 +317,13 @@ fn filter_log_events(b: &mut Backend, _ctx: &Ctx<'_>, input: &Json) -> Answer {
             end: i.end_time,
         },
     )?;
-    let all: Vec<Json> = hits
+    let all: Vec<Json> = found
+        .hits
         .iter()
         .map(|(n, e)| json!({"logStreamName": n, "timestamp": e.timestamp, "message": e.message, "ingestionTime": e.ingestion_time, "eventId": format!("{:056}", e.id)}))
         .collect();
-    let searched: Vec<Json> = searched
+    let searched: Vec<Json> = found
+        .searched
         .into_iter()
         .map(|n| json!({"logStreamName": n, "searchedCompletely": true}))
         .collect();
