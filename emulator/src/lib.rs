@@ -1,6 +1,7 @@
 //! hastack-local: an offline stand-in for the AWS services hastack uses, speaking their real
-//! wire protocols (SigV4-signed awsJson1_1). Laid out per service like moto; state is kept
-//! per (account, region); time is injectable and state transitions follow a latency profile.
+//! wire protocols (SigV4-signed awsJson 1.0/1.1, rpcv2-CBOR, awsQuery). Laid out per service
+//! like moto (wire and backend; see `service` and `registry`); state is kept per (account,
+//! region); time is injectable and state transitions follow a latency profile.
 #![forbid(unsafe_code)]
 
 pub mod admin;
