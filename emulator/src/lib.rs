@@ -7,6 +7,7 @@
 pub mod admin;
 pub mod clock;
 pub mod cloudwatch;
+pub mod dataplane;
 pub mod effects;
 pub mod error;
 pub mod hosts;
@@ -45,7 +46,7 @@ pub struct Ctx<'a> {
     /// The real hosts behind instances (or the reason there are none).
     pub hosts: &'a hosts::HostManager,
     /// The load balancers' listeners and health checks.
-    pub plane: &'a lightsail::dataplane::DataPlane,
+    pub plane: &'a dataplane::DataPlane,
     /// What the call does outside its backend, carried out after it.
     pub outbox: effects::Outbox,
     /// Who signed the call (absent for unsigned calls and the admin API).
@@ -85,13 +86,13 @@ pub struct Emulator {
     /// (the SDK suites use it to report which operations they exercised).
     pub call_log: Option<std::path::PathBuf>,
     pub hosts: hosts::HostManager,
-    pub plane: lightsail::dataplane::DataPlane,
+    pub plane: dataplane::DataPlane,
 }
 
 impl Emulator {
     pub fn new(profile: LatencyProfile, clock: Arc<dyn Clock>) -> Self {
         Emulator {
-            plane: lightsail::dataplane::DataPlane::new(profile.health_check_interval),
+            plane: dataplane::DataPlane::new(profile.health_check_interval),
             state: Mutex::default(),
             clock,
             profile,

@@ -1,9 +1,8 @@
 //! Amazon Lightsail (`Lightsail_20161128`, awsJson1_1), in moto's split: `wire` parses inputs
 //! and renders answers (and holds the operation table), `backend` changes state with
 //! Lightsail's rules and typed errors (`error`) and knows nothing of JSON, `model` holds the
-//! resources and catalogue, `dataplane` runs the load balancers.
+//! resources and catalogue. The load balancers' listeners are `crate::dataplane`'s.
 pub mod backend;
-pub mod dataplane;
 pub mod error;
 pub mod model;
 pub mod wire;
@@ -38,7 +37,7 @@ fn summary(b: &Backend, _ctx: &Ctx<'_>) -> Json {
 }
 
 /// What the data plane should run for this backend's load balancers.
-pub fn desired_load_balancers(b: &Backend) -> Vec<(String, dataplane::LbConfig)> {
+pub fn desired_load_balancers(b: &Backend) -> Vec<(String, crate::dataplane::LbConfig)> {
     b.load_balancers
         .values()
         .map(|lb| {
@@ -53,7 +52,7 @@ pub fn desired_load_balancers(b: &Backend) -> Vec<(String, dataplane::LbConfig)>
                 .collect();
             (
                 lb.name.clone(),
-                dataplane::LbConfig {
+                crate::dataplane::LbConfig {
                     dns_name: lb.dns_name.clone(),
                     instance_port: lb.instance_port.clamp(0, 65535) as u16,
                     health_check_path: lb.health_check_path.clone(),

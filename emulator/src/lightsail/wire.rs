@@ -8,10 +8,10 @@ use super::backend::{
     instance_is_running, instance_state, load_balancer_state, Backend, NewInstances,
     NewLoadBalancer, PowerChange,
 };
-use super::dataplane::Health;
 use super::error::{invalid_input, LightsailError};
 use super::model::*;
 use super::Handler;
+use crate::dataplane::Health;
 use crate::error::AwsError;
 use crate::Ctx;
 
