@@ -56,8 +56,8 @@ fn answer(
             json!({
                 "profile": emu.profile,
                 // Derived from the service list: the fidelity suites' catalogue.
-                "services": crate::service::SERVICES.iter().map(|s| (s.model().to_string(), json!(s.operations()))).collect::<serde_json::Map<_, _>>(),
-                "service_names": crate::service::SERVICES.iter().map(|s| (s.model().to_string(), json!(s.name()))).collect::<serde_json::Map<_, _>>(),
+                "services": crate::registry::SERVICES.iter().map(|s| (s.model().to_string(), json!(s.operations()))).collect::<serde_json::Map<_, _>>(),
+                "service_names": crate::registry::SERVICES.iter().map(|s| (s.model().to_string(), json!(s.name()))).collect::<serde_json::Map<_, _>>(),
                 "hosts": match emu.hosts.availability() {
                     Ok(()) => json!({"available": true, "count": emu.hosts.views().len()}),
                     Err(reason) => json!({"available": false, "reason": reason}),
@@ -173,19 +173,15 @@ fn register(
             .unwrap_or("")
             .to_string()
     };
-    match crate::ssm::activations::register(
-        st.backend::<crate::ssm::Backend>(&account, &region),
-        ctx,
-        &s("code"),
-        &s("id"),
-        &s("hostname"),
-        &s("ip"),
-    ) {
+    match st
+        .backend::<crate::ssm::Backend>(&account, &region)
+        .register(ctx, &s("code"), &s("id"), &s("hostname"), &s("ip"))
+    {
         Ok(id) => match node_credentials(emu, st, &account, &region, &id) {
             Ok(creds) => (200, json!({"instanceId": id, "credentials": creds})),
             Err(e) => (400, e.body()),
         },
-        Err(e) => (400, e.body()),
+        Err(e) => (400, crate::error::AwsError::from(e).body()),
     }
 }
 
@@ -207,8 +203,8 @@ fn node_credentials(
         .get(node_id)
         .cloned()
         .ok_or_else(|| {
-            crate::ssm::error::err(
-                "InvalidInstanceId",
+            crate::ssm::error::fail(
+                crate::ssm::error::SsmCode::InvalidInstanceId,
                 format!("{node_id} is not a registered managed node"),
             )
         })?;
@@ -218,8 +214,7 @@ fn node_credentials(
     } else {
         format!("arn:aws:iam::{account}:role/{role}")
     };
-    let c = crate::sts::issue(
-        st.global::<crate::sts::Backend>(),
+    let c = st.global::<crate::sts::Backend>().issue(
         &role_arn,
         node_id,
         emu.clock.now(),
@@ -271,7 +266,7 @@ fn state_listing(emu: &Emulator, st: &mut crate::state::State) -> Json {
     let mut out = serde_json::Map::new();
     for (account, region) in st.scopes() {
         let ctx = crate::Ctx::new(emu, emu.clock.now(), &account, &region);
-        let services: serde_json::Map<String, Json> = crate::service::SERVICES
+        let services: serde_json::Map<String, Json> = crate::registry::SERVICES
             .iter()
             .filter_map(|s| Some((s.model().to_string(), s.summary(st, &ctx)?)))
             .collect();
@@ -299,19 +294,18 @@ fn host_op(emu: &Emulator, path: &str, input: &Json) -> (u16, Json) {
 
 /// What the stand-in CloudWatch agent's `-c ssm:NAME` reads (decrypted, as the agent would).
 fn agent_get_parameter(
-    ctx: &crate::Ctx<'_>,
+    _ctx: &crate::Ctx<'_>,
     st: &mut crate::state::State,
     input: &Json,
 ) -> (u16, Json) {
     let (account, region) = account_region(input);
-    let name = input.get("name").cloned().unwrap_or(Json::Null);
-    match crate::ssm::parameters::get_parameter(
-        st.backend::<crate::ssm::Backend>(&account, &region),
-        ctx,
-        &json!({"Name": name, "WithDecryption": true}),
-    ) {
-        Ok(p) => (200, json!({"value": p["Parameter"]["Value"]})),
-        Err(e) => (400, e.body()),
+    let name = input.get("name").and_then(Json::as_str).unwrap_or("");
+    match st
+        .backend::<crate::ssm::Backend>(&account, &region)
+        .parameter(name, true)
+    {
+        Ok(p) => (200, json!({"value": p.value})),
+        Err(e) => (400, crate::error::AwsError::from(e).body()),
     }
 }
 
@@ -321,37 +315,50 @@ fn agent_get_parameter(
 fn agent_put_logs(ctx: &crate::Ctx<'_>, st: &mut crate::state::State, input: &Json) -> (u16, Json) {
     let (account, region) = account_region(input);
     let b = st.backend::<crate::logs::Backend>(&account, &region);
-    let group = input.get("group").cloned().unwrap_or(Json::Null);
-    let stream = input.get("stream").cloned().unwrap_or(Json::Null);
-    let mut call = |op: &str, body: Json| {
-        crate::logs::handlers::handler(op)
-            .map(|h| h(b, ctx, &body))
-            .unwrap_or_else(|| Err(crate::error::AwsError::unknown_operation(op)))
+    let text = |k: &str| {
+        input
+            .get(k)
+            .and_then(Json::as_str)
+            .unwrap_or("")
+            .to_string()
     };
-    let exists = |r: Result<Json, crate::error::AwsError>| match r {
-        Err(e) if e.code != "ResourceAlreadyExistsException" => Err(e),
-        _ => Ok(()),
+    let (group, stream) = (text("group"), text("stream"));
+    let events: Vec<(i64, String)> = input
+        .get("events")
+        .and_then(Json::as_array)
+        .into_iter()
+        .flatten()
+        .map(|e| {
+            (
+                e.get("timestamp").and_then(Json::as_i64).unwrap_or(0),
+                e.get("message")
+                    .and_then(Json::as_str)
+                    .unwrap_or("")
+                    .to_string(),
+            )
+        })
+        .collect();
+    let exists = |r: Result<(), crate::logs::backend::LogsError>| match r {
+        Err(crate::logs::backend::LogsError::ResourceAlreadyExists(_)) => Ok(()),
+        other => other,
     };
     // The metric filters' data points travel in the call's effects, to CloudWatch.
     let result = (|| {
-        exists(call("CreateLogGroup", json!({"logGroupName": group})))?;
-        if let Some(days) = input.get("retention_in_days") {
-            call(
-                "PutRetentionPolicy",
-                json!({"logGroupName": group, "retentionInDays": days}),
-            )?;
+        exists(b.create_log_group(ctx, &group, Default::default(), None))?;
+        if let Some(days) = input.get("retention_in_days").and_then(Json::as_i64) {
+            b.set_retention(&group, Some(days))?;
         }
-        exists(call(
-            "CreateLogStream",
-            json!({"logGroupName": group, "logStreamName": stream}),
-        ))?;
-        call(
-            "PutLogEvents",
-            json!({"logGroupName": group, "logStreamName": stream, "logEvents": input.get("events").cloned().unwrap_or(json!([]))}),
-        )
+        exists(b.create_log_stream(ctx, &group, &stream))?;
+        b.put_log_events(ctx, &group, &stream, events)
     })();
     match result {
-        Ok(j) => (200, j),
-        Err(e) => (400, json!({"error": e.code, "message": e.message})),
+        Ok(put) => (
+            200,
+            json!({"nextSequenceToken": format!("{:056}", put.last_id)}),
+        ),
+        Err(e) => {
+            let e = crate::error::AwsError::from(e);
+            (400, json!({"error": e.code, "message": e.message}))
+        }
     }
 }

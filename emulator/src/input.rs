@@ -1,18 +1,4 @@
-//! Reading handler inputs and paging results: shared by every service.
-use serde_json::Value as Json;
-
-/// The strings of list member `key` (absent or not a list: none).
-pub fn str_list(input: &Json, key: &str) -> Vec<String> {
-    input
-        .get(key)
-        .and_then(Json::as_array)
-        .map(|a| {
-            a.iter()
-                .filter_map(|s| s.as_str().map(str::to_string))
-                .collect()
-        })
-        .unwrap_or_default()
-}
+//! Paging results: shared by every service's wire layer.
 
 /// A page token this emulator did not issue.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -39,7 +25,6 @@ pub fn offset_page<T: Clone>(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use serde_json::json;
 
     #[test]
     fn pages_and_lists() {
@@ -49,7 +34,5 @@ mod tests {
         let (p3, t3) = offset_page(items.clone(), Some("20"), 10).unwrap();
         assert_eq!((p3, t3), ((20..25).collect::<Vec<_>>(), None));
         assert!(offset_page(items, Some("bogus"), 10).is_err());
-        assert_eq!(str_list(&json!({"a": ["x", 1, "y"]}), "a"), ["x", "y"]);
-        assert!(str_list(&json!({}), "a").is_empty());
     }
 }

@@ -1,11 +1,13 @@
 //! hastack-local: an offline stand-in for the AWS services hastack uses, speaking their real
-//! wire protocols (SigV4-signed awsJson1_1). Laid out per service like moto; state is kept
-//! per (account, region); time is injectable and state transitions follow a latency profile.
+//! wire protocols (SigV4-signed awsJson 1.0/1.1, rpcv2-CBOR, awsQuery). Laid out per service
+//! like moto (wire and backend; see `service` and `registry`); state is kept per (account,
+//! region); time is injectable and state transitions follow a latency profile.
 #![forbid(unsafe_code)]
 
 pub mod admin;
 pub mod clock;
 pub mod cloudwatch;
+pub mod dataplane;
 pub mod effects;
 pub mod error;
 pub mod hosts;
@@ -14,6 +16,7 @@ pub mod lightsail;
 pub mod logs;
 pub mod profile;
 pub mod query;
+pub mod registry;
 pub mod server;
 pub mod service;
 pub mod sigv4;
@@ -43,7 +46,7 @@ pub struct Ctx<'a> {
     /// The real hosts behind instances (or the reason there are none).
     pub hosts: &'a hosts::HostManager,
     /// The load balancers' listeners and health checks.
-    pub plane: &'a lightsail::dataplane::DataPlane,
+    pub plane: &'a dataplane::DataPlane,
     /// What the call does outside its backend, carried out after it.
     pub outbox: effects::Outbox,
     /// Who signed the call (absent for unsigned calls and the admin API).
@@ -83,13 +86,13 @@ pub struct Emulator {
     /// (the SDK suites use it to report which operations they exercised).
     pub call_log: Option<std::path::PathBuf>,
     pub hosts: hosts::HostManager,
-    pub plane: lightsail::dataplane::DataPlane,
+    pub plane: dataplane::DataPlane,
 }
 
 impl Emulator {
     pub fn new(profile: LatencyProfile, clock: Arc<dyn Clock>) -> Self {
         Emulator {
-            plane: lightsail::dataplane::DataPlane::new(profile.health_check_interval),
+            plane: dataplane::DataPlane::new(profile.health_check_interval),
             state: Mutex::default(),
             clock,
             profile,

@@ -157,7 +157,7 @@ async fn handle(emu: Arc<Emulator>, req: Request<Incoming>) -> Response<Body> {
     let (service, operation, framing) = if let Some(rest) = path.strip_prefix("/service/") {
         match rest.split_once("/operation/") {
             Some((svc, op)) if header("smithy-protocol").as_deref() == Some("rpc-v2-cbor") => {
-                match service::by_prefix(svc) {
+                match crate::registry::by_prefix(svc) {
                     Some(s) => (s, op.to_string(), Protocol::Cbor),
                     None => return error_response(&AwsError::unknown_operation(&path)),
                 }
@@ -167,7 +167,7 @@ async fn handle(emu: Arc<Emulator>, req: Request<Incoming>) -> Response<Body> {
     } else if let Some(q) = &query_input {
         // awsQuery names no service: the one whose table has the action.
         let action = q.get("Action").and_then(Json::as_str).unwrap_or("");
-        match service::SERVICES.iter().copied().find(|s| {
+        match crate::registry::SERVICES.iter().copied().find(|s| {
             s.protocol() == service::Protocol::AwsQuery && s.operations().contains(&action)
         }) {
             Some(s) => (s, action.to_string(), Protocol::Query),
@@ -177,7 +177,7 @@ async fn handle(emu: Arc<Emulator>, req: Request<Incoming>) -> Response<Body> {
         let target = header("x-amz-target").unwrap_or_default();
         match target
             .split_once('.')
-            .and_then(|(p, o)| Some((service::by_prefix(p)?, o)))
+            .and_then(|(p, o)| Some((crate::registry::by_prefix(p)?, o)))
         {
             Some((s, o)) => (s, o.to_string(), Protocol::Json11),
             None => return error_response(&AwsError::unknown_operation(&target)),

@@ -4,30 +4,13 @@
 //! the fidelity suites check every entry was exercised).
 //!
 //! Adding a service: a folder with its `Backend` (Default), handlers and a `SERVICE` table, and
-//! one line in `SERVICES` below. Its state is kept per (account, region), or once for the
+//! one line in `registry::SERVICES`. Its state is kept per (account, region), or once for the
 //! whole emulator (`Scope::Global`, as STS), without touching `state.rs`.
 use serde_json::Value as Json;
 
 use crate::error::AwsError;
 use crate::state::State;
-use crate::{cloudwatch, lightsail, logs, ssm, sts, Ctx, Handler};
-
-/// Every service hastack-local speaks.
-pub static SERVICES: &[&dyn Service] = &[
-    &lightsail::SERVICE,
-    &ssm::SERVICE,
-    &logs::SERVICE,
-    &cloudwatch::SERVICE,
-    &sts::SERVICE,
-];
-
-/// The service whose `X-Amz-Target` prefix (or rpcv2-CBOR service name) is `prefix`.
-pub fn by_prefix(prefix: &str) -> Option<&'static dyn Service> {
-    SERVICES
-        .iter()
-        .copied()
-        .find(|s| s.target_prefix() == prefix)
-}
+use crate::{Ctx, Handler};
 
 /// How a service's requests are framed (rpcv2-CBOR is chosen per request by its path).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -130,36 +113,5 @@ impl<B: Default + Send + 'static> Service for Table<B> {
     fn summary(&self, st: &mut State, ctx: &Ctx<'_>) -> Option<Json> {
         let f = self.summary?;
         Some(f(self.backend(st, ctx), ctx))
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn services_are_distinct_and_their_tables_unique() {
-        let mut prefixes = std::collections::BTreeSet::new();
-        for s in SERVICES {
-            assert!(
-                prefixes.insert(s.target_prefix()),
-                "{} twice",
-                s.target_prefix()
-            );
-            let ops = s.operations();
-            let unique: std::collections::BTreeSet<_> = ops.iter().collect();
-            assert_eq!(
-                unique.len(),
-                ops.len(),
-                "{} lists an operation twice",
-                s.name()
-            );
-            assert!(!ops.is_empty());
-        }
-        assert_eq!(
-            by_prefix("Lightsail_20161128").map(|s| s.name()),
-            Some("Lightsail")
-        );
-        assert!(by_prefix("Nope").is_none());
     }
 }

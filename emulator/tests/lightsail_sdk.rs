@@ -970,3 +970,49 @@ async fn lightsail_validates_tags_ports_and_names() {
     }
     r.stop().await;
 }
+
+/// Failed operations at a rate: the call succeeds, and about that share of the operations it
+/// returns end Failed with the fault's code; the count of injected faults says how many.
+#[tokio::test]
+async fn failed_operations_at_a_rate_are_counted() {
+    let (r, clock) = emulator().await;
+    let c = client(&r);
+    let (st, j) = hastack_local::server::admin(
+        &r.emulator,
+        "POST",
+        "faults",
+        serde_json::json!({"operation": "Lightsail.CreateInstances", "fault": "fail_operation", "rate": 0.5, "seed": 3, "error_code": "InsufficientCapacity", "error_details": "zone full"}),
+    )
+    .await;
+    assert_eq!(st, 200, "{j}");
+    let mut ids = Vec::new();
+    for i in 0..20 {
+        let ops = create(&c, &[format!("rated-{i}").as_str()], "us-east-1b").await;
+        ids.push(ops[0].id().unwrap().to_string());
+    }
+    clock.advance(1.0);
+    let mut failed = 0;
+    for id in &ids {
+        let op = c
+            .get_operation()
+            .operation_id(id)
+            .send()
+            .await
+            .unwrap()
+            .operation
+            .unwrap();
+        if op.status().map(|s| s.as_str()) == Some("Failed") {
+            assert_eq!(op.error_code(), Some("InsufficientCapacity"));
+            failed += 1;
+        }
+    }
+    let (_, injected) =
+        hastack_local::server::admin(&r.emulator, "GET", "faults/injected", serde_json::json!({}))
+            .await;
+    assert_eq!(
+        injected["Lightsail.CreateInstances"]["fail_operation"], failed,
+        "{injected}"
+    );
+    assert!((4..=16).contains(&failed), "{failed} of 20 at rate 0.5");
+    r.stop().await;
+}

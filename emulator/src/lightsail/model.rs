@@ -1,7 +1,6 @@
-//! Lightsail's resources and catalogue, with the names the real service uses.
+//! Lightsail's resources and catalogue, with the names the real service uses (no JSON: the
+//! wire layer renders them).
 use std::collections::BTreeMap;
-
-use serde_json::{json, Value as Json};
 
 /// Regions and their availability zones, as Lightsail lists them.
 pub const REGIONS: &[(&str, &str, &[&str])] = &[
@@ -155,22 +154,6 @@ pub const BUNDLES: &[Bundle] = &[
     },
 ];
 
-pub fn blueprint_json(b: &Blueprint) -> Json {
-    json!({
-        "blueprintId": b.id, "name": b.name, "group": b.id.split('_').next().unwrap_or(b.id), "type": "os",
-        "description": format!("{} {}", b.name, b.version), "isActive": true, "minPower": 0, "version": b.version,
-        "versionCode": "1", "productUrl": "", "licenseUrl": "", "platform": "LINUX_UNIX",
-    })
-}
-
-pub fn bundle_json(b: &Bundle) -> Json {
-    json!({
-        "bundleId": b.id, "name": b.name, "price": b.price, "cpuCount": b.cpus, "ramSizeInGb": b.ram_gb,
-        "diskSizeInGb": b.disk_gb, "transferPerMonthInGb": b.transfer_gb, "power": b.power, "isActive": true,
-        "instanceType": b.id.trim_end_matches("_3_0"), "supportedPlatforms": ["LINUX_UNIX"],
-    })
-}
-
 #[derive(Clone, Debug, PartialEq)]
 pub struct PortRule {
     pub from_port: i64,
@@ -192,33 +175,20 @@ impl PortRule {
             cidr_list_aliases: vec![],
         }
     }
-    pub fn from_json(j: &Json) -> Result<Self, String> {
-        let int = |k: &str| {
-            j.get(k)
-                .and_then(Json::as_i64)
-                .ok_or(format!("portInfo.{k} is required"))
-        };
-        let strs = |k: &str| -> Vec<String> {
-            j.get(k)
-                .and_then(Json::as_array)
-                .map(|a| {
-                    a.iter()
-                        .filter_map(|s| s.as_str().map(str::to_string))
-                        .collect()
-                })
-                .unwrap_or_default()
-        };
-        let protocol = j
-            .get("protocol")
-            .and_then(Json::as_str)
-            .ok_or("portInfo.protocol is required")?
-            .to_string();
-        if !["tcp", "udp", "all", "icmp", "icmpv6"].contains(&protocol.as_str()) {
+    /// A rule from its parts, checked as Lightsail checks them.
+    pub fn checked(
+        from_port: i64,
+        to_port: i64,
+        protocol: &str,
+        cidrs: Vec<String>,
+        ipv6_cidrs: Vec<String>,
+        cidr_list_aliases: Vec<String>,
+    ) -> Result<Self, String> {
+        if !["tcp", "udp", "all", "icmp", "icmpv6"].contains(&protocol) {
             return Err(format!(
                 "portInfo.protocol {protocol:?} must be one of tcp, udp, all, icmp, icmpv6"
             ));
         }
-        let (from_port, to_port) = (int("fromPort")?, int("toPort")?);
         if !(-1..=65535).contains(&from_port)
             || !(-1..=65535).contains(&to_port)
             || from_port > to_port
@@ -228,30 +198,20 @@ impl PortRule {
         Ok(PortRule {
             from_port,
             to_port,
-            protocol,
-            cidrs: strs("cidrs"),
-            ipv6_cidrs: strs("ipv6Cidrs"),
-            cidr_list_aliases: strs("cidrListAliases"),
+            protocol: protocol.into(),
+            cidrs,
+            ipv6_cidrs,
+            cidr_list_aliases,
         })
     }
-    /// `InstancePortInfo` as GetInstance reports it.
-    pub fn port_info(&self) -> Json {
-        let anywhere = self.cidrs.iter().any(|c| c == "0.0.0.0/0");
-        json!({
-            "fromPort": self.from_port, "toPort": self.to_port, "protocol": self.protocol,
-            "accessFrom": if anywhere { "Anywhere (0.0.0.0/0 and ::/0)".to_string() } else { self.cidrs.join(", ") },
-            "accessType": if anywhere { "Public" } else { "Private" },
-            "commonName": "", "accessDirection": "inbound",
-            "cidrs": self.cidrs, "ipv6Cidrs": self.ipv6_cidrs, "cidrListAliases": self.cidr_list_aliases,
-        })
+
+    /// Whether `other` names the same ports and protocol (Open replaces, Close removes it).
+    pub fn same_range(&self, other: &PortRule) -> bool {
+        self.from_port == other.from_port
+            && self.to_port == other.to_port
+            && self.protocol == other.protocol
     }
-    /// `InstancePortState` as GetInstancePortStates reports it.
-    pub fn port_state(&self) -> Json {
-        json!({
-            "fromPort": self.from_port, "toPort": self.to_port, "protocol": self.protocol, "state": "open",
-            "cidrs": self.cidrs, "ipv6Cidrs": self.ipv6_cidrs, "cidrListAliases": self.cidr_list_aliases,
-        })
-    }
+
     /// Whether this rule lets traffic to `port` in.
     pub fn covers(&self, port: i64) -> bool {
         (self.protocol == "all" || self.protocol == "tcp")
@@ -324,28 +284,38 @@ pub struct Operation {
     pub outcome: Outcome,
 }
 
-pub fn tags_json(tags: &BTreeMap<String, String>) -> Json {
-    Json::Array(
-        tags.iter()
-            .map(|(k, v)| json!({"key": k, "value": v}))
-            .collect(),
-    )
+/// Where an operation is at a moment: NotStarted for the first quarter of the profile's
+/// operation latency, Started until it has passed, then its outcome.
+#[derive(Clone, Debug, PartialEq)]
+pub struct OperationStatus {
+    pub status: &'static str,
+    pub changed_at: f64,
+    pub is_terminal: bool,
+    /// (errorCode, errorDetails) of a failed operation.
+    pub error: Option<(String, String)>,
 }
 
-pub fn tags_from_json(j: Option<&Json>) -> BTreeMap<String, String> {
-    j.and_then(Json::as_array)
-        .map(|a| {
-            a.iter()
-                .filter_map(|t| {
-                    Some((
-                        t.get("key")?.as_str()?.to_string(),
-                        t.get("value")
-                            .and_then(Json::as_str)
-                            .unwrap_or("")
-                            .to_string(),
-                    ))
-                })
-                .collect()
-        })
-        .unwrap_or_default()
+impl Operation {
+    pub fn status_at(&self, now: f64, latency: f64) -> OperationStatus {
+        let done_at = self.created_at + latency;
+        let started_at = self.created_at + latency / 4.0;
+        let (status, changed_at, error) = if now < started_at {
+            ("NotStarted", self.created_at, None)
+        } else if now < done_at {
+            ("Started", started_at, None)
+        } else {
+            match &self.outcome {
+                Outcome::Succeeded => ("Succeeded", done_at, None),
+                Outcome::Failed { code, details } => {
+                    ("Failed", done_at, Some((code.clone(), details.clone())))
+                }
+            }
+        };
+        OperationStatus {
+            status,
+            changed_at,
+            is_terminal: !matches!(status, "NotStarted" | "Started"),
+            error,
+        }
+    }
 }

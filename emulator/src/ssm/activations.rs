@@ -1,11 +1,8 @@
 //! Hybrid activations and the managed-node registry (`mi-…` ids).
 use std::collections::BTreeMap;
 
-use serde_json::{json, Value as Json};
-
-use super::error::err;
-use super::{page, req_str, tags_from, tags_json, Backend};
-use crate::error::AwsError;
+use super::error::{fail, required, Result, SsmCode};
+use super::Backend;
 use crate::Ctx;
 
 #[derive(Clone, Debug)]
@@ -39,169 +36,32 @@ pub struct Node {
     pub tags: BTreeMap<String, String>,
 }
 
-pub fn create_activation(b: &mut Backend, ctx: &Ctx<'_>, input: &Json) -> Result<Json, AwsError> {
-    let role = req_str(input, "IamRole")?.to_string();
-    let limit = input
-        .get("RegistrationLimit")
-        .and_then(Json::as_i64)
-        .unwrap_or(1);
-    if !(1..=1000).contains(&limit) {
-        return Err(err(
-            "InvalidParameters",
-            "RegistrationLimit must be between 1 and 1000",
-        ));
-    }
-    let expiration = input
-        .get("ExpirationDate")
-        .and_then(Json::as_f64)
-        .unwrap_or(ctx.now + 24.0 * 3600.0);
-    if expiration <= ctx.now || expiration > ctx.now + 30.0 * 24.0 * 3600.0 {
-        return Err(err(
-            "InvalidParameters",
-            "ExpirationDate must be in the future and at most 30 days away",
-        ));
-    }
-    let id = uuid::Uuid::new_v4().to_string();
-    // 20 characters, like the real activation codes.
-    let code: String = uuid::Uuid::new_v4()
-        .simple()
-        .to_string()
-        .chars()
-        .take(20)
-        .collect();
-    b.activations.insert(
-        id.clone(),
-        Activation {
-            id: id.clone(),
-            code: code.clone(),
-            description: input
-                .get("Description")
-                .and_then(Json::as_str)
-                .unwrap_or("")
-                .into(),
-            default_instance_name: input
-                .get("DefaultInstanceName")
-                .and_then(Json::as_str)
-                .unwrap_or("")
-                .into(),
-            iam_role: role,
-            registration_limit: limit,
-            registrations: 0,
-            expiration,
-            created: ctx.now,
-            tags: tags_from(input),
-        },
-    );
-    Ok(json!({"ActivationId": id, "ActivationCode": code}))
+/// What CreateActivation asks for.
+#[derive(Clone, Debug, Default)]
+pub struct NewActivation {
+    pub iam_role: String,
+    pub registration_limit: Option<i64>,
+    pub expiration: Option<f64>,
+    pub description: String,
+    pub default_instance_name: String,
+    pub tags: BTreeMap<String, String>,
 }
 
-fn activation_json(a: &Activation, ctx: &Ctx<'_>) -> Json {
-    json!({
-        "ActivationId": a.id, "Description": a.description, "DefaultInstanceName": a.default_instance_name,
-        "IamRole": a.iam_role, "RegistrationLimit": a.registration_limit, "RegistrationsCount": a.registrations,
-        "ExpirationDate": a.expiration, "Expired": ctx.now >= a.expiration, "CreatedDate": a.created, "Tags": tags_json(&a.tags),
-    })
-}
+/// A filter: key and the values it accepts.
+pub type Filter = (String, Vec<String>);
 
-pub fn describe_activations(
-    b: &mut Backend,
-    ctx: &Ctx<'_>,
-    input: &Json,
-) -> Result<Json, AwsError> {
-    let filters = input
-        .get("Filters")
-        .and_then(Json::as_array)
-        .cloned()
-        .unwrap_or_default();
-    let matches = |a: &Activation| {
-        filters.iter().all(|f| {
-            let values: Vec<&str> = f
-                .get("FilterValues")
-                .and_then(Json::as_array)
-                .map(|v| v.iter().filter_map(Json::as_str).collect())
-                .unwrap_or_default();
-            match f.get("FilterKey").and_then(Json::as_str) {
-                Some("ActivationIds") => values.contains(&a.id.as_str()),
-                Some("DefaultInstanceName") => values.contains(&a.default_instance_name.as_str()),
-                Some("IamRole") => values.contains(&a.iam_role.as_str()),
-                _ => true,
-            }
-        })
-    };
-    let all: Vec<Json> = b
-        .activations
-        .values()
-        .filter(|a| matches(a))
-        .map(|a| activation_json(a, ctx))
-        .collect();
-    let (items, next) = page(all, input, 50)?;
-    let mut out = json!({"ActivationList": items});
-    if let Some(t) = next {
-        out["NextToken"] = json!(t);
-    }
-    Ok(out)
-}
-
-pub fn delete_activation(b: &mut Backend, _ctx: &Ctx<'_>, input: &Json) -> Result<Json, AwsError> {
-    let id = req_str(input, "ActivationId")?;
-    b.activations.remove(id).ok_or_else(|| {
-        err(
-            "InvalidActivationId",
-            format!("Activation ID {id} is not valid"),
-        )
-    })?;
-    Ok(json!({}))
-}
-
-/// What the stand-in agent (`amazon-ssm-agent -register -code C -id I -region R`) calls,
-/// through the admin API. Fails the way the real registration does.
-pub fn register(
-    b: &mut Backend,
-    ctx: &Ctx<'_>,
-    code: &str,
-    id: &str,
-    hostname: &str,
-    ip: &str,
-) -> Result<String, AwsError> {
-    let a = b
-        .activations
-        .get_mut(id)
-        .ok_or_else(|| err("InvalidActivationId", "Activation ID is not valid"))?;
-    if a.code != code {
-        return Err(err("InvalidActivation", "Activation code is not valid"));
-    }
-    if ctx.now >= a.expiration {
-        return Err(err("InvalidActivation", "Activation has expired"));
-    }
-    if a.registrations >= a.registration_limit {
-        return Err(err(
-            "InvalidActivation",
-            "Activation has reached its registration limit",
-        ));
-    }
-    a.registrations += 1;
-    let node_id = format!("mi-{}", &uuid::Uuid::new_v4().simple().to_string()[..17]);
-    let name = if a.default_instance_name.is_empty() {
-        hostname.to_string()
-    } else {
-        a.default_instance_name.clone()
-    };
-    let node = Node {
-        id: node_id.clone(),
-        activation_id: a.id.clone(),
-        iam_role: a.iam_role.clone(),
-        name,
-        computer_name: hostname.into(),
-        ip: ip.into(),
-        registered: ctx.now,
-        last_ping: ctx.now,
-        connected: true,
-        host: ctx.hosts.by_ip(ip),
-        tags: a.tags.clone(),
-    };
-    b.nodes.insert(node_id.clone(), node);
-    Ok(node_id)
-}
+/// DescribeInstanceInformation's filter keys.
+const NODE_FILTER_KEYS: &[&str] = &[
+    "InstanceIds",
+    "ActivationIds",
+    "PingStatus",
+    "ResourceType",
+    "IamRole",
+    "PlatformTypes",
+    "AgentVersion",
+    "AssociationStatus",
+    "tag-key",
+];
 
 pub fn ping_status(n: &Node, hosts: &crate::hosts::HostManager) -> &'static str {
     let online = match &n.host {
@@ -215,98 +75,167 @@ pub fn ping_status(n: &Node, hosts: &crate::hosts::HostManager) -> &'static str 
     }
 }
 
-fn node_json(n: &Node, hosts: &crate::hosts::HostManager) -> Json {
-    json!({
-        "InstanceId": n.id, "PingStatus": ping_status(n, hosts), "LastPingDateTime": n.last_ping,
-        "AgentVersion": "3.3.0.0-hastack-local", "IsLatestVersion": true, "PlatformType": "Linux",
-        "PlatformName": "Debian GNU/Linux", "PlatformVersion": "12", "ActivationId": n.activation_id,
-        "IamRole": n.iam_role, "RegistrationDate": n.registered, "ResourceType": "ManagedInstance",
-        "Name": n.name, "IPAddress": n.ip, "ComputerName": n.computer_name, "SourceId": n.id, "SourceType": "AWS::SSM::ManagedInstance",
-    })
-}
+impl Backend {
+    pub fn create_activation(&mut self, now: f64, req: NewActivation) -> Result<Activation> {
+        let role = required(&req.iam_role, "IamRole")?.to_string();
+        let limit = req.registration_limit.unwrap_or(1);
+        if !(1..=1000).contains(&limit) {
+            return Err(fail(
+                SsmCode::InvalidParameters,
+                "RegistrationLimit must be between 1 and 1000",
+            ));
+        }
+        let expiration = req.expiration.unwrap_or(now + 24.0 * 3600.0);
+        if expiration <= now || expiration > now + 30.0 * 24.0 * 3600.0 {
+            return Err(fail(
+                SsmCode::InvalidParameters,
+                "ExpirationDate must be in the future and at most 30 days away",
+            ));
+        }
+        let a = Activation {
+            id: uuid::Uuid::new_v4().to_string(),
+            // 20 characters, like the real activation codes.
+            code: uuid::Uuid::new_v4()
+                .simple()
+                .to_string()
+                .chars()
+                .take(20)
+                .collect(),
+            description: req.description,
+            default_instance_name: req.default_instance_name,
+            iam_role: role,
+            registration_limit: limit,
+            registrations: 0,
+            expiration,
+            created: now,
+            tags: req.tags,
+        };
+        self.activations.insert(a.id.clone(), a.clone());
+        Ok(a)
+    }
 
-pub fn describe_instance_information(
-    b: &mut Backend,
-    ctx: &Ctx<'_>,
-    input: &Json,
-) -> Result<Json, AwsError> {
-    let filters = input
-        .get("Filters")
-        .and_then(Json::as_array)
-        .cloned()
-        .unwrap_or_default();
-    for f in &filters {
-        let key = f.get("Key").and_then(Json::as_str).unwrap_or("");
-        if !(key.starts_with("tag:")
-            || [
-                "InstanceIds",
-                "ActivationIds",
-                "PingStatus",
-                "ResourceType",
-                "IamRole",
-                "PlatformTypes",
-                "AgentVersion",
-                "AssociationStatus",
-                "tag-key",
-            ]
-            .contains(&key))
+    /// Activations matching every filter (ActivationIds, DefaultInstanceName, IamRole).
+    pub fn activations_matching(&self, filters: &[Filter]) -> Vec<&Activation> {
+        self.activations
+            .values()
+            .filter(|a| {
+                filters.iter().all(|(key, values)| {
+                    let has = |v: &str| values.iter().any(|x| x == v);
+                    match key.as_str() {
+                        "ActivationIds" => has(&a.id),
+                        "DefaultInstanceName" => has(&a.default_instance_name),
+                        "IamRole" => has(&a.iam_role),
+                        _ => true,
+                    }
+                })
+            })
+            .collect()
+    }
+
+    pub fn delete_activation(&mut self, id: &str) -> Result<()> {
+        let id = required(id, "ActivationId")?;
+        self.activations.remove(id).map(|_| ()).ok_or_else(|| {
+            fail(
+                SsmCode::InvalidActivationId,
+                format!("Activation ID {id} is not valid"),
+            )
+        })
+    }
+
+    /// What the stand-in agent (`amazon-ssm-agent -register -code C -id I -region R`) calls,
+    /// through the admin API. Fails the way the real registration does; the new node's id.
+    pub fn register(
+        &mut self,
+        ctx: &Ctx<'_>,
+        code: &str,
+        id: &str,
+        hostname: &str,
+        ip: &str,
+    ) -> Result<String> {
+        let a = self
+            .activations
+            .get_mut(id)
+            .ok_or_else(|| fail(SsmCode::InvalidActivationId, "Activation ID is not valid"))?;
+        if a.code != code {
+            return Err(fail(
+                SsmCode::InvalidActivation,
+                "Activation code is not valid",
+            ));
+        }
+        if ctx.now >= a.expiration {
+            return Err(fail(SsmCode::InvalidActivation, "Activation has expired"));
+        }
+        if a.registrations >= a.registration_limit {
+            return Err(fail(
+                SsmCode::InvalidActivation,
+                "Activation has reached its registration limit",
+            ));
+        }
+        a.registrations += 1;
+        let node_id = format!("mi-{}", &uuid::Uuid::new_v4().simple().to_string()[..17]);
+        let name = if a.default_instance_name.is_empty() {
+            hostname.to_string()
+        } else {
+            a.default_instance_name.clone()
+        };
+        let node = Node {
+            id: node_id.clone(),
+            activation_id: a.id.clone(),
+            iam_role: a.iam_role.clone(),
+            name,
+            computer_name: hostname.into(),
+            ip: ip.into(),
+            registered: ctx.now,
+            last_ping: ctx.now,
+            connected: true,
+            host: ctx.hosts.by_ip(ip),
+            tags: a.tags.clone(),
+        };
+        self.nodes.insert(node_id.clone(), node);
+        Ok(node_id)
+    }
+
+    /// Managed nodes matching every filter (keys checked as DescribeInstanceInformation does).
+    pub fn nodes_matching(&self, ctx: &Ctx<'_>, filters: &[Filter]) -> Result<Vec<&Node>> {
+        if let Some((key, _)) = filters
+            .iter()
+            .find(|(k, _)| !(k.starts_with("tag:") || NODE_FILTER_KEYS.contains(&k.as_str())))
         {
-            return Err(err(
-                "InvalidFilterKey",
+            return Err(fail(
+                SsmCode::InvalidFilterKey,
                 format!("The filter key {key} is not valid"),
             ));
         }
+        Ok(self
+            .nodes
+            .values()
+            .filter(|n| {
+                filters.iter().all(|(key, values)| {
+                    let has = |v: &str| values.iter().any(|x| x == v);
+                    match key.as_str() {
+                        "InstanceIds" => has(&n.id),
+                        "ActivationIds" => has(&n.activation_id),
+                        "PingStatus" => has(ping_status(n, ctx.hosts)),
+                        "ResourceType" => has("ManagedInstance"),
+                        "IamRole" => has(&n.iam_role),
+                        "tag-key" => values.iter().any(|v| n.tags.contains_key(v)),
+                        k => match k.strip_prefix("tag:") {
+                            Some(tag) => n.tags.get(tag).is_some_and(|v| has(v)),
+                            None => true,
+                        },
+                    }
+                })
+            })
+            .collect())
     }
-    let matches = |n: &Node| {
-        filters.iter().all(|f| {
-            let key = f.get("Key").and_then(Json::as_str).unwrap_or("");
-            let values: Vec<&str> = f
-                .get("Values")
-                .and_then(Json::as_array)
-                .map(|v| v.iter().filter_map(Json::as_str).collect())
-                .unwrap_or_default();
-            match key {
-                "InstanceIds" => values.contains(&n.id.as_str()),
-                "ActivationIds" => values.contains(&n.activation_id.as_str()),
-                "PingStatus" => values.contains(&ping_status(n, ctx.hosts)),
-                "ResourceType" => values.contains(&"ManagedInstance"),
-                "IamRole" => values.contains(&n.iam_role.as_str()),
-                "tag-key" => values.iter().any(|v| n.tags.contains_key(*v)),
-                k => match k.strip_prefix("tag:") {
-                    Some(tag) => n
-                        .tags
-                        .get(tag)
-                        .is_some_and(|v| values.contains(&v.as_str())),
-                    None => true,
-                },
-            }
-        })
-    };
-    let all: Vec<Json> = b
-        .nodes
-        .values()
-        .filter(|n| matches(n))
-        .map(|n| node_json(n, ctx.hosts))
-        .collect();
-    let (items, next) = page(all, input, 50)?;
-    let mut out = json!({"InstanceInformationList": items});
-    if let Some(t) = next {
-        out["NextToken"] = json!(t);
-    }
-    Ok(out)
-}
 
-pub fn deregister_managed_instance(
-    b: &mut Backend,
-    _ctx: &Ctx<'_>,
-    input: &Json,
-) -> Result<Json, AwsError> {
-    let id = req_str(input, "InstanceId")?;
-    b.nodes.remove(id).ok_or_else(|| {
-        err(
-            "InvalidInstanceId",
-            format!("Instance Id {id} is not valid"),
-        )
-    })?;
-    Ok(json!({}))
+    pub fn deregister_managed_instance(&mut self, id: &str) -> Result<()> {
+        let id = required(id, "InstanceId")?;
+        self.nodes.remove(id).map(|_| ()).ok_or_else(|| {
+            fail(
+                SsmCode::InvalidInstanceId,
+                format!("Instance Id {id} is not valid"),
+            )
+        })
+    }
 }

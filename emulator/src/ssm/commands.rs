@@ -1,17 +1,20 @@
-//! Run Command: the status machine, output truncation, cancel.
+//! Run Command: the status machine, the script a Command document renders to, delivery to
+//! hosts (through the call's effects), outcomes, cancel.
 //!
 //! On a node backed by a host the document's script runs there (`server::run_command`) and the
 //! invocation reports what it did. On a node without a host (hosts off, or registered through
 //! the admin API) an invocation is `InProgress` for the profile's operation latency, then ends
 //! `Failed` with a standard error that says the node is not a real host. On a node whose agent
 //! lost its connection it stays `Pending` until its timeout.
-use serde_json::{json, Value as Json};
+use std::collections::BTreeMap;
+
+use serde_json::Value as Json;
 
 use super::activations::ping_status;
 use super::documents::{find, parse_content, resolve_version};
-use super::error::err;
-use super::{page, req_str, Backend};
-use crate::error::AwsError;
+use super::error::{fail, required, Result, SsmCode};
+use super::Backend;
+use crate::effects::Effect;
 use crate::Ctx;
 
 /// AWS keeps the first 24,000 characters of stdout and 8,000 of stderr in GetCommandInvocation,
@@ -55,7 +58,7 @@ pub struct Command {
     pub document_name: String,
     pub document_version: String,
     pub comment: String,
-    pub parameters: Json,
+    pub parameters: BTreeMap<String, Vec<String>>,
     pub requested: f64,
     pub timeout_seconds: i64,
     pub invocations: Vec<Invocation>,
@@ -98,7 +101,7 @@ pub fn invocation_status(
     }
 }
 
-fn command_status(c: &Command, ctx: &Ctx<'_>) -> (&'static str, i64, i64, i64) {
+pub fn command_status(c: &Command, ctx: &Ctx<'_>) -> (&'static str, i64, i64, i64) {
     let statuses: Vec<&str> = c
         .invocations
         .iter()
@@ -124,44 +127,36 @@ fn command_status(c: &Command, ctx: &Ctx<'_>) -> (&'static str, i64, i64, i64) {
     (status, completed, errors, timed_out)
 }
 
-fn command_json(c: &Command, ctx: &Ctx<'_>) -> Json {
-    let (status, completed, errors, timed_out) = command_status(c, ctx);
-    json!({
-        "CommandId": c.id, "DocumentName": c.document_name, "DocumentVersion": c.document_version,
-        "Comment": c.comment, "ExpiresAfter": c.requested + c.timeout_seconds as f64, "Parameters": c.parameters,
-        "InstanceIds": c.invocations.iter().map(|i| i.instance_id.clone()).collect::<Vec<_>>(), "Targets": [],
-        "RequestedDateTime": c.requested, "Status": status, "StatusDetails": status,
-        "MaxConcurrency": "50", "MaxErrors": "0", "TargetCount": c.invocations.len(), "CompletedCount": completed,
-        "ErrorCount": errors, "DeliveryTimedOutCount": timed_out, "TimeoutSeconds": c.timeout_seconds,
-    })
-}
-
-fn outputs(i: &Invocation) -> (String, String) {
-    match &i.outcome {
-        Outcome::Ran { stdout, stderr, .. } => (stdout.clone(), stderr.clone()),
-        Outcome::Running { .. } => (String::new(), String::new()),
-        Outcome::NotRun { reason } => (String::new(), reason.clone()),
-    }
+/// What SendCommand asks for.
+#[derive(Clone, Debug, Default)]
+pub struct SendCommand {
+    pub document_name: String,
+    pub document_version: Option<String>,
+    pub parameters: BTreeMap<String, Vec<String>>,
+    pub instance_ids: Vec<String>,
+    /// (key, values): `tag:K` or `InstanceIds`.
+    pub targets: Vec<(String, Vec<String>)>,
+    pub timeout_seconds: Option<i64>,
+    pub comment: String,
 }
 
 /// Check the parameters against the document's declared ones.
-fn check_parameters(content: &Json, params: &Json) -> Result<(), AwsError> {
+fn check_parameters(content: &Json, given: &BTreeMap<String, Vec<String>>) -> Result<()> {
     let declared = content
         .get("parameters")
         .and_then(Json::as_object)
         .cloned()
         .unwrap_or_default();
-    let given = params.as_object().cloned().unwrap_or_default();
     if let Some(unknown) = given.keys().find(|k| !declared.contains_key(*k)) {
-        return Err(err(
-            "InvalidParameters",
+        return Err(fail(
+            SsmCode::InvalidParameters,
             format!("Parameter \"{unknown}\" is not defined in the document"),
         ));
     }
     for (name, p) in &declared {
         if p.get("default").is_none() && !given.contains_key(name) {
-            return Err(err(
-                "InvalidParameters",
+            return Err(fail(
+                SsmCode::InvalidParameters,
                 format!("Parameters required in the document are missing: {name}"),
             ));
         }
@@ -169,306 +164,215 @@ fn check_parameters(content: &Json, params: &Json) -> Result<(), AwsError> {
     Ok(())
 }
 
-pub fn send_command(b: &mut Backend, ctx: &Ctx<'_>, input: &Json) -> Result<Json, AwsError> {
-    let doc_name = req_str(input, "DocumentName")?;
-    let doc = find(b, doc_name).ok_or_else(|| {
-        err(
-            "InvalidDocument",
-            format!("Document {doc_name} does not exist"),
-        )
-    })?;
-    let version = resolve_version(&doc, input.get("DocumentVersion").and_then(Json::as_str))?;
-    if doc.document_type != "Command" {
-        return Err(err(
-            "InvalidDocument",
-            format!(
-                "{doc_name} is a {} document: Run Command runs Command documents",
-                doc.document_type
-            ),
-        ));
-    }
-    let content = parse_content(&doc.versions[version - 1].content, "JSON", "Command")?;
-    let params = input
-        .get("Parameters")
-        .cloned()
-        .unwrap_or_else(|| json!({}));
-    check_parameters(&content, &params)?;
-    let mut ids: Vec<String> = crate::input::str_list(input, "InstanceIds");
-    for t in input
-        .get("Targets")
-        .and_then(Json::as_array)
-        .into_iter()
-        .flatten()
-    {
-        let key = t.get("Key").and_then(Json::as_str).unwrap_or("");
-        let values: Vec<&str> = t
-            .get("Values")
-            .and_then(Json::as_array)
-            .map(|v| v.iter().filter_map(Json::as_str).collect())
-            .unwrap_or_default();
-        for n in b.nodes.values() {
-            let hit = match key.strip_prefix("tag:") {
-                Some(tag) => n
-                    .tags
-                    .get(tag)
-                    .is_some_and(|v| values.contains(&v.as_str())),
-                None => key == "InstanceIds" && values.contains(&n.id.as_str()),
-            };
-            if hit && !ids.contains(&n.id) {
-                ids.push(n.id.clone());
-            }
-        }
-    }
-    if ids.is_empty() {
-        return Err(err("InvalidInstanceId", "No instances to run the command on: give InstanceIds or Targets that match managed nodes"));
-    }
-    let mut seen = std::collections::BTreeSet::new();
-    if let Some(dup) = ids.iter().find(|i| !seen.insert(*i)) {
-        return Err(err(
-            "DuplicateInstanceId",
-            format!("Instance {dup} is listed twice"),
-        ));
-    }
-    let command_id = uuid::Uuid::new_v4().to_string();
-    let (script, workdir, exec_timeout) = render_script(&content, &params);
-    let mut invocations = Vec::new();
-    let mut execs = Vec::new();
-    for id in &ids {
-        let n = b.nodes.get(id).ok_or_else(|| {
-            err(
-                "InvalidInstanceId",
+fn invalid_command() -> super::error::SsmError {
+    fail(SsmCode::InvalidCommandId, "The command ID is not valid")
+}
+
+impl Backend {
+    /// Send a Command document to nodes: invocations on Online nodes backed by hosts run there
+    /// (an effect of the call), the others report why they did not run.
+    pub fn send_command(&mut self, ctx: &Ctx<'_>, req: SendCommand) -> Result<Command> {
+        let doc_name = required(&req.document_name, "DocumentName")?.to_string();
+        let doc = find(self, &doc_name).ok_or_else(|| {
+            fail(
+                SsmCode::InvalidDocument,
+                format!("Document {doc_name} does not exist"),
+            )
+        })?;
+        let version = resolve_version(&doc, req.document_version.as_deref())?;
+        if doc.document_type != "Command" {
+            return Err(fail(
+                SsmCode::InvalidDocument,
                 format!(
-                    "Instances [[{id}]] not in a valid state for account {}",
-                    ctx.account
+                    "{doc_name} is a {} document: Run Command runs Command documents",
+                    doc.document_type
                 ),
-            )
-        })?;
-        let online = ping_status(n, ctx.hosts) == "Online";
-        let outcome = match (&n.host, online) {
-            (Some(host), true) => {
-                execs.push(ExecRequest { command_id: command_id.clone(), instance_id: id.clone(), host: host.clone(), script: script.clone(), workdir: workdir.clone(), timeout_secs: exec_timeout });
-                Outcome::Running { started: ctx.now }
-            }
-            _ => Outcome::NotRun {
-                reason: match ctx.hosts.availability() {
-                    Err(why) => format!("hastack-local: {id} is not backed by a hastack-local host ({why}), so the command did not run"),
-                    Ok(()) => format!("hastack-local: {id} is not backed by a hastack-local host (it was registered through the admin API), so the command did not run"),
-                },
-            },
-        };
-        invocations.push(Invocation {
-            instance_id: id.clone(),
-            instance_name: n.name.clone(),
-            delivered: online,
-            outcome,
-            cancelled_at: None,
-        });
-    }
-    let timeout = input
-        .get("TimeoutSeconds")
-        .and_then(Json::as_i64)
-        .unwrap_or(3600);
-    if !(30..=2_592_000).contains(&timeout) {
-        return Err(err(
-            "ValidationException",
-            "TimeoutSeconds must be between 30 and 2592000",
-        ));
-    }
-    let c = Command {
-        id: command_id,
-        document_name: doc_name.into(),
-        document_version: version.to_string(),
-        comment: input
-            .get("Comment")
-            .and_then(Json::as_str)
-            .unwrap_or("")
-            .into(),
-        parameters: params,
-        requested: ctx.now,
-        timeout_seconds: timeout,
-        invocations,
-    };
-    let out = command_json(&c, ctx);
-    b.commands.push(c);
-    for x in execs {
-        ctx.emit(crate::effects::Effect::RunCommand(x));
-    }
-    Ok(json!({"Command": out}))
-}
-
-pub fn list_commands(b: &mut Backend, ctx: &Ctx<'_>, input: &Json) -> Result<Json, AwsError> {
-    let cid = input.get("CommandId").and_then(Json::as_str);
-    let iid = input.get("InstanceId").and_then(Json::as_str);
-    let all: Vec<Json> = b
-        .commands
-        .iter()
-        .rev()
-        .filter(|c| {
-            cid.is_none_or(|id| c.id == id)
-                && iid.is_none_or(|id| c.invocations.iter().any(|i| i.instance_id == id))
-        })
-        .map(|c| command_json(c, ctx))
-        .collect();
-    if cid.is_some() && all.is_empty() {
-        return Err(err("InvalidCommandId", "The command ID is not valid"));
-    }
-    let (items, next) = page(all, input, 50)?;
-    let mut out = json!({"Commands": items});
-    if let Some(t) = next {
-        out["NextToken"] = json!(t);
-    }
-    Ok(out)
-}
-
-fn plugin_json(c: &Command, i: &Invocation, ctx: &Ctx<'_>) -> Json {
-    let (status, details, code) = invocation_status(c, i, ctx);
-    let (stdout, stderr) = if ["Success", "Failed"].contains(&status) {
-        outputs(i)
-    } else {
-        (String::new(), String::new())
-    };
-    let combined = if stderr.is_empty() {
-        stdout
-    } else {
-        format!("{stdout}\n----------ERROR-------\n{stderr}")
-    };
-    json!({"Name": "aws:runShellScript", "Status": status, "StatusDetails": details, "ResponseCode": code, "Output": truncate(&combined, PLUGIN_OUTPUT_LIMIT)})
-}
-
-pub fn list_command_invocations(
-    b: &mut Backend,
-    ctx: &Ctx<'_>,
-    input: &Json,
-) -> Result<Json, AwsError> {
-    let cid = input.get("CommandId").and_then(Json::as_str);
-    let iid = input.get("InstanceId").and_then(Json::as_str);
-    let details = input
-        .get("Details")
-        .and_then(Json::as_bool)
-        .unwrap_or(false);
-    let mut all = Vec::new();
-    for c in b
-        .commands
-        .iter()
-        .rev()
-        .filter(|c| cid.is_none_or(|id| c.id == id))
-    {
-        for i in c
-            .invocations
-            .iter()
-            .filter(|i| iid.is_none_or(|id| i.instance_id == id))
-        {
-            let (status, status_details, _) = invocation_status(c, i, ctx);
-            let mut j = json!({
-                "CommandId": c.id, "InstanceId": i.instance_id, "InstanceName": i.instance_name, "Comment": c.comment,
-                "DocumentName": c.document_name, "DocumentVersion": c.document_version, "RequestedDateTime": c.requested,
-                "Status": status, "StatusDetails": status_details, "StandardOutputUrl": "", "StandardErrorUrl": "",
-            });
-            if details {
-                j["CommandPlugins"] = json!([plugin_json(c, i, ctx)]);
-            }
-            all.push(j);
-        }
-    }
-    let (items, next) = page(all, input, 50)?;
-    let mut out = json!({"CommandInvocations": items});
-    if let Some(t) = next {
-        out["NextToken"] = json!(t);
-    }
-    Ok(out)
-}
-
-pub fn get_command_invocation(
-    b: &mut Backend,
-    ctx: &Ctx<'_>,
-    input: &Json,
-) -> Result<Json, AwsError> {
-    let cid = req_str(input, "CommandId")?;
-    let iid = req_str(input, "InstanceId")?;
-    let c = b
-        .commands
-        .iter()
-        .find(|c| c.id == cid)
-        .ok_or_else(|| err("InvalidCommandId", "The command ID is not valid"))?;
-    let i = c
-        .invocations
-        .iter()
-        .find(|i| i.instance_id == iid)
-        .ok_or_else(|| {
-            err(
-                "InvocationDoesNotExist",
-                "The command invocation does not exist",
-            )
-        })?;
-    if let Some(p) = input.get("PluginName").and_then(Json::as_str) {
-        if p != "aws:runShellScript" && p != "runShellScript" {
-            return Err(err(
-                "InvalidPluginName",
-                format!("Plugin {p} is not part of the document"),
             ));
         }
-    }
-    let (status, details, code) = invocation_status(c, i, ctx);
-    let finished = ["Success", "Failed"].contains(&status);
-    let (stdout, stderr) = if finished {
-        outputs(i)
-    } else {
-        (String::new(), String::new())
-    };
-    let mut j = json!({
-        "CommandId": c.id, "InstanceId": i.instance_id, "Comment": c.comment, "DocumentName": c.document_name,
-        "DocumentVersion": c.document_version, "PluginName": "aws:runShellScript", "ResponseCode": code,
-        "ExecutionElapsedTime": "PT0S", "Status": status, "StatusDetails": details,
-        "StandardOutputContent": truncate(&stdout, STDOUT_LIMIT), "StandardOutputUrl": "",
-        "StandardErrorContent": truncate(&stderr, STDERR_LIMIT), "StandardErrorUrl": "",
-        "CloudWatchOutputConfig": {"CloudWatchOutputEnabled": false},
-    });
-    if let Outcome::Running { started } = &i.outcome {
-        j["ExecutionStartDateTime"] = json!(rfc3339(*started));
-    }
-    if let Outcome::Ran { started, ended, .. } = &i.outcome {
-        j["ExecutionStartDateTime"] = json!(rfc3339(*started));
-        if finished {
-            j["ExecutionEndDateTime"] = json!(rfc3339(*ended));
+        let content = parse_content(&doc.versions[version - 1].content, "JSON", "Command")?;
+        check_parameters(&content, &req.parameters)?;
+        let mut ids = req.instance_ids.clone();
+        for (key, values) in &req.targets {
+            for n in self.nodes.values() {
+                let hit = match key.strip_prefix("tag:") {
+                    Some(tag) => n.tags.get(tag).is_some_and(|v| values.contains(v)),
+                    None => key == "InstanceIds" && values.contains(&n.id),
+                };
+                if hit && !ids.contains(&n.id) {
+                    ids.push(n.id.clone());
+                }
+            }
         }
+        if ids.is_empty() {
+            return Err(fail(SsmCode::InvalidInstanceId, "No instances to run the command on: give InstanceIds or Targets that match managed nodes"));
+        }
+        let mut seen = std::collections::BTreeSet::new();
+        if let Some(dup) = ids.iter().find(|i| !seen.insert(*i)) {
+            return Err(fail(
+                SsmCode::DuplicateInstanceId,
+                format!("Instance {dup} is listed twice"),
+            ));
+        }
+        let command_id = uuid::Uuid::new_v4().to_string();
+        let (script, workdir, exec_timeout) = render_script(&content, &req.parameters);
+        let mut invocations = Vec::new();
+        let mut execs = Vec::new();
+        for id in &ids {
+            let n = self.nodes.get(id).ok_or_else(|| {
+                fail(
+                    SsmCode::InvalidInstanceId,
+                    format!(
+                        "Instances [[{id}]] not in a valid state for account {}",
+                        ctx.account
+                    ),
+                )
+            })?;
+            let online = ping_status(n, ctx.hosts) == "Online";
+            let outcome = match (&n.host, online) {
+                (Some(host), true) => {
+                    execs.push(ExecRequest {
+                        command_id: command_id.clone(),
+                        instance_id: id.clone(),
+                        host: host.clone(),
+                        script: script.clone(),
+                        workdir: workdir.clone(),
+                        timeout_secs: exec_timeout,
+                    });
+                    Outcome::Running { started: ctx.now }
+                }
+                _ => Outcome::NotRun {
+                    reason: match ctx.hosts.availability() {
+                        Err(why) => format!("hastack-local: {id} is not backed by a hastack-local host ({why}), so the command did not run"),
+                        Ok(()) => format!("hastack-local: {id} is not backed by a hastack-local host (it was registered through the admin API), so the command did not run"),
+                    },
+                },
+            };
+            invocations.push(Invocation {
+                instance_id: id.clone(),
+                instance_name: n.name.clone(),
+                delivered: online,
+                outcome,
+                cancelled_at: None,
+            });
+        }
+        let timeout = req.timeout_seconds.unwrap_or(3600);
+        if !(30..=2_592_000).contains(&timeout) {
+            return Err(fail(
+                SsmCode::Validation,
+                "TimeoutSeconds must be between 30 and 2592000",
+            ));
+        }
+        let c = Command {
+            id: command_id,
+            document_name: doc_name,
+            document_version: version.to_string(),
+            comment: req.comment,
+            parameters: req.parameters,
+            requested: ctx.now,
+            timeout_seconds: timeout,
+            invocations,
+        };
+        self.commands.push(c.clone());
+        for x in execs {
+            ctx.emit(Effect::RunCommand(x));
+        }
+        Ok(c)
     }
-    Ok(j)
-}
 
-pub fn cancel_command(b: &mut Backend, ctx: &Ctx<'_>, input: &Json) -> Result<Json, AwsError> {
-    let cid = req_str(input, "CommandId")?.to_string();
-    let only: Vec<String> = crate::input::str_list(input, "InstanceIds");
-    let idx = b
-        .commands
-        .iter()
-        .position(|c| c.id == cid)
-        .ok_or_else(|| err("InvalidCommandId", "The command ID is not valid"))?;
-    let snapshot = b.commands[idx].clone();
-    for (n, i) in b.commands[idx].invocations.iter_mut().enumerate() {
-        let (status, _, _) = invocation_status(&snapshot, &snapshot.invocations[n], ctx);
-        if (only.is_empty() || only.contains(&i.instance_id))
-            && ["Pending", "InProgress"].contains(&status)
-        {
-            i.cancelled_at = Some(ctx.now);
+    /// Commands, newest first, filtered by id and node; a given id must exist.
+    pub fn commands_matching(
+        &self,
+        command_id: Option<&str>,
+        instance_id: Option<&str>,
+    ) -> Result<Vec<&Command>> {
+        let all: Vec<&Command> = self
+            .commands
+            .iter()
+            .rev()
+            .filter(|c| {
+                command_id.is_none_or(|id| c.id == id)
+                    && instance_id
+                        .is_none_or(|id| c.invocations.iter().any(|i| i.instance_id == id))
+            })
+            .collect();
+        if command_id.is_some() && all.is_empty() {
+            return Err(invalid_command());
         }
+        Ok(all)
     }
-    Ok(json!({}))
+
+    /// One invocation of a command.
+    pub fn invocation(
+        &self,
+        command_id: &str,
+        instance_id: &str,
+    ) -> Result<(&Command, &Invocation)> {
+        let cid = required(command_id, "CommandId")?;
+        let iid = required(instance_id, "InstanceId")?;
+        let c = self
+            .commands
+            .iter()
+            .find(|c| c.id == cid)
+            .ok_or_else(invalid_command)?;
+        let i = c
+            .invocations
+            .iter()
+            .find(|i| i.instance_id == iid)
+            .ok_or_else(|| {
+                fail(
+                    SsmCode::InvocationDoesNotExist,
+                    "The command invocation does not exist",
+                )
+            })?;
+        Ok((c, i))
+    }
+
+    /// Cancel the command's pending or running invocations (on `only`, when given).
+    pub fn cancel_command(
+        &mut self,
+        ctx: &Ctx<'_>,
+        command_id: &str,
+        only: &[String],
+    ) -> Result<()> {
+        let cid = required(command_id, "CommandId")?;
+        let idx = self
+            .commands
+            .iter()
+            .position(|c| c.id == cid)
+            .ok_or_else(invalid_command)?;
+        let snapshot = self.commands[idx].clone();
+        for (n, i) in self.commands[idx].invocations.iter_mut().enumerate() {
+            let (status, _, _) = invocation_status(&snapshot, &snapshot.invocations[n], ctx);
+            if (only.is_empty() || only.contains(&i.instance_id))
+                && ["Pending", "InProgress"].contains(&status)
+            {
+                i.cancelled_at = Some(ctx.now);
+            }
+        }
+        Ok(())
+    }
 }
 
 /// The shell script, working directory and execution timeout of a Command document's
 /// `aws:runShellScript` steps, with `{{ parameter }}` references filled in (StringList values
 /// one per line) and defaults applied.
-pub fn render_script(content: &Json, params: &Json) -> (String, String, u64) {
+pub fn render_script(
+    content: &Json,
+    params: &BTreeMap<String, Vec<String>>,
+) -> (String, String, u64) {
     let declared = content
         .get("parameters")
         .and_then(Json::as_object)
         .cloned()
         .unwrap_or_default();
     let value = |name: &str| -> String {
-        let v = params
+        if let Some(given) = params.get(name) {
+            return given.join("\n");
+        }
+        let v = declared
             .get(name)
+            .and_then(|p| p.get("default"))
             .cloned()
-            .or_else(|| declared.get(name).and_then(|p| p.get("default")).cloned())
             .unwrap_or(Json::Null);
         match v {
             Json::Array(a) => a
@@ -541,28 +445,6 @@ pub fn render_script(content: &Json, params: &Json) -> (String, String, u64) {
     (script, workdir, timeout.clamp(1, 172_800))
 }
 
-/// ISO-8601 timestamps, which GetCommandInvocation uses for its execution times.
-fn rfc3339(t: f64) -> String {
-    let secs = t.floor() as i64;
-    let (days, rem) = (secs.div_euclid(86_400), secs.rem_euclid(86_400));
-    // Civil date from days since 1970-01-01 (Howard Hinnant's algorithm).
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z - era * 146_097;
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let d = doy - (153 * mp + 2) / 5 + 1;
-    let m = if mp < 10 { mp + 3 } else { mp - 9 };
-    let y = yoe + era * 400 + i64::from(m <= 2);
-    format!(
-        "{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}.000Z",
-        rem / 3600,
-        (rem % 3600) / 60,
-        rem % 60
-    )
-}
-
 /// Record what a host reported for one invocation (its exit, output, or that it timed out).
 pub fn record_outcome(b: &mut Backend, x: &ExecRequest, res: crate::hosts::ExecResult, now: f64) {
     if let Some(inv) = b
@@ -593,6 +475,14 @@ pub fn record_outcome(b: &mut Backend, x: &ExecRequest, res: crate::hosts::ExecR
 #[cfg(test)]
 mod tests {
     use super::*;
+    use serde_json::json;
+
+    fn params(pairs: &[(&str, &[&str])]) -> BTreeMap<String, Vec<String>> {
+        pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.iter().map(|s| s.to_string()).collect()))
+            .collect()
+    }
 
     #[test]
     fn renders_run_shell_script_like_the_agent() {
@@ -600,7 +490,10 @@ mod tests {
             serde_json::from_str(super::super::documents::RUN_SHELL_SCRIPT).unwrap();
         let (script, wd, timeout) = render_script(
             &content,
-            &json!({"commands": ["cd /tmp", "echo {{ x }}"], "workingDirectory": ["/srv"]}),
+            &params(&[
+                ("commands", &["cd /tmp", "echo {{ x }}"]),
+                ("workingDirectory", &["/srv"]),
+            ]),
         );
         assert_eq!(
             script, "cd /tmp\necho {{ x }}\n",
@@ -609,15 +502,13 @@ mod tests {
         assert_eq!((wd.as_str(), timeout), ("/srv", 3600));
         let custom = json!({"parameters": {"role": {"type": "String", "default": "web"}}, "mainSteps": [{"action": "aws:runShellScript", "name": "a", "inputs": {"runCommand": ["echo {{ role }}", "echo {{role}}"], "timeoutSeconds": "60"}}]});
         assert_eq!(
-            render_script(&custom, &json!({})),
+            render_script(&custom, &BTreeMap::new()),
             ("echo web\necho web\n".to_string(), String::new(), 60)
         );
     }
 
     #[test]
-    fn timestamps_and_truncation() {
-        assert_eq!(rfc3339(0.0), "1970-01-01T00:00:00.000Z");
-        assert_eq!(rfc3339(1_790_000_000.5), "2026-09-21T14:13:20.000Z");
+    fn truncation_counts_characters() {
         assert_eq!(
             truncate(&"é".repeat(30_000), STDOUT_LIMIT).chars().count(),
             24_000

@@ -1,6 +1,10 @@
 //! AWS Systems Manager (`AmazonSSM`, awsJson1_1): hybrid activations, managed nodes, Run
 //! Command, documents, parameters, service settings and sessions.
 //!
+//! In moto's split: each area's file (`activations`, `commands`, `documents`, `parameters`,
+//! `sessions`) changes state with SSM's rules and typed errors (`error`) and knows nothing of the
+//! wire; `wire/` parses inputs, renders answers and holds the operation table.
+//!
 //! Commands execute only on real hosts (instances when hosts are on). Where no host can run one, every
 //! invocation ends `Failed` with a message that says so; nothing reports a fake success.
 pub mod activations;
@@ -11,12 +15,12 @@ pub mod error;
 pub mod parameters;
 pub mod session_content;
 pub mod sessions;
+pub mod wire;
 
 use std::collections::BTreeMap;
 
 use serde_json::Value as Json;
 
-use crate::error::AwsError;
 use crate::Ctx;
 
 /// One account's SSM in one region.
@@ -43,7 +47,7 @@ pub static SERVICE: crate::service::Table<Backend> = crate::service::Table {
     signing_name: "ssm",
     protocol: crate::service::Protocol::AwsJson11,
     scope: crate::service::Scope::Regional,
-    operations: OPERATIONS,
+    operations: wire::OPERATIONS,
     unsigned: &[],
     summary: Some(summary),
 };
@@ -57,106 +61,4 @@ fn summary(b: &Backend, ctx: &Ctx<'_>) -> Json {
         "parameters": b.parameters.keys().collect::<Vec<_>>(),
         "commands": b.commands.len(),
     })
-}
-
-/// The operation table: dispatch, the catalogue (`hastack-local status`) and the fidelity
-/// suites' coverage list all come from it.
-pub const OPERATIONS: &[(&str, Handler)] = &[
-    ("CreateActivation", activations::create_activation),
-    ("DescribeActivations", activations::describe_activations),
-    ("DeleteActivation", activations::delete_activation),
-    (
-        "DescribeInstanceInformation",
-        activations::describe_instance_information,
-    ),
-    (
-        "DeregisterManagedInstance",
-        activations::deregister_managed_instance,
-    ),
-    ("SendCommand", commands::send_command),
-    ("ListCommands", commands::list_commands),
-    ("ListCommandInvocations", commands::list_command_invocations),
-    ("GetCommandInvocation", commands::get_command_invocation),
-    ("CancelCommand", commands::cancel_command),
-    ("CreateDocument", documents::create_document),
-    ("GetDocument", documents::get_document),
-    ("DescribeDocument", documents::describe_document),
-    ("UpdateDocument", documents::update_document),
-    (
-        "UpdateDocumentDefaultVersion",
-        documents::update_document_default_version,
-    ),
-    ("DeleteDocument", documents::delete_document),
-    ("PutParameter", parameters::put_parameter),
-    ("GetParameter", parameters::get_parameter),
-    ("GetParameters", parameters::get_parameters),
-    ("DeleteParameter", parameters::delete_parameter),
-    ("GetServiceSetting", sessions::get_service_setting),
-    ("UpdateServiceSetting", sessions::update_service_setting),
-    ("StartSession", sessions::start_session),
-    ("TerminateSession", sessions::terminate_session),
-    ("DescribeSessions", sessions::describe_sessions),
-];
-
-/// The handler of `operation`, if this service implements it.
-pub fn handler(operation: &str) -> Option<Handler> {
-    OPERATIONS
-        .iter()
-        .find(|(n, _)| *n == operation)
-        .map(|(_, h)| *h)
-}
-
-pub(crate) fn req_str<'a>(input: &'a Json, key: &str) -> Result<&'a str, AwsError> {
-    input.get(key).and_then(Json::as_str).filter(|s| !s.is_empty()).ok_or_else(|| error::validation(format!("1 validation error detected: Value null at '{}' failed to satisfy constraint: Member must not be null", lower_first(key))))
-}
-
-fn lower_first(s: &str) -> String {
-    let mut c = s.chars();
-    c.next()
-        .map(|f| f.to_lowercase().collect::<String>() + c.as_str())
-        .unwrap_or_default()
-}
-
-pub(crate) fn tags_from(input: &Json) -> BTreeMap<String, String> {
-    input
-        .get("Tags")
-        .and_then(Json::as_array)
-        .map(|a| {
-            a.iter()
-                .filter_map(|t| {
-                    Some((
-                        t.get("Key")?.as_str()?.to_string(),
-                        t.get("Value")?.as_str()?.to_string(),
-                    ))
-                })
-                .collect()
-        })
-        .unwrap_or_default()
-}
-
-pub(crate) fn tags_json(tags: &BTreeMap<String, String>) -> Json {
-    Json::Array(
-        tags.iter()
-            .map(|(k, v)| serde_json::json!({"Key": k, "Value": v}))
-            .collect(),
-    )
-}
-
-/// Offset-based pagination with `NextToken`.
-pub(crate) fn page(
-    items: Vec<Json>,
-    input: &Json,
-    default_max: usize,
-) -> Result<(Vec<Json>, Option<String>), AwsError> {
-    let max = input
-        .get("MaxResults")
-        .and_then(Json::as_u64)
-        .map(|n| n as usize)
-        .unwrap_or(default_max);
-    crate::input::offset_page(items, input.get("NextToken").and_then(Json::as_str), max)
-        .map_err(|_| AwsError::new(400, "InvalidNextToken", "The specified token is not valid."))
-}
-
-pub(crate) fn ctx_arn(ctx: &Ctx<'_>, resource: &str) -> String {
-    format!("arn:aws:ssm:{}:{}:{resource}", ctx.region, ctx.account)
 }

@@ -1,14 +1,12 @@
 //! Parameter Store. SecureString values are stored encrypted with AES-256-GCM under a key
-//! that exists only in this emulator's memory; `WithDecryption` decrypts them.
+//! that exists only in this emulator's memory, bound to the parameter's name; reading with
+//! decryption decrypts them.
 use aws_lc_rs::aead::{Aad, LessSafeKey, Nonce, UnboundKey, AES_256_GCM, NONCE_LEN};
 use aws_lc_rs::rand::{SecureRandom, SystemRandom};
 use base64::Engine;
-use serde_json::{json, Value as Json};
 
-use super::error::err;
-use super::{ctx_arn, req_str, Backend};
-use crate::error::AwsError;
-use crate::Ctx;
+use super::error::{fail, required, Result, SsmCode};
+use super::Backend;
 
 #[derive(Clone, Debug)]
 pub struct Parameter {
@@ -21,6 +19,26 @@ pub struct Parameter {
     pub description: String,
     pub key_id: Option<String>,
     pub data_type: String,
+}
+
+/// What PutParameter asks for.
+#[derive(Clone, Debug, Default)]
+pub struct PutParameter {
+    pub name: String,
+    pub value: Option<String>,
+    pub kind: Option<String>,
+    pub overwrite: bool,
+    pub description: Option<String>,
+    pub key_id: Option<String>,
+    pub data_type: Option<String>,
+    pub allowed_pattern: Option<String>,
+}
+
+/// A parameter as read: its record and its value (decrypted when asked and a SecureString).
+#[derive(Clone, Debug)]
+pub struct Read {
+    pub parameter: Parameter,
+    pub value: String,
 }
 
 fn key(b: &mut Backend) -> LessSafeKey {
@@ -50,155 +68,115 @@ fn encrypt(b: &mut Backend, name: &str, plain: &str) -> String {
     base64::engine::general_purpose::STANDARD.encode(out)
 }
 
-fn decrypt(b: &mut Backend, name: &str, stored: &str) -> Result<String, AwsError> {
+fn decrypt(b: &mut Backend, name: &str, stored: &str) -> Result<String> {
+    let corrupt = |why: &str| fail(SsmCode::InternalServerError, why.to_string());
     let k = key(b);
     let raw = base64::engine::general_purpose::STANDARD
         .decode(stored)
-        .map_err(|_| err("InternalServerError", "stored value is corrupt"))?;
+        .map_err(|_| corrupt("stored value is corrupt"))?;
     let (nonce, ct) = raw.split_at(NONCE_LEN.min(raw.len()));
-    let nonce = Nonce::try_assume_unique_for_key(nonce)
-        .map_err(|_| err("InternalServerError", "stored value is corrupt"))?;
+    let nonce =
+        Nonce::try_assume_unique_for_key(nonce).map_err(|_| corrupt("stored value is corrupt"))?;
     let mut buf = ct.to_vec();
     let plain = k
         .open_in_place(nonce, Aad::from(name.as_bytes()), &mut buf)
-        .map_err(|_| err("InternalServerError", "stored value failed authentication"))?;
-    String::from_utf8(plain.to_vec())
-        .map_err(|_| err("InternalServerError", "stored value is not UTF-8"))
+        .map_err(|_| corrupt("stored value failed authentication"))?;
+    String::from_utf8(plain.to_vec()).map_err(|_| corrupt("stored value is not UTF-8"))
 }
 
-pub fn put_parameter(b: &mut Backend, ctx: &Ctx<'_>, input: &Json) -> Result<Json, AwsError> {
-    let name = req_str(input, "Name")?.to_string();
-    let value = input
-        .get("Value")
-        .and_then(Json::as_str)
-        .ok_or_else(|| super::error::validation("Value is required"))?
-        .to_string();
-    let overwrite = input
-        .get("Overwrite")
-        .and_then(Json::as_bool)
-        .unwrap_or(false);
-    let existing = b.parameters.get(&name).cloned();
-    if existing.is_some() && !overwrite {
-        return Err(err("ParameterAlreadyExists", "The parameter already exists. To overwrite this value, set the overwrite option in the request to true."));
-    }
-    let kind = input
-        .get("Type")
-        .and_then(Json::as_str)
-        .map(str::to_string)
-        .or_else(|| existing.as_ref().map(|p| p.kind.clone()))
-        .unwrap_or_else(|| "String".into());
-    if !["String", "StringList", "SecureString"].contains(&kind.as_str()) {
-        return Err(err(
-            "UnsupportedParameterType",
-            format!("Parameter type {kind} is not supported"),
-        ));
-    }
-    if value.len() > 4096 {
-        return Err(super::error::validation(
-            "Value must be at most 4096 characters for the Standard tier",
-        ));
-    }
-    if let Some(pattern) = input.get("AllowedPattern").and_then(Json::as_str) {
-        if pattern.is_empty() {
-            return Err(err(
-                "InvalidAllowedPatternException",
+fn not_found(name: &str) -> super::error::SsmError {
+    fail(
+        SsmCode::ParameterNotFound,
+        format!("Parameter {name} not found."),
+    )
+}
+
+impl Backend {
+    /// Create or (with `overwrite`) update a parameter; its new version.
+    pub fn put_parameter(&mut self, now: f64, req: PutParameter) -> Result<i64> {
+        let name = required(&req.name, "Name")?.to_string();
+        let value = req
+            .value
+            .ok_or_else(|| fail(SsmCode::Validation, "Value is required"))?;
+        let existing = self.parameters.get(&name).cloned();
+        if existing.is_some() && !req.overwrite {
+            return Err(fail(SsmCode::ParameterAlreadyExists, "The parameter already exists. To overwrite this value, set the overwrite option in the request to true."));
+        }
+        let kind = req
+            .kind
+            .or_else(|| existing.as_ref().map(|p| p.kind.clone()))
+            .unwrap_or_else(|| "String".into());
+        if !["String", "StringList", "SecureString"].contains(&kind.as_str()) {
+            return Err(fail(
+                SsmCode::UnsupportedParameterType,
+                format!("Parameter type {kind} is not supported"),
+            ));
+        }
+        if value.len() > 4096 {
+            return Err(fail(
+                SsmCode::Validation,
+                "Value must be at most 4096 characters for the Standard tier",
+            ));
+        }
+        if req.allowed_pattern.as_deref() == Some("") {
+            return Err(fail(
+                SsmCode::InvalidAllowedPattern,
                 "AllowedPattern is empty",
             ));
         }
+        let stored = if kind == "SecureString" {
+            encrypt(self, &name, &value)
+        } else {
+            value
+        };
+        let version = existing.as_ref().map(|p| p.version + 1).unwrap_or(1);
+        self.parameters.insert(
+            name.clone(),
+            Parameter {
+                name,
+                stored,
+                version,
+                modified: now,
+                description: req.description.unwrap_or_default(),
+                key_id: (kind == "SecureString")
+                    .then(|| req.key_id.unwrap_or_else(|| "alias/aws/ssm".into())),
+                data_type: req.data_type.unwrap_or_else(|| "text".into()),
+                kind,
+            },
+        );
+        Ok(version)
     }
-    let stored = if kind == "SecureString" {
-        encrypt(b, &name, &value)
-    } else {
-        value
-    };
-    let version = existing.as_ref().map(|p| p.version + 1).unwrap_or(1);
-    b.parameters.insert(
-        name.clone(),
-        Parameter {
-            name,
-            stored,
-            version,
-            modified: ctx.now,
-            description: input
-                .get("Description")
-                .and_then(Json::as_str)
-                .unwrap_or("")
-                .into(),
-            key_id: (kind == "SecureString").then(|| {
-                input
-                    .get("KeyId")
-                    .and_then(Json::as_str)
-                    .unwrap_or("alias/aws/ssm")
-                    .to_string()
-            }),
-            data_type: input
-                .get("DataType")
-                .and_then(Json::as_str)
-                .unwrap_or("text")
-                .into(),
-            kind,
-        },
-    );
-    Ok(json!({"Version": version, "Tier": "Standard"}))
-}
 
-fn parameter_json(
-    b: &mut Backend,
-    ctx: &Ctx<'_>,
-    name: &str,
-    decrypt_it: bool,
-) -> Result<Option<Json>, AwsError> {
-    let Some(p) = b.parameters.get(name).cloned() else {
-        return Ok(None);
-    };
-    let value = if p.kind == "SecureString" && decrypt_it {
-        decrypt(b, &p.name, &p.stored)?
-    } else {
-        p.stored.clone()
-    };
-    let path = p.name.trim_start_matches('/');
-    Ok(Some(json!({
-        "Name": p.name, "Type": p.kind, "Value": value, "Version": p.version, "LastModifiedDate": p.modified,
-        "ARN": ctx_arn(ctx, &format!("parameter/{path}")), "DataType": p.data_type,
-    })))
-}
-
-pub fn get_parameter(b: &mut Backend, ctx: &Ctx<'_>, input: &Json) -> Result<Json, AwsError> {
-    let name = req_str(input, "Name")?.to_string();
-    let dec = input
-        .get("WithDecryption")
-        .and_then(Json::as_bool)
-        .unwrap_or(false);
-    let p = parameter_json(b, ctx, &name, dec)?
-        .ok_or_else(|| err("ParameterNotFound", format!("Parameter {name} not found.")))?;
-    Ok(json!({"Parameter": p}))
-}
-
-pub fn get_parameters(b: &mut Backend, ctx: &Ctx<'_>, input: &Json) -> Result<Json, AwsError> {
-    let names: Vec<String> = crate::input::str_list(input, "Names");
-    if names.is_empty() {
-        return Err(super::error::validation("1 validation error detected: Value null at 'names' failed to satisfy constraint: Member must not be null"));
+    /// A parameter and its value (decrypted when `decrypt`), or None.
+    pub fn read_parameter(&mut self, name: &str, decrypt_it: bool) -> Result<Option<Read>> {
+        let Some(p) = self.parameters.get(name).cloned() else {
+            return Ok(None);
+        };
+        let value = if p.kind == "SecureString" && decrypt_it {
+            decrypt(self, &p.name, &p.stored)?
+        } else {
+            p.stored.clone()
+        };
+        Ok(Some(Read {
+            parameter: p,
+            value,
+        }))
     }
-    let dec = input
-        .get("WithDecryption")
-        .and_then(Json::as_bool)
-        .unwrap_or(false);
-    let (mut found, mut invalid) = (Vec::new(), Vec::new());
-    for n in names {
-        match parameter_json(b, ctx, &n, dec)? {
-            Some(p) => found.push(p),
-            None => invalid.push(n),
-        }
-    }
-    Ok(json!({"Parameters": found, "InvalidParameters": invalid}))
-}
 
-pub fn delete_parameter(b: &mut Backend, _ctx: &Ctx<'_>, input: &Json) -> Result<Json, AwsError> {
-    let name = req_str(input, "Name")?;
-    b.parameters
-        .remove(name)
-        .ok_or_else(|| err("ParameterNotFound", format!("Parameter {name} not found.")))?;
-    Ok(json!({}))
+    /// A parameter that must exist.
+    pub fn parameter(&mut self, name: &str, decrypt_it: bool) -> Result<Read> {
+        let name = required(name, "Name")?;
+        self.read_parameter(name, decrypt_it)?
+            .ok_or_else(|| not_found(name))
+    }
+
+    pub fn delete_parameter(&mut self, name: &str) -> Result<()> {
+        let name = required(name, "Name")?;
+        self.parameters
+            .remove(name)
+            .map(|_| ())
+            .ok_or_else(|| not_found(name))
+    }
 }
 
 #[cfg(test)]
@@ -219,6 +197,35 @@ mod tests {
             encrypt(&mut b, "/db/password", "hunter2"),
             stored,
             "fresh nonce each time"
+        );
+    }
+
+    #[test]
+    fn put_then_read_with_and_without_decryption() {
+        let mut b = Backend::default();
+        let put = |name: &str, kind: &str| PutParameter {
+            name: name.into(),
+            value: Some("s3cret".into()),
+            kind: Some(kind.into()),
+            ..Default::default()
+        };
+        assert_eq!(b.put_parameter(1.0, put("/p", "SecureString")).unwrap(), 1);
+        assert_eq!(
+            b.put_parameter(2.0, put("/p", "SecureString"))
+                .unwrap_err()
+                .code,
+            SsmCode::ParameterAlreadyExists
+        );
+        assert_eq!(b.parameter("/p", true).unwrap().value, "s3cret");
+        assert_ne!(b.parameter("/p", false).unwrap().value, "s3cret");
+        assert_eq!(
+            b.put_parameter(1.0, put("/q", "Binary")).unwrap_err().code,
+            SsmCode::UnsupportedParameterType
+        );
+        b.delete_parameter("/p").unwrap();
+        assert_eq!(
+            b.parameter("/p", true).unwrap_err().code,
+            SsmCode::ParameterNotFound
         );
     }
 }

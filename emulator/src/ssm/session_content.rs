@@ -4,8 +4,7 @@
 //! documents carry `properties` (the AWS-StartPortForwardingSession family).
 use serde_json::Value as Json;
 
-use super::error::err;
-use crate::error::AwsError;
+use super::error::{fail, SsmCode, SsmError};
 
 pub const SESSION_TYPES: &[&str] = &[
     "Standard_Stream",
@@ -35,8 +34,8 @@ const MINUTE_INPUTS: &[(&str, i64, i64)] = &[
     ("maxSessionDuration", 1, 1440),
 ];
 
-fn invalid(message: impl Into<String>) -> AwsError {
-    err("InvalidDocumentContent", message)
+fn invalid(message: impl Into<String>) -> SsmError {
+    fail(SsmCode::InvalidDocumentContent, message)
 }
 
 /// `{{ name }}` stands for a document parameter: any input may take one.
@@ -47,10 +46,10 @@ fn is_parameter_reference(v: &Json) -> bool {
 }
 
 /// Check a Session document's parsed content.
-pub fn check(j: &Json) -> Result<(), AwsError> {
+pub fn check(j: &Json) -> Result<(), SsmError> {
     if j.get("schemaVersion").and_then(Json::as_str) != Some("1.0") {
-        return Err(err(
-            "InvalidDocumentSchemaVersion",
+        return Err(fail(
+            SsmCode::InvalidDocumentSchemaVersion,
             "Session documents need schemaVersion 1.0",
         ));
     }
@@ -75,7 +74,7 @@ pub fn check(j: &Json) -> Result<(), AwsError> {
     }
 }
 
-fn check_inputs(inputs: Option<&Json>) -> Result<(), AwsError> {
+fn check_inputs(inputs: Option<&Json>) -> Result<(), SsmError> {
     let Some(inputs) = inputs else {
         return Ok(());
     };
@@ -221,7 +220,7 @@ mod tests {
         ];
         for (name, doc, code) in bad {
             assert_eq!(
-                check(&doc).map_err(|e| e.code),
+                check(&doc).map_err(|e| e.code.as_str().to_string()),
                 Err(code.to_string()),
                 "{name}"
             );

@@ -1,6 +1,7 @@
-//! The load balancers' data plane: each Lightsail load balancer listens on a real loopback
-//! port, health-checks its attached instances on `instance_port` + `health_check_path`, and
-//! proxies HTTP round-robin to the healthy ones. A request whose target fails to connect is
+//! The load balancers' data plane, beside `hosts` (it runs listeners and reports health;
+//! Lightsail says what should run: `lightsail::desired_load_balancers`). Each Lightsail load
+//! balancer listens on a real loopback port, health-checks its attached instances on
+//! `instance_port` + `health_check_path`, and proxies HTTP round-robin to the healthy ones. A request whose target fails to connect is
 //! retried on the next healthy target, and that target is marked unhealthy at once.
 //!
 //! With hosts (the bridge exists), each load balancer also gets an address of its own on the
