@@ -54,6 +54,7 @@ cargo_failed=$(grep -E '^test result:' "$out" | count failed)
 pyline=$(grep -E '^(=+ )?[0-9]+ (passed|failed)' "$pyout" | tail -n1)
 py_passed=$(echo "$pyline" | count passed)
 py_failed=$(echo "$pyline" | count failed)
-skipped=$(grep -c '^SKIPPED ' "$out" || true)
+py_skipped=$(echo "$pyline" | count skipped)
+skipped=$(( $(grep -c '^SKIPPED ' "$out" || true) + py_skipped ))
 echo "$((cargo_passed + py_passed)) passed, $((cargo_failed + py_failed)) failed, $skipped skipped"
 [ "$cargo_status" = 0 ] && [ "$pytest_status" = 0 ]

@@ -20,7 +20,7 @@ async fn agents_register_and_ship_logs() {
     let emu = Emulator::new(LatencyProfile::fast(), Arc::new(SystemClock))
         .with_hosts(dir.path().to_path_buf());
     if let Err(reason) = emu.hosts.availability() {
-        eprintln!("skipping: {reason}");
+        cannot_run("agents_register_and_ship_logs", &reason);
         return;
     }
     let r = start(emu, 0).await.unwrap();

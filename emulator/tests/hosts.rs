@@ -147,7 +147,7 @@ async fn hosts_boot_user_data_run_commands_and_clean_up() {
     let emu = Emulator::new(LatencyProfile::fast(), Arc::new(SystemClock))
         .with_hosts(dir.path().to_path_buf());
     if let Err(reason) = emu.hosts.availability() {
-        eprintln!("skipping: {reason}");
+        cannot_run("hosts_boot_user_data_run_commands_and_clean_up", &reason);
         return;
     }
     let r = start(emu, 0).await.unwrap();

@@ -87,12 +87,13 @@ async fn mariadb_and_redis_replicate_between_hosts() {
     let emu = Emulator::new(LatencyProfile::fast(), Arc::new(SystemClock))
         .with_hosts(dir.path().to_path_buf());
     if let Err(reason) = emu.hosts.availability() {
-        eprintln!("skipping: {reason}");
+        cannot_run("mariadb_and_redis_replicate_between_hosts", &reason);
         return;
     }
     if !have("mariadbd") || !have("redis-server") {
-        eprintln!(
-            "skipping: mariadb-server and redis-server are not installed (run scripts/setup.sh)"
+        cannot_run(
+            "mariadb_and_redis_replicate_between_hosts",
+            "mariadb-server and redis-server are not installed (run scripts/setup.sh)",
         );
         return;
     }

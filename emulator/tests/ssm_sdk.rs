@@ -47,7 +47,7 @@ async fn client_and_node() -> (
 
 #[tokio::test]
 async fn activations_and_managed_nodes() {
-    let (r, _clock, c, node, act) = client_and_node().await;
+    let (r, clock, c, node, act) = client_and_node().await;
     assert!(node.starts_with("mi-") && node.len() == 20, "{node}");
     let acts = c
         .describe_activations()
@@ -83,24 +83,39 @@ async fn activations_and_managed_nodes() {
     assert_eq!(n.ping_status().map(|p| p.as_str()), Some("Online"));
     assert_eq!(n.name(), Some("web-1"));
 
-    // Host lost: ConnectionLost.
+    // Online: the agent answers, its last ping is now.
+    clock.advance(120.0);
+    let seen = |c: Client| async move {
+        let info = c
+            .describe_instance_information()
+            .send()
+            .await
+            .unwrap()
+            .instance_information_list
+            .unwrap();
+        (
+            info[0].ping_status().map(|p| p.as_str().to_string()),
+            info[0].last_ping_date_time().map(|t| t.secs()),
+        )
+    };
+    let (status, online_ping) = seen(c.clone()).await;
+    assert_eq!(status.as_deref(), Some("Online"));
+    assert_eq!(
+        online_ping,
+        Some(hastack_local::clock::Clock::now(&clock) as i64)
+    );
+
+    // Host lost: ConnectionLost, and the last ping stays when it was last heard.
     admin(
         &r,
         "ssm/connectivity",
         json!({"instanceId": node, "online": false}),
     )
     .await;
-    let info = c
-        .describe_instance_information()
-        .send()
-        .await
-        .unwrap()
-        .instance_information_list
-        .unwrap();
-    assert_eq!(
-        info[0].ping_status().map(|p| p.as_str()),
-        Some("ConnectionLost")
-    );
+    clock.advance(300.0);
+    let (status, lost_ping) = seen(c.clone()).await;
+    assert_eq!(status.as_deref(), Some("ConnectionLost"));
+    assert_eq!(lost_ping, online_ping);
 
     c.deregister_managed_instance()
         .instance_id(&node)

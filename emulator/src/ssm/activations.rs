@@ -76,6 +76,17 @@ pub fn ping_status(n: &Node, hosts: &crate::hosts::HostManager) -> &'static str 
 }
 
 impl Backend {
+    /// The agents of Online nodes answer: their last ping is `now`. A node that lost its
+    /// connection keeps the time it was last heard, so `LastPingDateTime` tells how long it
+    /// has been silent (the real agent pings every few minutes; here every look counts).
+    pub fn record_pings(&mut self, now: f64, hosts: &crate::hosts::HostManager) {
+        for n in self.nodes.values_mut() {
+            if ping_status(n, hosts) == "Online" {
+                n.last_ping = now;
+            }
+        }
+    }
+
     pub fn create_activation(&mut self, now: f64, req: NewActivation) -> Result<Activation> {
         let role = required(&req.iam_role, "IamRole")?.to_string();
         let limit = req.registration_limit.unwrap_or(1);

@@ -104,6 +104,7 @@ pub fn delete_activation(b: &mut Backend, _ctx: &Ctx<'_>, input: &Json) -> Answe
 pub fn describe_instance_information(b: &mut Backend, ctx: &Ctx<'_>, input: &Json) -> Answer {
     let i: NodeInput = parse(input)?;
     let filters: Vec<Filter> = i.filters.into_iter().map(|f| (f.key, f.values)).collect();
+    b.record_pings(ctx.now, ctx.hosts);
     let all: Vec<Json> = b
         .nodes_matching(ctx, &filters)?
         .into_iter()
