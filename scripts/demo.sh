@@ -72,10 +72,18 @@ grep -E 'Creation complete|Apply complete|^Outputs:|^[a-z_]+ = |^  |^}' "$DEMO/a
 echo "Plan after apply (must be empty):"
 tf plan -input=false -no-color -detailed-exitcode >/dev/null && echo "  no changes"
 
-lb=$(hl load-balancers | python3 -c 'import json,sys; print(json.load(sys.stdin)[0]["endpoint"])')
+dns=$(tf output -raw load_balancer_dns_name)
+# hastack-local publishes the load balancer's DNS name in /etc/hosts while it runs (with
+# hosts); without hosts only its loopback port answers.
+if getent hosts "$dns" >/dev/null; then
+  lb="http://$dns"
+else
+  lb=$(hl load-balancers | python3 -c 'import json,sys; print(json.load(sys.stdin)[0]["endpoint"])')
+fi
 echo
-echo "Load balancer web-lb: $(tf output -raw load_balancer_dns_name 2>/dev/null) — on hastack-local at $lb"
-echo "Responses (instance hostname and app version) of 6 requests:"
+echo "Load balancer web-lb: $dns"
+echo "Responses (instance hostname and app version) of 6 requests, as a user would send them:"
+echo "$ curl $lb/"
 for _ in 1 2 3 4 5 6; do
   echo "  $(curl -fsS --max-time 2 "$lb/")"
 done
