@@ -13,6 +13,9 @@ pub struct Watch {
     /// Member name → seconds since the epoch when it was first seen unhealthy.
     #[serde(default)]
     pub unhealthy_since: BTreeMap<String, f64>,
+    /// The members a plan decided to replace (planned private state), for its apply.
+    #[serde(default)]
+    pub heal: Vec<String>,
 }
 
 impl Watch {
@@ -22,11 +25,19 @@ impl Watch {
     }
 
     pub fn to_private(&self) -> Vec<u8> {
-        if self.unhealthy_since.is_empty() {
+        if self.unhealthy_since.is_empty() && self.heal.is_empty() {
             Vec::new()
         } else {
             serde_json::to_vec(self).unwrap_or_default()
         }
+    }
+
+    /// After an apply: what it was to heal is done, and the new members start afresh.
+    pub fn healed(mut self) -> Watch {
+        for name in std::mem::take(&mut self.heal) {
+            self.unhealthy_since.remove(&name);
+        }
+        self
     }
 
     /// Record what the load balancers report now: a member unhealthy on any of them keeps its

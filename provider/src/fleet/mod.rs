@@ -41,6 +41,9 @@ pub struct Group {
     /// Since when (seconds since the epoch) a load balancer has reported each member
     /// unhealthy, as the resource's refreshes recorded it ([`heal::Watch`]).
     pub unhealthy_since: BTreeMap<String, f64>,
+    /// The members the plan decided to heal ([`Fleet::to_heal`] at plan time): an apply
+    /// replaces exactly these, never one the plan did not announce.
+    pub heal: Vec<String>,
 }
 
 impl Group {
@@ -118,10 +121,12 @@ pub fn sick(
         // A member stopped by hand is started again, not replaced.
         .filter(|m| m.state == "running")
         .filter_map(|m| {
+            // Silence and ill health count from the member's creation at the earliest: a
+            // replacement (same name) never inherits its predecessor's time.
             let node = nodes
                 .get(&m.private_ip)
                 .filter(|n| !n.online)
-                .and_then(|n| Some((n, now - n.last_ping?)))
+                .and_then(|n| Some((n, now - n.last_ping?.max(m.created_at))))
                 .filter(|(_, silent)| *silent >= grace_s)
                 .map(|(n, silent)| {
                     format!(
@@ -133,7 +138,7 @@ pub fn sick(
                 });
             let lb = unhealthy_since
                 .get(&m.name)
-                .map(|since| now - since)
+                .map(|since| now - since.max(m.created_at))
                 .filter(|for_s| *for_s >= grace_s)
                 .map(|for_s| {
                     format!(
@@ -222,13 +227,12 @@ impl Fleet<'_> {
         let wanted = layout::wanted(&g.spec(), g.count, &g.zones);
         let names: Vec<String> = members.iter().map(|m| m.name.clone()).collect();
         let plan = layout::changes(&names, &g.prefix, &wanted);
-        let heal = self.to_heal(g, &members, &nodes);
         tracing::info!(
             group = g.prefix,
             create = plan.create.len(),
             replace = plan.replace.len(),
             delete = plan.delete.len(),
-            heal = heal.len(),
+            heal = g.heal.len(),
             "converging"
         );
         let leaving: Vec<&String> = plan
@@ -246,9 +250,16 @@ impl Fleet<'_> {
                 })
             })
             .collect();
+        // What the plan announced, of what still exists, stays, and is not made again anyway.
         let healing: Vec<&Wanted> = wanted
             .iter()
-            .filter(|w| heal.iter().any(|s| s.name == w.name) && !leaving.contains(&&w.name))
+            .filter(|w| g.heal.contains(&w.name) && !leaving.contains(&&w.name))
+            .filter(|w| !unregistered.iter().any(|u| u.name == w.name))
+            .filter(|w| {
+                members
+                    .iter()
+                    .any(|m| m.name == w.name && m.state == "running")
+            })
             .collect();
         for m in members
             .iter()
@@ -285,14 +296,9 @@ impl Fleet<'_> {
             self.launch(g, &create).await?;
         }
         for w in healing {
-            let why = heal
-                .iter()
-                .find(|s| s.name == w.name)
-                .map(|s| s.why.as_str());
             tracing::warn!(
                 instance = w.name,
-                why,
-                "healing: replacing an unreachable member"
+                "healing: replacing a member the plan announced"
             );
             let serving: Vec<String> = instances::attachments(&self.ls, &[&w.name])
                 .await?
@@ -458,7 +464,10 @@ impl Fleet<'_> {
 
     /// Delete every member at once (destroy): all calls first, then one wait.
     pub async fn destroy(&self, g: &Group) -> Result<(), AwsError> {
-        let (members, nodes) = self.observe(g).await?;
+        // Nodes are listed even with no member left: a destroy retried after a failed
+        // deregistration still removes them.
+        let members = instances::members(&self.ls, &g.index_of()).await?;
+        let nodes = ssm::nodes(&self.ssm, &g.prefix).await?;
         let mut ops = Vec::new();
         for m in &members {
             ops.extend(instances::delete(&self.ls, &m.name).await?);
@@ -503,6 +512,20 @@ mod tests {
                 last_ping: Some(last_ping),
             },
         )
+    }
+
+    #[test]
+    fn a_replacement_does_not_inherit_its_predecessors_time() {
+        let mut m = member("a", "10.0.0.1");
+        m.created_at = 900.0;
+        let nodes: BTreeMap<String, Node> = [node("10.0.0.1", false, 100.0)].into();
+        let lb: BTreeMap<String, f64> = [("a".to_string(), 100.0)].into();
+        // Unhealthy and silent "since 100", but the member exists only since 900.
+        assert!(sick(&[m.clone()], &nodes, &lb, Duration::from_secs(300), 1000.0).is_empty());
+        assert_eq!(
+            sick(&[m], &nodes, &lb, Duration::from_secs(300), 1300.0).len(),
+            1
+        );
     }
 
     #[test]

@@ -93,6 +93,8 @@ impl LightsailHaInstance {
         let mut group = state::group(&planned, &cfg.default_tags);
         let watch = Watch::from_private(private);
         group.unhealthy_since = watch.unhealthy_since.clone();
+        group.heal = watch.heal.clone();
+        let watch = watch.healed();
         let mut diagnostics = Diagnostics::new();
         if group.zones.is_empty() {
             match plan::region_zones(&f.ls, &f.region).await {
@@ -227,7 +229,17 @@ impl TypedResource for LightsailHaInstance {
     /// (`identity = { name_prefix = "web" }`): every instance named
     /// `<prefix>-<index>-<revision>` is a member.
     async fn import(&self, req: Import<'_, Configured>) -> Imported<Model> {
-        let region = req.client.map(Configured::region).unwrap_or_default();
+        let Some(cfg) = req.client else {
+            return Imported {
+                state: None,
+                identity: None,
+                diagnostics: crate::resources::common::error(
+                    "Provider not configured",
+                    "Import needs the provider's region: configure the provider first.".into(),
+                ),
+            };
+        };
+        let region = cfg.region();
         let (prefix, wanted_region) = match &req.identity {
             Some(i) if req.id.is_empty() => {
                 let i: Identity = i.to_model().unwrap_or_default();

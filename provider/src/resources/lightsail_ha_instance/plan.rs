@@ -231,10 +231,14 @@ pub async fn modify(req: Plan<'_, Configured, Model>) -> Planned<Model> {
     } else {
         Known::Unknown
     };
+    // The apply replaces exactly the members announced here (and no other one, whatever the
+    // clock says by then).
+    let mut watch = crate::fleet::heal::Watch::from_private(&req.private);
+    watch.heal = heal.iter().map(|s| s.name.clone()).collect();
     Planned {
         planned,
         requires_replace: Vec::new(),
-        private: req.private,
+        private: watch.to_private(),
         diagnostics: d,
     }
 }

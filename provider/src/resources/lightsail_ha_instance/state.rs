@@ -41,6 +41,7 @@ pub fn group(m: &Model, defaults: &BTreeMap<String, String>) -> Group {
         tags: merged_tags(defaults, m.tags.value()),
         heal_after: heal_after(m),
         unhealthy_since: BTreeMap::new(),
+        heal: Vec::new(),
     }
 }
 
