@@ -47,18 +47,9 @@ impl Traffic {
                 let r = http_get(lb, "/");
                 out.lock().unwrap().requests.push((Instant::now(), r));
                 if i % 5 == 0 {
-                    let healthy =
-                        block_on(c.get_load_balancer().load_balancer_name("web-lb").send())
-                            .ok()
-                            .and_then(|o| o.load_balancer)
-                            .map(|l| {
-                                l.instance_health_summary()
-                                    .iter()
-                                    .filter(|h| {
-                                        h.instance_health().map(|x| x.as_str()) == Some("healthy")
-                                    })
-                                    .count()
-                            });
+                    let healthy = lb_health(&c)
+                        .ok()
+                        .map(|h| h.iter().filter(|(_, x)| x == "healthy").count());
                     if let Some(h) = healthy {
                         let mut o = out.lock().unwrap();
                         o.min_healthy = Some(o.min_healthy.map_or(h, |m| m.min(h)));
@@ -81,6 +72,51 @@ impl Traffic {
         }
         std::mem::take(&mut *self.seen.lock().unwrap())
     }
+}
+
+/// The loopback port of the (only) load balancer's listener, as hastack-local lists it.
+fn lb_port(api: u16) -> u16 {
+    let admin = acceptance_tests::emulator::Emulator::admin_on(api);
+    let (_, lbs) = admin("GET", "load-balancers", &json!({}));
+    lbs.as_array()
+        .and_then(|a| a.first().cloned())
+        .and_then(|l| {
+            l["endpoint"]
+                .as_str()
+                .and_then(|u| u.rsplit(':').next()?.parse().ok())
+        })
+        .unwrap_or(0u16)
+}
+
+/// (instance, health) of every instance attached to web-lb, as Lightsail reports it.
+fn lb_health(c: &aws_sdk_lightsail::Client) -> Result<Vec<(String, String)>, String> {
+    let lbo = block_on(c.get_load_balancer().load_balancer_name("web-lb").send())
+        .map_err(|e| format!("{e:?}"))?
+        .load_balancer
+        .ok_or("no load balancer")?;
+    Ok(lbo
+        .instance_health_summary()
+        .iter()
+        .map(|h| {
+            (
+                h.instance_name().unwrap_or("").to_string(),
+                h.instance_health()
+                    .map(|x| x.as_str().to_string())
+                    .unwrap_or_default(),
+            )
+        })
+        .collect())
+}
+
+/// The SSM managed node id of member `name` in the state.
+fn node_of(s: &State, name: &str) -> Result<String, String> {
+    s.resource("hastack_lightsail_ha_instance.web")
+        .and_then(|r| r["instances"].as_array().cloned())
+        .ok_or("no instances")?
+        .iter()
+        .find(|i| i["name"] == name)
+        .and_then(|i| i["ssm_instance_id"].as_str().map(str::to_string))
+        .ok_or(format!("no member {name}"))
 }
 
 fn members(s: &State) -> Result<Vec<(String, String)>, String> {
@@ -149,18 +185,7 @@ fn web_tier_survives_a_killed_host_and_restores_a_deleted_instance() {
         "examples/web-tier changed: adjust this test"
     );
     let emu_port = e.port;
-    let lb_of = move || {
-        let e = acceptance_tests::emulator::Emulator::admin_on(emu_port);
-        let (_, lbs) = e("GET", "load-balancers", &json!({}));
-        lbs.as_array()
-            .and_then(|a| a.first().cloned())
-            .and_then(|l| {
-                l["endpoint"]
-                    .as_str()
-                    .and_then(|u| u.rsplit(':').next()?.parse().ok())
-            })
-            .unwrap_or(0u16)
-    };
+    let lb_of = move || lb_port(emu_port);
     with_emulator("web_tier", &e)
         .step(
             Step::new(web_tier())
@@ -183,14 +208,9 @@ fn web_tier_survives_a_killed_host_and_restores_a_deleted_instance() {
                     let killed = Instant::now();
                     let c = lightsail_on(api);
                     let detected = loop {
-                        let lbo = block_on(c.get_load_balancer().load_balancer_name("web-lb").send())
-                            .map_err(|e| format!("{e:?}"))?
-                            .load_balancer
-                            .ok_or("no load balancer")?;
-                        let sick = lbo.instance_health_summary().iter().any(|h| {
-                            h.instance_name() == Some(&victim)
-                                && h.instance_health().map(|x| x.as_str()) == Some("unhealthy")
-                        });
+                        let sick = lb_health(&c)?
+                            .iter()
+                            .any(|(n, h)| *n == victim && h == "unhealthy");
                         if sick {
                             break Instant::now();
                         }
@@ -310,27 +330,7 @@ fn web_tier_heals_a_member_whose_host_stopped() {
     let victim: Arc<Mutex<(String, String)>> = Arc::default();
     let (t1, t2) = (traffic.clone(), traffic.clone());
     let (v1, v2) = (victim.clone(), victim.clone());
-    let lb_of = move || {
-        let e = acceptance_tests::emulator::Emulator::admin_on(api);
-        let (_, lbs) = e("GET", "load-balancers", &json!({}));
-        lbs.as_array()
-            .and_then(|a| a.first().cloned())
-            .and_then(|l| {
-                l["endpoint"]
-                    .as_str()
-                    .and_then(|u| u.rsplit(':').next()?.parse().ok())
-            })
-            .unwrap_or(0u16)
-    };
-    let node_of = |s: &State, name: &str| -> Result<String, String> {
-        s.resource("hastack_lightsail_ha_instance.web")
-            .and_then(|r| r["instances"].as_array().cloned())
-            .ok_or("no instances")?
-            .iter()
-            .find(|i| i["name"] == name)
-            .and_then(|i| i["ssm_instance_id"].as_str().map(str::to_string))
-            .ok_or(format!("no member {name}"))
-    };
+    let lb_of = move || lb_port(api);
     with_emulator("web_tier_heal", &e)
         .env("TF_VAR_heal_after", "3s")
         .step(
@@ -406,27 +406,7 @@ fn web_tier_heals_a_member_whose_host_stopped() {
             }
             // The attachment's own state was not re-applied (same names), so ask the load
             // balancer itself.
-            let lbo = block_on(
-                lightsail_on(api)
-                    .get_load_balancer()
-                    .load_balancer_name("web-lb")
-                    .send(),
-            )
-            .map_err(|e| format!("{e:?}"))?
-            .load_balancer
-            .ok_or("no load balancer")?;
-            let health: Vec<(String, String)> = lbo
-                .instance_health_summary()
-                .iter()
-                .map(|h| {
-                    (
-                        h.instance_name().unwrap_or("").to_string(),
-                        h.instance_health()
-                            .map(|x| x.as_str().to_string())
-                            .unwrap_or_default(),
-                    )
-                })
-                .collect();
+            let health = lb_health(&lightsail_on(api))?;
             if health.len() != 3 || health.iter().any(|(_, h)| h != "healthy") {
                 return Err(format!("load balancer health {health:?}"));
             }
@@ -453,43 +433,13 @@ fn web_tier_heals_a_member_the_load_balancer_reports_unhealthy() {
     let victim: Arc<Mutex<(String, String)>> = Arc::default();
     let (t1, t2) = (traffic.clone(), traffic.clone());
     let (v1, v2) = (victim.clone(), victim.clone());
-    let lb_of = move || {
-        let e = acceptance_tests::emulator::Emulator::admin_on(api);
-        let (_, lbs) = e("GET", "load-balancers", &json!({}));
-        lbs.as_array()
-            .and_then(|a| a.first().cloned())
-            .and_then(|l| {
-                l["endpoint"]
-                    .as_str()
-                    .and_then(|u| u.rsplit(':').next()?.parse().ok())
-            })
-            .unwrap_or(0u16)
-    };
+    let lb_of = move || lb_port(api);
     let health_of = move |name: &str| -> Result<String, String> {
-        let lbo = block_on(
-            lightsail_on(api)
-                .get_load_balancer()
-                .load_balancer_name("web-lb")
-                .send(),
-        )
-        .map_err(|e| format!("{e:?}"))?
-        .load_balancer
-        .ok_or("no load balancer")?;
-        Ok(lbo
-            .instance_health_summary()
-            .iter()
-            .find(|h| h.instance_name() == Some(name))
-            .and_then(|h| h.instance_health().map(|x| x.as_str().to_string()))
+        Ok(lb_health(&lightsail_on(api))?
+            .into_iter()
+            .find(|(n, _)| n == name)
+            .map(|(_, h)| h)
             .unwrap_or_default())
-    };
-    let node_of = |s: &State, name: &str| -> Result<String, String> {
-        s.resource("hastack_lightsail_ha_instance.web")
-            .and_then(|r| r["instances"].as_array().cloned())
-            .ok_or("no instances")?
-            .iter()
-            .find(|i| i["name"] == name)
-            .and_then(|i| i["ssm_instance_id"].as_str().map(str::to_string))
-            .ok_or(format!("no member {name}"))
     };
     with_emulator("web_tier_heal_unhealthy", &e)
         .env("TF_VAR_heal_after", &format!("{grace}s"))
