@@ -67,8 +67,10 @@ fn answer(
         ),
         ("GET", "state") => (200, state_listing(emu, &mut st)),
         ("GET", "calls") => (200, json!(st.calls)),
+        ("GET", "callers") => (200, json!(st.callers)),
         ("POST", "calls/reset") => {
             st.calls.clear();
+            st.callers.clear();
             st.injected.clear();
             (200, json!({}))
         }

@@ -19,6 +19,7 @@ pub mod query;
 pub mod registry;
 pub mod server;
 pub mod service;
+pub mod session_channel;
 pub mod sigv4;
 pub mod ssm;
 pub mod state;
@@ -51,6 +52,8 @@ pub struct Ctx<'a> {
     pub outbox: effects::Outbox,
     /// Who signed the call (absent for unsigned calls and the admin API).
     pub caller: Option<&'a sigv4::Caller>,
+    /// Where Session Manager data channels are served (`ws://127.0.0.1:PORT`).
+    pub stream_base: String,
 }
 
 impl<'a> Ctx<'a> {
@@ -65,6 +68,11 @@ impl<'a> Ctx<'a> {
             plane: &emu.plane,
             outbox: effects::Outbox::default(),
             caller: None,
+            stream_base: emu
+                .stream_base
+                .get()
+                .cloned()
+                .unwrap_or_else(|| "ws://127.0.0.1".into()),
         }
     }
 
@@ -87,6 +95,8 @@ pub struct Emulator {
     pub call_log: Option<std::path::PathBuf>,
     pub hosts: hosts::HostManager,
     pub plane: dataplane::DataPlane,
+    /// Set once serving: the loopback base of Session Manager stream URLs.
+    pub stream_base: std::sync::OnceLock<String>,
 }
 
 impl Emulator {
@@ -102,6 +112,7 @@ impl Emulator {
                 DEFAULT_ACCOUNT,
             )],
             call_log: None,
+            stream_base: std::sync::OnceLock::new(),
             hosts: hosts::HostManager::disabled(
                 "hosts are off (hastack-local serve without --no-hosts turns them on)",
             ),

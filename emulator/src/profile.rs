@@ -15,6 +15,9 @@ pub struct LatencyProfile {
     pub load_balancer_provision: f64,
     /// Seconds between a load balancer's health checks of each instance.
     pub health_check_interval: f64,
+    /// Seconds one minute of a Session document's `idleSessionTimeout` and
+    /// `maxSessionDuration` lasts.
+    pub session_minute: f64,
 }
 
 impl LatencyProfile {
@@ -27,6 +30,7 @@ impl LatencyProfile {
             instance_stop: 0.3,
             load_balancer_provision: 0.5,
             health_check_interval: 0.5,
+            session_minute: 2.0,
         }
     }
 
@@ -40,6 +44,7 @@ impl LatencyProfile {
             instance_stop: 10.0,
             load_balancer_provision: 30.0,
             health_check_interval: 10.0,
+            session_minute: 60.0,
         }
     }
 

@@ -105,7 +105,22 @@ fn error_response(e: &AwsError) -> Response<Body> {
     respond(Protocol::Json11, e.status, &e.body(), Some(&e.code))
 }
 
-async fn handle(emu: Arc<Emulator>, req: Request<Incoming>) -> Response<Body> {
+/// The admin calls the stand-in agents on hosts make (everything else is loopback only).
+const HOST_ADMIN: [&str; 4] = [
+    "ssm/register",
+    "ssm/credentials",
+    "ssm/get-parameter",
+    "logs/put",
+];
+
+async fn handle(emu: Arc<Emulator>, req: Request<Incoming>, loopback: bool) -> Response<Body> {
+    if req
+        .uri()
+        .path()
+        .starts_with(crate::session_channel::PATH_PREFIX)
+    {
+        return crate::session_channel::upgrade(emu, req, loopback);
+    }
     let (parts, body) = req.into_parts();
     let body = match Limited::new(body, MAX_BODY).collect().await {
         Ok(b) => b.to_bytes(),
@@ -117,6 +132,15 @@ async fn handle(emu: Arc<Emulator>, req: Request<Incoming>) -> Response<Body> {
     };
     let path = parts.uri.path().to_string();
     if let Some(rest) = path.strip_prefix("/_hastack/") {
+        // Hosts reach this server on the bridge for what their stand-in agents do; the rest
+        // of the admin API (faults, outages, reset, state) answers on loopback only.
+        if !loopback && !HOST_ADMIN.contains(&rest) {
+            return json_response(
+                403,
+                &serde_json::json!({"error": format!("/_hastack/{rest} answers on loopback only; hosts may call {}", HOST_ADMIN.join(", "))}),
+                None,
+            );
+        }
         let (status, out) = match serde_json::from_slice::<Json>(&body) {
             _ if body.is_empty() => {
                 admin(
@@ -204,7 +228,8 @@ async fn handle(emu: Arc<Emulator>, req: Request<Incoming>) -> Response<Body> {
     let caller = if unsigned {
         None
     } else {
-        match sigv4::verify(&signed, &|k| emu.credential(k), now) {
+        let wall = crate::clock::Clock::now(&crate::clock::SystemClock);
+        match sigv4::verify(&signed, &|k| emu.credential(k), now, wall) {
             Ok(c) => Some(c),
             Err(e) => return fail(&e),
         }
@@ -244,6 +269,15 @@ async fn handle(emu: Arc<Emulator>, req: Request<Incoming>) -> Response<Body> {
     let faults = {
         let mut st = emu.state.lock().expect("state lock");
         *st.calls.entry(key.clone()).or_default() += 1;
+        if let Some(c) = &caller {
+            *st.callers
+                .entry(c.arn.clone())
+                .or_default()
+                .entry(c.access_key.clone())
+                .or_default()
+                .entry(key.clone())
+                .or_default() += 1;
+        }
         st.take_faults(&key)
     };
     let mut fail_operations = None;
@@ -408,20 +442,23 @@ pub async fn serve(
     mut shutdown: watch::Receiver<bool>,
 ) -> std::io::Result<()> {
     loop {
-        let (stream, _peer): (_, SocketAddr) = tokio::select! {
+        let (stream, peer): (_, SocketAddr) = tokio::select! {
             r = listener.accept() => r?,
             _ = shutdown.wait_for(|s| *s) => return Ok(()),
         };
+        let loopback =
+            peer.ip().is_loopback() && stream.local_addr().is_ok_and(|a| a.ip().is_loopback());
         let emu = emu.clone();
         tokio::spawn(async move {
             let svc = hyper::service::service_fn(move |req| {
                 let emu = emu.clone();
-                async move { Ok::<_, Infallible>(handle(emu, req).await) }
+                async move { Ok::<_, Infallible>(handle(emu, req, loopback).await) }
             });
             let builder =
                 hyper_util::server::conn::auto::Builder::new(hyper_util::rt::TokioExecutor::new());
+            // With upgrades: Session Manager data channels are WebSockets.
             let _ = builder
-                .serve_connection(hyper_util::rt::TokioIo::new(stream), svc)
+                .serve_connection_with_upgrades(hyper_util::rt::TokioIo::new(stream), svc)
                 .await;
         });
     }
@@ -471,6 +508,7 @@ impl Running {
 pub async fn start(emu: Emulator, port: u16) -> std::io::Result<Running> {
     let listener = TcpListener::bind(("127.0.0.1", port)).await?;
     let addr = listener.local_addr()?;
+    let _ = emu.stream_base.set(format!("ws://{addr}"));
     let emulator = Arc::new(emu);
     let (stop, rx) = watch::channel(false);
     if emulator.hosts.availability().is_ok() {

@@ -196,12 +196,51 @@ fn invalid_signature() -> AwsError {
     )
 }
 
+/// How far a request's `X-Amz-Date` may be from the server's time, either way (AWS: 15 min).
+const MAX_SKEW_SECS: i64 = 15 * 60;
+
+/// `YYYYMMDDTHHMMSSZ` as seconds since the Unix epoch.
+fn amz_epoch(s: &str) -> Option<i64> {
+    let b = s.as_bytes();
+    if b.len() != 16 || b[8] != b'T' || b[15] != b'Z' {
+        return None;
+    }
+    let num = |r: std::ops::Range<usize>| s.get(r)?.parse::<i64>().ok();
+    let (y, m, d) = (num(0..4)?, num(4..6)?, num(6..8)?);
+    let (hh, mm, ss) = (num(9..11)?, num(11..13)?, num(13..15)?);
+    if !(1..=12).contains(&m) || !(1..=31).contains(&d) || hh > 23 || mm > 59 || ss > 60 {
+        return None;
+    }
+    // Days from the civil date (Howard Hinnant's algorithm).
+    let y = if m <= 2 { y - 1 } else { y };
+    let era = y.div_euclid(400);
+    let yoe = y - era * 400;
+    let mp = (m + 9) % 12;
+    let doy = (153 * mp + 2) / 5 + d - 1;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    let days = era * 146_097 + doe - 719_468;
+    Some(days * 86_400 + hh * 3600 + mm * 60 + ss)
+}
+
+fn format_amz(epoch: i64) -> String {
+    let (y, m, d, secs) = crate::clock::civil(epoch);
+    format!(
+        "{y:04}{m:02}{d:02}T{:02}{:02}{:02}Z",
+        secs / 3600,
+        secs % 3600 / 60,
+        secs % 60
+    )
+}
+
 /// Verify a request's SigV4 signature against the credential `lookup` finds for its access
-/// key; temporary credentials must come with their session token and not be expired at `now`.
+/// key; temporary credentials must come with their session token and not be expired at `now`
+/// (the emulator's clock). `wall` is the real time: a signature more than 15 minutes from it
+/// either way is refused, as AWS does, whatever the emulator's clock says.
 pub fn verify(
     r: &SignedRequest<'_>,
     lookup: &dyn Fn(&str) -> Option<Credential>,
     now: f64,
+    wall: f64,
 ) -> Result<Caller, AwsError> {
     let Some(auth_header) = header(r, "authorization") else {
         return Err(AwsError::new(
@@ -226,13 +265,38 @@ pub fn verify(
     if !amz_date.starts_with(auth.date) {
         return Err(invalid_signature());
     }
+    let signed_at = amz_epoch(amz_date).ok_or_else(invalid_signature)?;
+    let wall = wall as i64;
+    if (signed_at - wall).abs() > MAX_SKEW_SECS {
+        let (earliest, latest) = (
+            format_amz(wall - MAX_SKEW_SECS),
+            format_amz(wall + MAX_SKEW_SECS),
+        );
+        let message = if signed_at < wall {
+            format!(
+                "Signature expired: {amz_date} is now earlier than {earliest} ({} - 15 min.)",
+                format_amz(wall)
+            )
+        } else {
+            format!(
+                "Signature not yet current: {amz_date} is still later than {latest} ({} + 15 min.)",
+                format_amz(wall)
+            )
+        };
+        return Err(AwsError::new(400, "InvalidSignatureException", message));
+    }
     let mut canonical_headers = String::new();
     for name in &auth.signed_headers {
         let value = header(r, name).ok_or_else(invalid_signature)?;
         let folded = value.split_whitespace().collect::<Vec<_>>().join(" ");
         canonical_headers.push_str(&format!("{name}:{folded}\n"));
     }
+    // The signature covers the header's hash, so the body must match it (a client may send
+    // UNSIGNED-PAYLOAD instead).
     let payload_hash = match header(r, "x-amz-content-sha256") {
+        Some(h) if h != "UNSIGNED-PAYLOAD" && h != sha256_hex(r.body) => {
+            return Err(invalid_signature())
+        }
         Some(h) => h.to_string(),
         None => sha256_hex(r.body),
     };
@@ -286,12 +350,33 @@ mod tests {
     /// AWS's published SigV4 test vector "get-vanilla" (aws-sig-v4-test-suite).
     #[test]
     fn aws_test_suite_get_vanilla() {
-        let creds = [Credential::root(
+        let creds = example_credentials();
+        let r = vanilla();
+        let caller = verify(&r, &among(&creds), 0.0, VANILLA).expect("valid signature");
+        assert_eq!(caller.region, "us-east-1");
+        assert_eq!(caller.account, "123456789012");
+        let mut bad = r;
+        bad.headers[1].1 = "20150830T123601Z".into();
+        assert_eq!(
+            verify(&bad, &among(&creds), 0.0, VANILLA).unwrap_err().code,
+            "InvalidSignatureException"
+        );
+    }
+
+    /// The credentials of AWS's SigV4 test suite.
+    fn example_credentials() -> [Credential; 1] {
+        [Credential::root(
             "AKIDEXAMPLE",
             "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY",
             "123456789012",
-        )];
-        let r = SignedRequest {
+        )]
+    }
+
+    /// 2015-08-30T12:36:00Z, when the test suite's requests were signed.
+    const VANILLA: f64 = 1_440_938_160.0;
+
+    fn vanilla() -> SignedRequest<'static> {
+        SignedRequest {
             method: "GET",
             path: "/",
             query: "",
@@ -304,14 +389,62 @@ mod tests {
                 ),
             ],
             body: b"",
-        };
-        let caller = verify(&r, &among(&creds), 0.0).expect("valid signature");
-        assert_eq!(caller.region, "us-east-1");
-        assert_eq!(caller.account, "123456789012");
-        let mut bad = r;
-        bad.headers[1].1 = "20150830T123601Z".into();
+        }
+    }
+
+    #[test]
+    fn dates_convert_both_ways() {
+        assert_eq!(amz_epoch("20150830T123600Z"), Some(VANILLA as i64));
+        assert_eq!(amz_epoch("19700101T000000Z"), Some(0));
+        assert_eq!(amz_epoch("20240229T235959Z"), Some(1_709_251_199));
+        assert_eq!(format_amz(1_709_251_199), "20240229T235959Z");
+        assert_eq!(format_amz(VANILLA as i64), "20150830T123600Z");
+        for bad in [
+            "20150830123600Z",
+            "20151330T123600Z",
+            "2015-08-30T12:36",
+            "",
+        ] {
+            assert_eq!(amz_epoch(bad), None, "{bad}");
+        }
+    }
+
+    #[test]
+    fn a_signature_more_than_15_minutes_off_is_refused() {
+        let creds = example_credentials();
+        for ok in [-899.0, 0.0, 899.0] {
+            assert!(
+                verify(&vanilla(), &among(&creds), 0.0, VANILLA + ok).is_ok(),
+                "{ok}"
+            );
+        }
+        let late = verify(&vanilla(), &among(&creds), 0.0, VANILLA + 16.0 * 60.0).unwrap_err();
+        assert_eq!(late.code, "InvalidSignatureException");
+        assert!(
+            late.message.contains(
+                "Signature expired: 20150830T123600Z is now earlier than 20150830T123700Z"
+            ),
+            "{}",
+            late.message
+        );
+        let early = verify(&vanilla(), &among(&creds), 0.0, VANILLA - 16.0 * 60.0).unwrap_err();
+        assert!(
+            early.message.contains("not yet current"),
+            "{}",
+            early.message
+        );
+    }
+
+    #[test]
+    fn a_body_that_does_not_match_its_signed_hash_is_refused() {
+        let creds = example_credentials();
+        let mut r = vanilla();
+        r.headers
+            .push(("x-amz-content-sha256".into(), sha256_hex(b"")));
+        assert!(verify(&r, &among(&creds), 0.0, VANILLA).is_ok());
+        r.body = b"{\"tampered\":true}";
         assert_eq!(
-            verify(&bad, &among(&creds), 0.0).unwrap_err().code,
+            verify(&r, &among(&creds), 0.0, VANILLA).unwrap_err().code,
             "InvalidSignatureException"
         );
     }
@@ -326,7 +459,7 @@ mod tests {
             body: b"{}",
         };
         assert_eq!(
-            verify(&r, &among(&[]), 0.0).unwrap_err().code,
+            verify(&r, &among(&[]), 0.0, 0.0).unwrap_err().code,
             "MissingAuthenticationTokenException"
         );
         let r = SignedRequest {
@@ -337,7 +470,7 @@ mod tests {
             body: b"{}",
         };
         assert_eq!(
-            verify(&r, &among(&[]), 0.0).unwrap_err().code,
+            verify(&r, &among(&[]), 0.0, 0.0).unwrap_err().code,
             "UnrecognizedClientException"
         );
     }

@@ -114,6 +114,9 @@ pub struct State {
     scopes: HashMap<(String, String), Backends>,
     pub faults: Vec<Fault>,
     pub calls: BTreeMap<String, u64>,
+    /// Signed calls by who signed them: principal ARN (an account root, or an assumed role's
+    /// session) → access key → operation → count. Shows which credentials a client really used.
+    pub callers: BTreeMap<String, BTreeMap<String, BTreeMap<String, u64>>>,
     /// Faults injected so far: operation → fault name → count.
     pub injected: BTreeMap<String, BTreeMap<String, u64>>,
 }

@@ -62,7 +62,9 @@ async fn agents_register_and_ship_logs() {
          mkdir -p /var/log/app\n\
          amazon-cloudwatch-agent-ctl -a fetch-config -m onPremise -c ssm:/hastack/cw-good -s\n\
          echo 'hello from app' >> /var/log/app/web.log\n\
-         echo 'ERROR boom' >> /var/log/app/web.log\n",
+         echo 'ERROR boom' >> /var/log/app/web.log\n\
+         . /run/hastack/env\n\
+         for p in faults reset hosts/stop ssm/register; do echo \"admin $p from the host: $(curl -s -o /dev/null -w '%{{http_code}}' -X POST -d '{{}}' \"$HASTACK_ENDPOINT/_hastack/$p\")\"; done\n",
         id = act.activation_id.unwrap()
     );
     ls.create_instances()
@@ -104,6 +106,28 @@ async fn agents_register_and_ship_logs() {
         tokio::time::sleep(Duration::from_millis(250)).await;
     };
     assert_eq!(events, ["hello from app", "ERROR boom"]);
+    // From a host, the admin API answers only the agents' calls.
+    let deadline = Instant::now() + Duration::from_secs(20);
+    let boot = loop {
+        let hosts = hastack_local::server::admin(&r.emulator, "GET", "hosts", json!({}))
+            .await
+            .1
+            .to_string();
+        if hosts.contains("admin ssm/register from the host") || Instant::now() > deadline {
+            break hosts;
+        }
+        tokio::time::sleep(Duration::from_millis(250)).await;
+    };
+    for p in ["faults", "reset", "hosts/stop"] {
+        assert!(
+            boot.contains(&format!("admin {p} from the host: 403")),
+            "{p} must answer loopback only: {boot}"
+        );
+    }
+    assert!(
+        boot.contains("admin ssm/register from the host: 400"),
+        "the agent's registration call stays open to hosts (400: no activation): {boot}"
+    );
     let group = logs
         .describe_log_groups()
         .log_group_name_prefix("/hastack/app")

@@ -442,3 +442,47 @@ async fn put_and_get_metric_data_over_cbor() {
     );
     r.stop().await;
 }
+
+#[tokio::test]
+async fn infrequent_access_groups_keep_their_class_and_take_no_metric_filters() {
+    use aws_sdk_cloudwatchlogs::types::LogGroupClass;
+    let (r, _clock) = emulator().await;
+    let c = aws_sdk_cloudwatchlogs::Client::new(&sdk_config(&r));
+    c.create_log_group()
+        .log_group_name("/ia/app")
+        .log_group_class(LogGroupClass::InfrequentAccess)
+        .send()
+        .await
+        .unwrap();
+    let g = c
+        .describe_log_groups()
+        .log_group_name_prefix("/ia/")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        g.log_groups()[0].log_group_class(),
+        Some(&LogGroupClass::InfrequentAccess)
+    );
+    let t = MetricTransformation::builder()
+        .metric_name("m")
+        .metric_namespace("n")
+        .metric_value("1")
+        .build()
+        .unwrap();
+    let e = c
+        .put_metric_filter()
+        .log_group_name("/ia/app")
+        .filter_name("f")
+        .filter_pattern("ERROR")
+        .metric_transformations(t)
+        .send()
+        .await
+        .unwrap_err();
+    assert!(
+        e.as_service_error()
+            .unwrap()
+            .is_invalid_parameter_exception(),
+        "{e:?}"
+    );
+}

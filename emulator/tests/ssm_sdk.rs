@@ -768,3 +768,212 @@ async fn session_documents_versions_and_aws_owned_session_documents() {
     assert!(e.as_service_error().unwrap().is_invalid_document());
     r.stop().await;
 }
+
+#[tokio::test]
+async fn document_tags_after_creation() {
+    use aws_sdk_ssm::types::{ResourceTypeForTagging, Tag};
+    let (r, _clock) = emulator().await;
+    let c = Client::new(&sdk_config(&r));
+    c.create_document()
+        .name("tagged-prefs")
+        .content(run_shell_prefs("20", ""))
+        .document_type(DocumentType::Session)
+        .tags(Tag::builder().key("team").value("ops").build().unwrap())
+        .send()
+        .await
+        .unwrap();
+    let tag = |k: &str, v: &str| Tag::builder().key(k).value(v).build().unwrap();
+    c.add_tags_to_resource()
+        .resource_type(ResourceTypeForTagging::Document)
+        .resource_id("tagged-prefs")
+        .tags(tag("team", "sre"))
+        .tags(tag("env", "prod"))
+        .send()
+        .await
+        .unwrap();
+    c.remove_tags_from_resource()
+        .resource_type(ResourceTypeForTagging::Document)
+        .resource_id("tagged-prefs")
+        .tag_keys("env")
+        .send()
+        .await
+        .unwrap();
+    let listed = c
+        .list_tags_for_resource()
+        .resource_type(ResourceTypeForTagging::Document)
+        .resource_id("tagged-prefs")
+        .send()
+        .await
+        .unwrap();
+    let got: Vec<(&str, &str)> = listed
+        .tag_list()
+        .iter()
+        .map(|t| (t.key(), t.value()))
+        .collect();
+    assert_eq!(got, [("team", "sre")]);
+    let d = c
+        .describe_document()
+        .name("tagged-prefs")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        d.document.unwrap().tags().len(),
+        1,
+        "DescribeDocument shows the tags"
+    );
+    let e = c
+        .add_tags_to_resource()
+        .resource_type(ResourceTypeForTagging::Document)
+        .resource_id("no-such-doc")
+        .tags(tag("a", "b"))
+        .send()
+        .await
+        .unwrap_err();
+    assert!(
+        e.as_service_error().unwrap().is_invalid_resource_id(),
+        "{e:?}"
+    );
+    // Records the operations called, for the coverage check (scripts/test.sh).
+    r.stop().await;
+}
+
+#[tokio::test]
+async fn state_manager_associations_reach_nodes_that_register_later() {
+    use aws_sdk_ssm::types::{AssociationFilter, AssociationFilterKey};
+    let (r, clock, c, node, _) = client_and_node().await;
+    let target = Target::builder().key("tag:app").values("web").build();
+    let param = |k: &str, v: &str| (k.to_string(), vec![v.to_string()]);
+    // The parameters' allowedValues are checked.
+    let e = c
+        .create_association()
+        .name("AmazonCloudWatch-ManageAgent")
+        .targets(target.clone())
+        .parameters("action", vec!["explode".into()])
+        .send()
+        .await
+        .unwrap_err();
+    assert!(
+        e.as_service_error().unwrap().is_invalid_parameters(),
+        "{e:?}"
+    );
+    let created = c
+        .create_association()
+        .name("AmazonCloudWatch-ManageAgent")
+        .association_name("cw-web")
+        .targets(target)
+        .set_parameters(Some(
+            [
+                param("action", "configure"),
+                param("mode", "onPremise"),
+                param("optionalConfigurationLocation", "AmazonCloudWatch-web"),
+            ]
+            .into(),
+        ))
+        .send()
+        .await
+        .unwrap()
+        .association_description
+        .unwrap();
+    let id = created.association_id().unwrap().to_string();
+    assert_eq!(created.association_version(), Some("1"));
+    let status = |n: String| {
+        let c = c.clone();
+        async move {
+            c.describe_instance_associations_status()
+                .instance_id(n)
+                .send()
+                .await
+                .unwrap()
+                .instance_association_status_infos
+                .unwrap_or_default()
+        }
+    };
+    let first = status(node.clone()).await;
+    assert_eq!(first.len(), 1, "applied to the matching node at once");
+    assert_eq!(first[0].association_id(), Some(id.as_str()));
+    // Not a Run Command the user sent.
+    let listed = c.list_commands().send().await.unwrap();
+    assert!(listed.commands().is_empty(), "{listed:?}");
+    // A node registering later with the tag gets it too; this node has no host, so it fails
+    // (after the profile's latency) and says so.
+    let a = c
+        .create_activation()
+        .iam_role("HastackSSMRole")
+        .tags(
+            aws_sdk_ssm::types::Tag::builder()
+                .key("app")
+                .value("web")
+                .build()
+                .unwrap(),
+        )
+        .send()
+        .await
+        .unwrap();
+    let (st, j) = admin(&r, "ssm/register", json!({"code": a.activation_code().unwrap(), "id": a.activation_id().unwrap(), "hostname": "web-2", "ip": "198.18.0.3"})).await;
+    assert_eq!(st, 200, "{j}");
+    let later = j["instanceId"].as_str().unwrap().to_string();
+    clock.advance(5.0);
+    let s = status(later).await;
+    assert_eq!(s.len(), 1, "a node registered later gets the association");
+    assert_eq!(s[0].status(), Some("Failed"));
+    // Update: a new version, applied again.
+    let updated = c
+        .update_association()
+        .association_id(&id)
+        .set_parameters(Some(
+            [param("action", "stop"), param("mode", "onPremise")].into(),
+        ))
+        .send()
+        .await
+        .unwrap()
+        .association_description
+        .unwrap();
+    assert_eq!(updated.association_version(), Some("2"));
+    assert_eq!(
+        status(node.clone()).await[0].association_version(),
+        Some("2")
+    );
+    let by_name = c
+        .list_associations()
+        .association_filter_list(
+            AssociationFilter::builder()
+                .key(AssociationFilterKey::AssociationName)
+                .value("cw-web")
+                .build()
+                .unwrap(),
+        )
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(by_name.associations().len(), 1);
+    let d = c
+        .describe_association()
+        .association_id(&id)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        d.association_description().unwrap().association_name(),
+        Some("cw-web")
+    );
+    c.delete_association()
+        .association_id(&id)
+        .send()
+        .await
+        .unwrap();
+    let e = c
+        .describe_association()
+        .association_id(&id)
+        .send()
+        .await
+        .unwrap_err();
+    assert!(
+        e.as_service_error()
+            .unwrap()
+            .is_association_does_not_exist(),
+        "{e:?}"
+    );
+    // Records the operations called, for the coverage check (scripts/test.sh).
+    r.stop().await;
+}

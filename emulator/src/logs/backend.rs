@@ -77,6 +77,8 @@ pub struct Group {
     pub metric_filters: BTreeMap<String, MetricFilter>,
     pub tags: BTreeMap<String, String>,
     pub kms_key_id: Option<String>,
+    /// `INFREQUENT_ACCESS`, or `None` for STANDARD (the default). Fixed at creation.
+    pub infrequent_access: bool,
 }
 
 #[derive(Default)]
@@ -400,6 +402,11 @@ impl Backend {
         };
         if transformations.len() != 1 || !transformations.iter().all(complete) {
             return Err(invalid("metricTransformations must hold exactly one transformation with metricName, metricNamespace and metricValue"));
+        }
+        if self.group_mut(group)?.infrequent_access {
+            return Err(invalid(
+                "Metric filters are not supported for log groups of the INFREQUENT_ACCESS class",
+            ));
         }
         let now = now_ms(ctx);
         self.group_mut(group)?.metric_filters.insert(

@@ -68,6 +68,7 @@ struct Input {
     descending: bool,
     retention_in_days: Option<i64>,
     kms_key_id: Option<String>,
+    log_group_class: Option<String>,
     tags: BTreeMap<String, String>,
     tag_keys: Vec<String>,
     resource_arn: String,
@@ -162,7 +163,21 @@ fn group_arn(ctx: &Ctx<'_>, name: &str) -> String {
 
 fn create_log_group(b: &mut Backend, ctx: &Ctx<'_>, input: &Json) -> Answer {
     let i: Input = parse(input)?;
+    let ia = match i.log_group_class.as_deref() {
+        None | Some("STANDARD") => false,
+        Some("INFREQUENT_ACCESS") => true,
+        Some(other) => {
+            return Err(crate::error::AwsError::new(
+                400,
+                "InvalidParameterException",
+                format!("logGroupClass {other} is not one of STANDARD, INFREQUENT_ACCESS"),
+            ))
+        }
+    };
     b.create_log_group(ctx, &i.log_group_name, i.tags, i.kms_key_id)?;
+    if let Some(g) = b.groups.get_mut(&i.log_group_name) {
+        g.infrequent_access = ia;
+    }
     Ok(json!({}))
 }
 
@@ -181,7 +196,7 @@ fn describe_log_groups(b: &mut Backend, ctx: &Ctx<'_>, input: &Json) -> Answer {
             let stored: usize = g.streams.values().flat_map(|s| &s.events).map(|e| e.message.len()).sum();
             let mut j = json!({
                 "logGroupName": n, "creationTime": g.created, "metricFilterCount": g.metric_filters.len(),
-                "arn": format!("{}:*", group_arn(ctx, n)), "logGroupArn": group_arn(ctx, n), "storedBytes": stored, "logGroupClass": "STANDARD",
+                "arn": format!("{}:*", group_arn(ctx, n)), "logGroupArn": group_arn(ctx, n), "storedBytes": stored, "logGroupClass": if g.infrequent_access { "INFREQUENT_ACCESS" } else { "STANDARD" },
             });
             if let Some(r) = g.retention {
                 j["retentionInDays"] = json!(r);

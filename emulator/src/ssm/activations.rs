@@ -203,6 +203,8 @@ impl Backend {
             tags: a.tags.clone(),
         };
         self.nodes.insert(node_id.clone(), node);
+        // State Manager: associations targeting this node's tags reach it now.
+        self.apply_associations_to(ctx, &node_id);
         Ok(node_id)
     }
 

@@ -4,6 +4,11 @@
 /// (name, document type, content)
 pub const AWS_DOCUMENTS: &[(&str, &str, &str)] = &[
     ("AWS-RunShellScript", "Command", RUN_SHELL_SCRIPT),
+    (
+        "AmazonCloudWatch-ManageAgent",
+        "Command",
+        MANAGE_CLOUDWATCH_AGENT,
+    ),
     ("AWS-StartPortForwardingSession", "Session", PORT_FORWARDING),
     (
         "AWS-StartPortForwardingSessionToRemoteHost",
@@ -24,6 +29,10 @@ pub const AWS_DOCUMENTS: &[(&str, &str, &str)] = &[
 ];
 
 pub const RUN_SHELL_SCRIPT: &str = r#"{"schemaVersion":"2.2","description":"Run a shell script or specify the commands to run.","parameters":{"commands":{"type":"StringList","description":"(Required) Specify a shell script or a command to run."},"workingDirectory":{"type":"String","default":"","description":"(Optional) The path to the working directory on your instance."},"executionTimeout":{"type":"String","default":"3600","description":"(Optional) The time in seconds for a command to complete before it is considered to have failed. Default is 3600 (1 hour). Maximum is 172800 (48 hours)."}},"mainSteps":[{"action":"aws:runShellScript","name":"runShellScript","inputs":{"runCommand":"{{ commands }}","workingDirectory":"{{ workingDirectory }}","timeoutSeconds":"{{ executionTimeout }}"}}]}"#;
+
+/// AmazonCloudWatch-ManageAgent: the parameters of AWS's document; its Linux step calls
+/// `amazon-cloudwatch-agent-ctl` as AWS's does (the stand-in agent on hastack-local hosts).
+pub const MANAGE_CLOUDWATCH_AGENT: &str = r#"{"schemaVersion":"2.2","description":"Send commands to Amazon CloudWatch Agent","parameters":{"action":{"type":"String","description":"The action CloudWatch Agent should take.","default":"configure","allowedValues":["configure","configure (append)","configure (remove)","start","status","stop"]},"mode":{"type":"String","description":"Controls platform-specific default behavior such as whether to include EC2 Metadata in metrics.","default":"ec2","allowedValues":["ec2","onPremise","auto"]},"optionalConfigurationSource":{"type":"String","description":"Only for 'configure' related actions. Use 'ssm' to apply a ssm parameter as config. Use 'default' to apply default config for amazon-cloudwatch-agent. Use 'all' with 'configure (remove)' to clean all configs for amazon-cloudwatch-agent.","allowedValues":["ssm","default","all"],"default":"ssm"},"optionalConfigurationLocation":{"type":"String","description":"Only for 'configure' related actions. Only needed when Optional Configuration Source is set to 'ssm'. The value should be a ssm parameter name.","default":"","allowedPattern":"^[a-zA-Z0-9_.:/@#-]*$"},"optionalRestart":{"type":"String","description":"Only for 'configure' related actions. If 'yes', restarts the agent to use the new configuration. Otherwise the new config will only apply on the next agent restart.","default":"yes","allowedValues":["yes","no"]}},"mainSteps":[{"action":"aws:runShellScript","name":"ControlCloudWatchAgentLinux","inputs":{"timeoutSeconds":"3600","runCommand":["set -euo pipefail","action='{{ action }}' mode='{{ mode }}' source='{{ optionalConfigurationSource }}' location='{{ optionalConfigurationLocation }}' restart='{{ optionalRestart }}'","start=''; [ \"$restart\" = yes ] && start=-s","case \"$action\" in","  configure) [ \"$source\" = ssm ] || { echo \"hastack-local: only optionalConfigurationSource=ssm is supported\" >&2; exit 1; }; amazon-cloudwatch-agent-ctl -a fetch-config -m \"$mode\" -c \"ssm:$location\" $start ;;","  start|stop|status) amazon-cloudwatch-agent-ctl -a \"$action\" -m \"$mode\" ;;","  *) echo \"hastack-local: action $action is not supported\" >&2; exit 1 ;;","esac"]}}]}"#;
 
 const PORT: &str = "^([1-9]|[1-9][0-9]{1,3}|[1-5][0-9]{4}|6[0-4][0-9]{3}|65[0-4][0-9]{2}|655[0-2][0-9]|6553[0-5])$";
 

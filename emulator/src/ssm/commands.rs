@@ -62,6 +62,8 @@ pub struct Command {
     pub requested: f64,
     pub timeout_seconds: i64,
     pub invocations: Vec<Invocation>,
+    /// The State Manager association this run applies (not listed by ListCommands).
+    pub association: Option<String>,
 }
 
 pub fn truncate(s: &str, n: usize) -> String {
@@ -141,7 +143,7 @@ pub struct SendCommand {
 }
 
 /// Check the parameters against the document's declared ones.
-fn check_parameters(content: &Json, given: &BTreeMap<String, Vec<String>>) -> Result<()> {
+pub fn check_parameters(content: &Json, given: &BTreeMap<String, Vec<String>>) -> Result<()> {
     let declared = content
         .get("parameters")
         .and_then(Json::as_object)
@@ -154,6 +156,25 @@ fn check_parameters(content: &Json, given: &BTreeMap<String, Vec<String>>) -> Re
         ));
     }
     for (name, p) in &declared {
+        // allowedValues and allowedPattern, as SSM checks them before anything runs.
+        for v in given.get(name).into_iter().flatten() {
+            let allowed = p.get("allowedValues").and_then(Json::as_array);
+            if allowed.is_some_and(|a| !a.iter().any(|x| x.as_str() == Some(v))) {
+                return Err(fail(
+                    SsmCode::InvalidParameters,
+                    format!(
+                        "Parameter \"{name}\" has a value that is not one of its allowed values"
+                    ),
+                ));
+            }
+            let pattern = p.get("allowedPattern").and_then(Json::as_str);
+            if pattern.is_some_and(|re| !regex::Regex::new(re).is_ok_and(|re| re.is_match(v))) {
+                return Err(fail(
+                    SsmCode::InvalidParameters,
+                    format!("Parameter \"{name}\" \"{v}\" fails to match the allowed pattern"),
+                ));
+            }
+        }
         if p.get("default").is_none() && !given.contains_key(name) {
             return Err(fail(
                 SsmCode::InvalidParameters,
@@ -271,6 +292,7 @@ impl Backend {
             requested: ctx.now,
             timeout_seconds: timeout,
             invocations,
+            association: None,
         };
         self.commands.push(c.clone());
         for x in execs {
@@ -290,7 +312,8 @@ impl Backend {
             .iter()
             .rev()
             .filter(|c| {
-                command_id.is_none_or(|id| c.id == id)
+                c.association.is_none()
+                    && command_id.is_none_or(|id| c.id == id)
                     && instance_id
                         .is_none_or(|id| c.invocations.iter().any(|i| i.instance_id == id))
             })
@@ -482,6 +505,33 @@ mod tests {
             .iter()
             .map(|(k, v)| (k.to_string(), v.iter().map(|s| s.to_string()).collect()))
             .collect()
+    }
+
+    #[test]
+    fn manage_agent_renders_the_ctl_call_and_refuses_values_outside_its_lists() {
+        let content: Json =
+            serde_json::from_str(super::super::aws_documents::MANAGE_CLOUDWATCH_AGENT).unwrap();
+        let p = params(&[
+            ("action", &["configure"]),
+            ("mode", &["onPremise"]),
+            (
+                "optionalConfigurationLocation",
+                &["AmazonCloudWatch-hastack-web"],
+            ),
+        ]);
+        assert_eq!(check_parameters(&content, &p), Ok(()));
+        let (script, _, _) = render_script(&content, &p);
+        assert!(script.starts_with("set -euo pipefail\n"), "{script}");
+        assert!(script.contains("action='configure' mode='onPremise' source='ssm' location='AmazonCloudWatch-hastack-web' restart='yes'"), "{script}");
+        assert!(script.contains("amazon-cloudwatch-agent-ctl -a fetch-config -m \"$mode\" -c \"ssm:$location\" $start"), "{script}");
+        for (name, bad) in [
+            ("action", "rm"),
+            ("mode", "ec3"),
+            ("optionalConfigurationLocation", "x'; reboot; '"),
+        ] {
+            let e = check_parameters(&content, &params(&[(name, &[bad])])).unwrap_err();
+            assert_eq!(e.code, SsmCode::InvalidParameters, "{name}={bad}");
+        }
     }
 
     #[test]

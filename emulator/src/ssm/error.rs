@@ -25,11 +25,18 @@ pub enum SsmCode {
     DocumentAlreadyExists,
     DuplicateDocumentContent,
     ParameterNotFound,
+    ParameterVersionNotFound,
     ParameterAlreadyExists,
     UnsupportedParameterType,
     InvalidAllowedPattern,
     ServiceSettingNotFound,
     TargetNotConnected,
+    InvalidResourceId,
+    InvalidResourceType,
+    TooManyTagsError,
+    AssociationDoesNotExist,
+    AssociationAlreadyExists,
+    InvalidTarget,
 }
 
 impl SsmCode {
@@ -56,11 +63,18 @@ impl SsmCode {
             DocumentAlreadyExists => "DocumentAlreadyExists",
             DuplicateDocumentContent => "DuplicateDocumentContent",
             ParameterNotFound => "ParameterNotFound",
+            ParameterVersionNotFound => "ParameterVersionNotFound",
             ParameterAlreadyExists => "ParameterAlreadyExists",
             UnsupportedParameterType => "UnsupportedParameterType",
             InvalidAllowedPattern => "InvalidAllowedPatternException",
             ServiceSettingNotFound => "ServiceSettingNotFound",
             TargetNotConnected => "TargetNotConnected",
+            InvalidResourceId => "InvalidResourceId",
+            InvalidResourceType => "InvalidResourceType",
+            TooManyTagsError => "TooManyTagsError",
+            AssociationDoesNotExist => "AssociationDoesNotExist",
+            AssociationAlreadyExists => "AssociationAlreadyExists",
+            InvalidTarget => "InvalidTarget",
         }
     }
 }

@@ -8,6 +8,8 @@
 //! Commands execute only on real hosts (instances when hosts are on). Where no host can run one, every
 //! invocation ends `Failed` with a message that says so; nothing reports a fake success.
 pub mod activations;
+pub mod agent_message;
+pub mod associations;
 pub mod aws_documents;
 pub mod commands;
 pub mod documents;
@@ -15,6 +17,7 @@ pub mod error;
 pub mod parameters;
 pub mod session_content;
 pub mod sessions;
+pub mod tagging;
 pub mod wire;
 
 use std::collections::BTreeMap;
@@ -33,6 +36,7 @@ pub struct Backend {
     pub parameters: BTreeMap<String, parameters::Parameter>,
     pub settings: BTreeMap<String, (String, f64)>,
     pub sessions: Vec<sessions::Session>,
+    pub associations: BTreeMap<String, associations::Association>,
     /// The SecureString key, made on first use.
     pub secure_key: Option<[u8; 32]>,
 }

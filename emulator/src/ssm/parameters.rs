@@ -19,7 +19,23 @@ pub struct Parameter {
     pub description: String,
     pub key_id: Option<String>,
     pub data_type: String,
+    /// Earlier versions, oldest first (Parameter Store keeps 100 in all): what a
+    /// `name:version` selector reads.
+    pub earlier: Vec<Earlier>,
+    /// Set on a read through a `name:version` selector.
+    pub selector: Option<String>,
 }
+
+/// One earlier version of a parameter.
+#[derive(Clone, Debug)]
+pub struct Earlier {
+    pub version: i64,
+    pub stored: String,
+    pub modified: f64,
+}
+
+/// Parameter Store's limit on versions kept per parameter.
+const VERSIONS_KEPT: usize = 100;
 
 /// What PutParameter asks for.
 #[derive(Clone, Debug, Default)]
@@ -130,6 +146,17 @@ impl Backend {
             value
         };
         let version = existing.as_ref().map(|p| p.version + 1).unwrap_or(1);
+        let mut earlier = Vec::new();
+        if let Some(p) = existing {
+            earlier = p.earlier;
+            earlier.push(Earlier {
+                version: p.version,
+                stored: p.stored,
+                modified: p.modified,
+            });
+            let extra = (earlier.len() + 1).saturating_sub(VERSIONS_KEPT);
+            earlier.drain(..extra);
+        }
         self.parameters.insert(
             name.clone(),
             Parameter {
@@ -142,16 +169,41 @@ impl Backend {
                     .then(|| req.key_id.unwrap_or_else(|| "alias/aws/ssm".into())),
                 data_type: req.data_type.unwrap_or_else(|| "text".into()),
                 kind,
+                earlier,
+                selector: None,
             },
         );
         Ok(version)
     }
 
-    /// A parameter and its value (decrypted when `decrypt`), or None.
+    /// A parameter and its value (decrypted when `decrypt`), or None. `name:version` reads an
+    /// earlier version (names cannot contain ':'); a version that is not kept is an error.
     pub fn read_parameter(&mut self, name: &str, decrypt_it: bool) -> Result<Option<Read>> {
-        let Some(p) = self.parameters.get(name).cloned() else {
+        let (base, selector) = match name.rsplit_once(':') {
+            Some((base, v)) => (base, Some(v)),
+            None => (name, None),
+        };
+        let Some(mut p) = self.parameters.get(base).cloned() else {
             return Ok(None);
         };
+        if let Some(v) = selector {
+            let wanted: i64 = v.parse().map_err(|_| {
+                fail(
+                    SsmCode::ParameterVersionNotFound,
+                    format!("Systems Manager could not find version {v} of {base}. Verify the version and try again."),
+                )
+            })?;
+            if wanted != p.version {
+                let e = p.earlier.iter().find(|e| e.version == wanted).cloned().ok_or_else(|| {
+                    fail(
+                        SsmCode::ParameterVersionNotFound,
+                        format!("Systems Manager could not find version {wanted} of {base}. Verify the version and try again."),
+                    )
+                })?;
+                (p.version, p.stored, p.modified) = (e.version, e.stored, e.modified);
+            }
+            p.selector = Some(format!(":{v}"));
+        }
         let value = if p.kind == "SecureString" && decrypt_it {
             decrypt(self, &p.name, &p.stored)?
         } else {
@@ -225,6 +277,45 @@ mod tests {
         b.delete_parameter("/p").unwrap();
         assert_eq!(
             b.parameter("/p", true).unwrap_err().code,
+            SsmCode::ParameterNotFound
+        );
+    }
+
+    #[test]
+    fn a_version_selector_reads_an_earlier_value() {
+        let mut b = Backend::default();
+        for (v, value) in ["first-token", "second-token"].iter().enumerate() {
+            let req = PutParameter {
+                name: "/t".into(),
+                value: Some(value.to_string()),
+                kind: Some("SecureString".into()),
+                overwrite: v > 0,
+                ..Default::default()
+            };
+            assert_eq!(b.put_parameter(v as f64, req).unwrap(), v as i64 + 1);
+        }
+        let latest = b.parameter("/t", true).unwrap();
+        assert_eq!(
+            (latest.value.as_str(), latest.parameter.version),
+            ("second-token", 2)
+        );
+        assert_eq!(latest.parameter.selector, None);
+        let first = b.parameter("/t:1", true).unwrap();
+        assert_eq!(
+            (first.value.as_str(), first.parameter.version),
+            ("first-token", 1)
+        );
+        assert_eq!(first.parameter.name, "/t");
+        assert_eq!(first.parameter.selector.as_deref(), Some(":1"));
+        assert_eq!(b.parameter("/t:2", true).unwrap().value, "second-token");
+        for missing in ["/t:3", "/t:x"] {
+            assert_eq!(
+                b.parameter(missing, true).unwrap_err().code,
+                SsmCode::ParameterVersionNotFound
+            );
+        }
+        assert_eq!(
+            b.parameter("/u:1", true).unwrap_err().code,
             SsmCode::ParameterNotFound
         );
     }

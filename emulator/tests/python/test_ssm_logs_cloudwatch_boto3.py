@@ -185,3 +185,40 @@ def test_session_manager_preferences_document(make_client):
     pf = ssm.describe_document(Name="AWS-StartPortForwardingSession")["Document"]
     assert (pf["Owner"], pf["DocumentType"]) == ("Amazon", "Session")
     assert {p["Name"] for p in pf["Parameters"]} == {"portNumber", "localPortNumber"}
+
+
+def test_document_tags(make_client):
+    ssm = make_client("ssm", region="eu-west-2")
+    ssm.create_document(Name="tagged-prefs", Content=run_shell_prefs(), DocumentType="Session",
+                        Tags=[{"Key": "team", "Value": "ops"}])
+    ssm.add_tags_to_resource(ResourceType="Document", ResourceId="tagged-prefs",
+                             Tags=[{"Key": "team", "Value": "sre"}, {"Key": "env", "Value": "prod"}])
+    ssm.remove_tags_from_resource(ResourceType="Document", ResourceId="tagged-prefs", TagKeys=["env"])
+    assert ssm.list_tags_for_resource(ResourceType="Document", ResourceId="tagged-prefs")["TagList"] == \
+        [{"Key": "team", "Value": "sre"}]
+    with pytest.raises(ssm.exceptions.InvalidResourceId):
+        ssm.add_tags_to_resource(ResourceType="Document", ResourceId="nope", Tags=[{"Key": "a", "Value": "b"}])
+
+
+def test_state_manager_associations(make_client, endpoint):
+    ssm = make_client("ssm")
+    act = ssm.create_activation(IamRole="HastackSSMRole", Tags=[{"Key": "hastack:group", "Value": "web"}])
+    params = {"action": ["configure"], "mode": ["onPremise"], "optionalConfigurationLocation": ["AmazonCloudWatch-web"]}
+    with pytest.raises(ssm.exceptions.InvalidParameters):
+        ssm.create_association(Name="AmazonCloudWatch-ManageAgent", Parameters={"mode": ["mars"]},
+                               Targets=[{"Key": "tag:hastack:group", "Values": ["web"]}])
+    a = ssm.create_association(Name="AmazonCloudWatch-ManageAgent", AssociationName="py-cw", Parameters=params,
+                               Targets=[{"Key": "tag:hastack:group", "Values": ["web"]}])["AssociationDescription"]
+    # The node registers after the association exists, and gets it.
+    node = register(endpoint, act)
+    infos = ssm.describe_instance_associations_status(InstanceId=node)["InstanceAssociationStatusInfos"]
+    assert [i["AssociationId"] for i in infos] == [a["AssociationId"]]
+    u = ssm.update_association(AssociationId=a["AssociationId"], Parameters=dict(params, action=["stop"]))
+    assert u["AssociationDescription"]["AssociationVersion"] == "2"
+    assert ssm.describe_association(AssociationId=a["AssociationId"])["AssociationDescription"]["Name"] == \
+        "AmazonCloudWatch-ManageAgent"
+    listed = ssm.list_associations(AssociationFilterList=[{"key": "AssociationName", "value": "py-cw"}])
+    assert len(listed["Associations"]) == 1
+    ssm.delete_association(AssociationId=a["AssociationId"])
+    with pytest.raises(ssm.exceptions.AssociationDoesNotExist):
+        ssm.describe_association(AssociationId=a["AssociationId"])

@@ -109,7 +109,7 @@ pub fn list_command_invocations(b: &mut Backend, ctx: &Ctx<'_>, input: &Json) ->
         .commands
         .iter()
         .rev()
-        .filter(|c| cid.is_none_or(|id| c.id == id))
+        .filter(|c| c.association.is_none() && cid.is_none_or(|id| c.id == id))
     {
         for inv in c
             .invocations
@@ -182,18 +182,7 @@ pub fn cancel_command(b: &mut Backend, ctx: &Ctx<'_>, input: &Json) -> Answer {
 
 /// ISO-8601 timestamps, which GetCommandInvocation uses for its execution times.
 fn rfc3339(t: f64) -> String {
-    let secs = t.floor() as i64;
-    let (days, rem) = (secs.div_euclid(86_400), secs.rem_euclid(86_400));
-    // Civil date from days since 1970-01-01 (Howard Hinnant's algorithm).
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z - era * 146_097;
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let d = doy - (153 * mp + 2) / 5 + 1;
-    let m = if mp < 10 { mp + 3 } else { mp - 9 };
-    let y = yoe + era * 400 + i64::from(m <= 2);
+    let (y, m, d, rem) = crate::clock::civil(t.floor() as i64);
     format!(
         "{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}.000Z",
         rem / 3600,

@@ -1,10 +1,12 @@
 //! SSM on the wire (awsJson1_1): typed inputs parsed with serde, the backend called, results
 //! rendered as SSM renders them, and the operation table. One file per area.
 pub mod activations;
+pub mod associations;
 pub mod commands;
 pub mod documents;
 pub mod parameters;
 pub mod sessions;
+pub mod tagging;
 
 use std::collections::BTreeMap;
 
@@ -53,6 +55,18 @@ pub const OPERATIONS: &[(&str, Handler)] = &[
     ("StartSession", sessions::start_session),
     ("TerminateSession", sessions::terminate_session),
     ("DescribeSessions", sessions::describe_sessions),
+    ("AddTagsToResource", tagging::add_tags_to_resource),
+    ("RemoveTagsFromResource", tagging::remove_tags_from_resource),
+    ("ListTagsForResource", tagging::list_tags_for_resource),
+    ("CreateAssociation", associations::create_association),
+    ("DescribeAssociation", associations::describe_association),
+    ("UpdateAssociation", associations::update_association),
+    ("DeleteAssociation", associations::delete_association),
+    ("ListAssociations", associations::list_associations),
+    (
+        "DescribeInstanceAssociationsStatus",
+        associations::describe_instance_associations_status,
+    ),
 ];
 
 pub type Answer = Result<Json, AwsError>;

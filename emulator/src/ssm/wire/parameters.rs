@@ -32,10 +32,14 @@ struct GetInput {
 
 fn parameter_json(r: &Read, ctx: &Ctx<'_>) -> Json {
     let p = &r.parameter;
-    json!({
+    let mut out = json!({
         "Name": p.name, "Type": p.kind, "Value": r.value, "Version": p.version, "LastModifiedDate": p.modified,
         "ARN": arn(ctx, &format!("parameter/{}", p.name.trim_start_matches('/'))), "DataType": p.data_type,
-    })
+    });
+    if let Some(sel) = &p.selector {
+        out["Selector"] = json!(sel);
+    }
+    out
 }
 
 pub fn put_parameter(b: &mut Backend, ctx: &Ctx<'_>, input: &Json) -> Answer {

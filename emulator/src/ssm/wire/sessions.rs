@@ -24,6 +24,7 @@ struct SessionInput {
     state: String,
     next_token: Option<String>,
     max_results: Option<usize>,
+    parameters: std::collections::BTreeMap<String, Vec<String>>,
 }
 
 pub fn get_service_setting(b: &mut Backend, ctx: &Ctx<'_>, input: &Json) -> Answer {
@@ -50,11 +51,15 @@ pub fn start_session(b: &mut Backend, ctx: &Ctx<'_>, input: &Json) -> Answer {
             target: i.target,
             document: i.document_name,
             reason: i.reason,
+            parameters: i.parameters,
         },
     )?;
+    // The real shape (`wss://ssmmessages.REGION.amazonaws.com/v1/data-channel/ID?role=
+    // publish_subscribe&cell-number=…`, less the cell number) on hastack-local's own loopback
+    // listener.
     Ok(json!({
-        "SessionId": s.id, "TokenValue": uuid::Uuid::new_v4().to_string(),
-        "StreamUrl": format!("wss://ssmmessages.{}.amazonaws.com/v1/data-channel/{}", ctx.region, s.id),
+        "SessionId": s.id, "TokenValue": s.token,
+        "StreamUrl": format!("{}/v1/data-channel/{}?role=publish_subscribe", ctx.stream_base, s.id),
     }))
 }
 
@@ -71,11 +76,17 @@ pub fn describe_sessions(b: &mut Backend, _ctx: &Ctx<'_>, input: &Json) -> Answe
         .into_iter()
         .map(|s| {
             let mut j = json!({
-                "SessionId": s.id, "Target": s.target, "Status": if s.ended.is_some() { "Terminated" } else { "Connecting" },
+                "SessionId": s.id, "Target": s.target, "Status": s.status.as_str(),
                 "StartDate": s.started, "DocumentName": s.document, "Owner": s.owner, "Reason": s.reason, "AccessType": "Standard",
             });
             if let Some(e) = s.ended {
                 j["EndDate"] = json!(e);
+            }
+            if let Some(m) = s.prefs.max_minutes {
+                j["MaxSessionDuration"] = json!(m.to_string());
+            }
+            if let Some(d) = &s.details {
+                j["Details"] = json!(d);
             }
             j
         })
