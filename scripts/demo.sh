@@ -1,10 +1,11 @@
 #!/usr/bin/env bash
 # The main job: the demo stack on hastack-local.
 #   scripts/demo.sh          build, start hastack-local (its instances are real Linux hosts),
-#                            install the provider from a local filesystem mirror (as from a
-#                            registry), apply examples/web-tier — nginx on 3 instances in 3 zones,
-#                            port 22 closed, SSM-managed, behind a load balancer — check that the
-#                            next plan is empty, and show responses through the load balancer.
+#                            pack the provider as a release (scripts/release.sh --dev),
+#                            install it from the release's filesystem mirror, apply
+#                            examples/web-tier — nginx on 3 instances in 3 zones, port 22
+#                            closed, SSM-managed, behind a load balancer — check that the next
+#                            plan is empty, and show responses through the load balancer.
 #   scripts/demo.sh destroy  destroy the stack and stop hastack-local.
 # Settings: HASTACK_DEMO_DIR (default /tmp/hastack-demo), HASTACK_DEMO_PORT (4566),
 # HASTACK_DEMO_PROFILE (fast; `realistic` waits like AWS: 20 s boots, 2 s operations).
@@ -31,17 +32,17 @@ if [ "${1:-}" = destroy ]; then
   exit 0
 fi
 
-cargo build -q -p terraform-provider-hastack -p hastack-local
-version=$(sed -n 's/^version = "\(.*\)"/\1/p' Cargo.toml | head -n1)
-os=$(uname -s | tr '[:upper:]' '[:lower:]')
-case "$(uname -m)" in x86_64) arch=amd64 ;; aarch64|arm64) arch=arm64 ;; *) arch=$(uname -m) ;; esac
-pkg="$DEMO/mirror/registry.terraform.io/hastack/hastack/$version/${os}_${arch}"
-mkdir -p "$pkg" "$DEMO/stack"
-cp "$CARGO_TARGET_DIR/debug/terraform-provider-hastack" "$pkg/terraform-provider-hastack_v$version"
+cargo build -q -p hastack-local
+# The provider comes as a release does: scripts/release.sh builds and packs it (zip, manifest,
+# SHA256SUMS, mirrors, lock hashes) and Terraform installs the zip from the release's filesystem
+# mirror (packed layout). --dev: the debug build instead of the slow release build; unsigned, as
+# a filesystem mirror checks hashes, not signatures.
+mkdir -p "$DEMO/stack"
+scripts/release.sh --dev --unsigned --out "$DEMO/release" > "$DEMO/release.log"
 cat > "$DEMO/cli.tfrc" <<CFG
 provider_installation {
   filesystem_mirror {
-    path = "$DEMO/mirror"
+    path = "$DEMO/release/mirror/packed"
   }
 }
 CFG

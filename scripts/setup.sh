@@ -9,11 +9,17 @@ log() { printf '[setup] %s\n' "$*" >&2; }
 need_root() { [ "$(id -u)" = 0 ] || { log "run as root (apt-get and /usr/local/bin)"; exit 1; }; }
 
 # iproute2/util-linux/curl: hastack-local's hosts (namespaces, veth, bridge; the stand-in agent).
-# nginx, MariaDB, Redis and Sentinel: the real servers the hosts run. awscli: the AWS CLI the
-# hosts use (e.g. `aws ssm get-parameter --with-decryption` with the node's credentials).
+# nginx, MariaDB, etcd, Redis and Sentinel: the real servers the hosts run; HAProxy: the data-tier sidecar.
+# python3-pymysql and nftables: the data-tier loss tests (writers; a primary cut off from its
+# peers). awscli: the AWS CLI the hosts use (e.g. `aws ssm get-parameter --with-decryption`
+# with the node's credentials).
 APT_PACKAGES=(git gcc g++ make pkg-config python3 python3-pip ca-certificates
-              iproute2 util-linux procps curl nginx-light mariadb-server redis-server redis-sentinel
-              awscli)
+              iproute2 util-linux procps curl nginx-light mariadb-server mariadb-client etcd-server
+              redis-server redis-sentinel haproxy python3-pymysql nftables awscli)
+# Releases (scripts/release.sh and its tests): gnupg signs SHA256SUMS and makes the tests'
+# throwaway keys; openssl makes the release test's throwaway CA; binutils' readelf/objdump read
+# the binary's glibc symbol versions.
+APT_PACKAGES+=(gnupg openssl binutils)
 
 install_apt() {
   local missing=()
@@ -109,8 +115,44 @@ install_python() {
   PIP_BREAK_SYSTEM_PACKAGES=1 python3 -m pip install -q "${PY_PACKAGES[@]}"
 }
 
+# The release build (scripts/release.sh): cargo-zigbuild links linux_amd64 with zig against
+# glibc 2.17's symbols, so the binary runs on HCP Terraform's runners and any Linux since 2012.
+# Both ship as PyPI wheels (ziglang is zig itself; cargo-zigbuild a prebuilt binary).
+RELEASE_PY_PACKAGES=("ziglang==0.17.0" "cargo-zigbuild==0.24.0")
+
+install_release_tools() {
+  if python3 -m ziglang version >/dev/null 2>&1 && command -v cargo-zigbuild >/dev/null \
+     && [ "$(cargo-zigbuild --version 2>/dev/null | awk '{print $2}')" = "0.24.0" ]; then
+    return
+  fi
+  log "pip install ${RELEASE_PY_PACKAGES[*]}"
+  PIP_BREAK_SYSTEM_PACKAGES=1 python3 -m pip install -q "${RELEASE_PY_PACKAGES[@]}"
+}
+
+# The independent Session Manager client hastack-local's session tests drive (npm ssm-session
+# over ws, pinned by emulator/tests/node/package-lock.json): Node.js from Debian when the machine
+# has none, the packages into emulator/tests/node/node_modules.
+SESSION_CLIENT_DIR="$(cd "$(dirname "$0")/.." && pwd)/emulator/tests/node"
+
+install_session_client() {
+  if ! command -v node >/dev/null || ! command -v npm >/dev/null; then
+    need_root
+    log "apt-get install nodejs npm"
+    apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends nodejs npm >/dev/null
+  fi
+  if [ ! -f "$SESSION_CLIENT_DIR/node_modules/.package-lock.json" ] \
+     || ! cmp -s <(grep -v '"name"' "$SESSION_CLIENT_DIR/package-lock.json" | grep '"version"') \
+                 <(grep -v '"name"' "$SESSION_CLIENT_DIR/node_modules/.package-lock.json" | grep '"version"'); then
+    log "npm ci in $SESSION_CLIENT_DIR (ssm-session, ws)"
+    (cd "$SESSION_CLIENT_DIR" && npm ci --no-audit --no-fund --loglevel=error >/dev/null)
+  fi
+}
+
 install_apt
+install_session_client
 check_cargo
 install_terraform
 install_python
+install_release_tools
 log "ready"

@@ -193,9 +193,14 @@ pub struct TestCase {
     steps: Vec<Step>,
     env: Vec<(String, String)>,
     check_destroy: Option<Check>,
+    check_output: Option<OutputCheck>,
     files: Vec<(String, String)>,
     init: bool,
 }
+
+/// A check of what the run left behind before its destroy: the working directory (state file,
+/// logs the test asked Terraform to write) and every command's output so far.
+type OutputCheck = Box<dyn Fn(&Path, &str) -> Result<(), String>>;
 
 impl TestCase {
     pub fn new(name: &str) -> Self {
@@ -204,6 +209,7 @@ impl TestCase {
             steps: Vec::new(),
             env: Vec::new(),
             check_destroy: None,
+            check_output: None,
             files: Vec::new(),
             init: false,
         }
@@ -229,6 +235,12 @@ impl TestCase {
     }
     pub fn check_destroy(mut self, f: impl Fn(&State) -> Result<(), String> + 'static) -> Self {
         self.check_destroy = Some(Box::new(f));
+        self
+    }
+
+    /// After the last step, before the destroy: `f(working directory, every command's output)`.
+    pub fn check_output(mut self, f: impl Fn(&Path, &str) -> Result<(), String> + 'static) -> Self {
+        self.check_output = Some(Box::new(f));
         self
     }
 
@@ -292,6 +304,17 @@ impl Workdir {
     pub fn terraform(&mut self, args: &[&str]) -> Result<String, String> {
         let dir = self.run.dir.clone();
         self.run.ok(&dir, args, &[])
+    }
+
+    /// Run terraform with `args` whatever its exit status: (status code, stdout, stderr).
+    pub fn terraform_output(&mut self, args: &[&str]) -> (Option<i32>, String, String) {
+        let dir = self.run.dir.clone();
+        let out = self.run.terraform(&dir, args, &[]);
+        (
+            out.status.code(),
+            String::from_utf8_lossy(&out.stdout).into_owned(),
+            String::from_utf8_lossy(&out.stderr).into_owned(),
+        )
     }
 
     /// Everything terraform printed so far.
@@ -499,6 +522,12 @@ impl Run<'_> {
             if let Some(imp) = &step.import {
                 self.import_verify(imp, &st, &step.env).map_err(fail)?;
             }
+        }
+        if let Some(c) = &tc.check_output {
+            c(&dir, &self.log).map_err(|m| HarnessError::Step {
+                step: tc.steps.len(),
+                message: format!("output check: {m}"),
+            })?;
         }
         if applied {
             let env = tc.steps.last().map(|s| s.env.clone()).unwrap_or_default();

@@ -3,6 +3,8 @@
 //! A resource (or data source, or the provider block) whose schema changes in a way that
 //! breaks existing configurations or state must bump its schema version (and, for resources,
 //! ship a state upgrader — the provider crate checks that every versioned resource has one).
+//! And the provider's release version must be a major bump over the previous release's when
+//! anything breaks users' configurations ([`semver_problem`]; semantic versioning).
 use std::fmt;
 
 use serde_json::Value as Json;
@@ -44,6 +46,17 @@ fn version(s: &Json) -> i64 {
 
 /// Breaking changes from `old` to `new` that are not covered by a schema version bump.
 pub fn unversioned_breaking_changes(old: &Json, new: &Json) -> Vec<Breaking> {
+    changes(old, new, true)
+}
+
+/// Every change from `old` to `new` that breaks a user's configuration, schema version bump
+/// or not (a state upgrader carries old state over; it does not make a removed attribute
+/// valid in a configuration again). The release version must say so: see [`semver_problem`].
+pub fn breaking_changes(old: &Json, new: &Json) -> Vec<Breaking> {
+    changes(old, new, false)
+}
+
+fn changes(old: &Json, new: &Json, bump_excuses: bool) -> Vec<Breaking> {
     let (Some(op), Some(np)) = (provider_of(old), provider_of(new)) else {
         return Vec::new();
     };
@@ -55,7 +68,7 @@ pub fn unversioned_breaking_changes(old: &Json, new: &Json) -> Vec<Breaking> {
             rule: Rule::SchemaRemoved,
         }),
         Some(n) => {
-            if version(n) > version(o) {
+            if bump_excuses && version(n) > version(o) {
                 return;
             }
             let mut found = Vec::new();
@@ -79,6 +92,91 @@ pub fn unversioned_breaking_changes(old: &Json, new: &Json) -> Vec<Breaking> {
         }
     }
     out
+}
+
+/// A release version, `MAJOR.MINOR.PATCH[-PRERELEASE]` (build metadata is not used here).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Version {
+    pub major: u64,
+    pub minor: u64,
+    pub patch: u64,
+    pub pre: Option<String>,
+}
+
+impl Version {
+    pub fn parse(s: &str) -> Result<Self, String> {
+        let (core, pre) = match s.split_once('-') {
+            Some((c, p)) if !p.is_empty() => (c, Some(p.to_string())),
+            Some(_) => return Err(format!("{s:?}: empty pre-release")),
+            None => (s, None),
+        };
+        let parts: Vec<&str> = core.split('.').collect();
+        let num = |p: &str| -> Result<u64, String> {
+            if p.is_empty() || (p.len() > 1 && p.starts_with('0')) {
+                return Err(format!("{s:?} is not MAJOR.MINOR.PATCH"));
+            }
+            p.parse()
+                .map_err(|_| format!("{s:?} is not MAJOR.MINOR.PATCH"))
+        };
+        match parts[..] {
+            [a, b, c] => Ok(Version {
+                major: num(a)?,
+                minor: num(b)?,
+                patch: num(c)?,
+                pre,
+            }),
+            _ => Err(format!("{s:?} is not MAJOR.MINOR.PATCH")),
+        }
+    }
+
+    fn triple(&self) -> (u64, u64, u64) {
+        (self.major, self.minor, self.patch)
+    }
+
+    /// Whether going from `prev` to `self` may break users. Below 1.0 the minor number plays
+    /// the major's part (0.2 → 0.3 may break; 0.2.0 → 0.2.1 may not), as Cargo reads it.
+    pub fn is_major_bump_from(&self, prev: &Version) -> bool {
+        if prev.major == 0 {
+            self.major > 0 || self.minor > prev.minor
+        } else {
+            self.major > prev.major
+        }
+    }
+}
+
+impl fmt::Display for Version {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}.{}.{}", self.major, self.minor, self.patch)?;
+        match &self.pre {
+            Some(p) => write!(f, "-{p}"),
+            None => Ok(()),
+        }
+    }
+}
+
+/// What is wrong with releasing `cur` after `prev` given the schema changes between them,
+/// or `None`: the version never goes down, and a breaking change needs a major bump.
+pub fn semver_problem(prev: &Version, cur: &Version, breaking: &[Breaking]) -> Option<String> {
+    if cur.triple() < prev.triple() {
+        return Some(format!("version {cur} is lower than the previous {prev}"));
+    }
+    if !breaking.is_empty() && !cur.is_major_bump_from(prev) {
+        let next = if prev.major == 0 {
+            format!("0.{}.0", prev.minor + 1)
+        } else {
+            format!("{}.0.0", prev.major + 1)
+        };
+        return Some(format!(
+            "the schema breaks users since {prev}, but {cur} is not a major version bump \
+             (make it {next} or later, in Cargo.toml's [workspace.package] and CHANGELOG.md):\n{}",
+            breaking
+                .iter()
+                .map(ToString::to_string)
+                .collect::<Vec<_>>()
+                .join("\n")
+        ));
+    }
+    None
 }
 
 fn flag(a: &Json, k: &str) -> bool {
@@ -278,6 +376,64 @@ mod tests {
                 }
             }
         }
+    }
+
+    #[test]
+    fn semver_rules() {
+        let removed = with(|b| {
+            b["attributes"].as_object_mut().unwrap().remove("size");
+        });
+        let broken = breaking_changes(&doc(0, base()), &doc(1, removed));
+        assert!(
+            !broken.is_empty(),
+            "a schema version bump does not excuse a release"
+        );
+        let v = |s: &str| Version::parse(s).unwrap();
+        // (name, previous, current, breaking?, problem expected)
+        let cases = [
+            ("same_version_no_break", "0.2.0", "0.2.0", false, None),
+            ("patch_no_break", "0.2.0", "0.2.1", false, None),
+            (
+                "patch_with_break",
+                "0.2.0",
+                "0.2.1",
+                true,
+                Some("not a major version bump"),
+            ),
+            ("zero_minor_with_break", "0.2.3", "0.3.0", true, None),
+            ("zero_to_one_with_break", "0.9.0", "1.0.0", true, None),
+            (
+                "minor_with_break_after_1",
+                "1.4.0",
+                "1.5.0",
+                true,
+                Some("make it 2.0.0"),
+            ),
+            ("major_with_break", "1.4.0", "2.0.0", true, None),
+            ("prerelease_of_major", "1.4.0", "2.0.0-rc.1", true, None),
+            (
+                "going_down",
+                "0.3.0",
+                "0.2.9",
+                false,
+                Some("lower than the previous"),
+            ),
+        ];
+        for (name, prev, cur, breaks, want) in cases {
+            let b = if breaks { broken.as_slice() } else { &[] };
+            let got = semver_problem(&v(prev), &v(cur), b);
+            match want {
+                None => assert!(got.is_none(), "{name}: {got:?}"),
+                Some(w) => assert!(
+                    got.as_deref().is_some_and(|g| g.contains(w)),
+                    "{name}: {got:?}"
+                ),
+            }
+        }
+        for bad in ["1.2", "01.2.3", "1.2.3-", "v1.2.3", "1.2.x"] {
+            assert!(Version::parse(bad).is_err(), "{bad}");
+        }
+        assert_eq!(v("2.0.0-rc.1").to_string(), "2.0.0-rc.1");
     }
 
     #[test]

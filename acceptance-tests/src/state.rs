@@ -10,6 +10,11 @@ impl State {
         State { json }
     }
 
+    /// The whole of `terraform show -json`, as text (to search for what must not be there).
+    pub fn raw(&self) -> String {
+        self.json.to_string()
+    }
+
     /// The value of output `name`.
     pub fn output(&self, name: &str) -> Option<&Json> {
         self.json.pointer(&format!("/values/outputs/{name}/value"))

@@ -46,6 +46,15 @@ fn examples_apply_cleanly() {
             "lightsail_ha_instance",
             "resources/hastack_lightsail_ha_instance/resource.tf",
         ),
+        // Ops tier.
+        (
+            "ssm_session_policy",
+            "resources/hastack_ssm_session_policy/resource.tf",
+        ),
+        (
+            "cloudwatch_log_pipeline",
+            "resources/hastack_cloudwatch_log_pipeline/resource.tf",
+        ),
     ] {
         if name == "lightsail_ha_instance" && _guard.is_none() {
             eprintln!("skipping example {name}: hastack-local has no hosts here");

@@ -65,7 +65,14 @@ fn schema_history_has_no_unversioned_breaking_changes() {
         .to_path_buf();
     let log = std::process::Command::new("git")
         .current_dir(&root)
-        .args(["log", "--format=%H", "--", "schemas/hastack.json"])
+        // The mainline: a merged branch's own commits are not steps of the released history.
+        .args([
+            "log",
+            "--first-parent",
+            "--format=%H",
+            "--",
+            "schemas/hastack.json",
+        ])
         .output();
     let Some(log) = log.ok().filter(|o| o.status.success()) else {
         eprintln!("skipping: not a git checkout");
@@ -94,4 +101,121 @@ fn schema_history_has_no_unversioned_breaking_changes() {
             "commit {new} broke the schema without a version bump: {breaking:?}"
         );
     }
+}
+
+/// The version in Cargo.toml's `[workspace.package]` (the one place it is kept: the provider
+/// reports it with `--version`, `scripts/release.sh` refuses any other) of a Cargo.toml text.
+fn workspace_version(cargo_toml: &str) -> Option<String> {
+    let section = cargo_toml.split("[workspace.package]").nth(1)?;
+    section
+        .lines()
+        .take_while(|l| !l.starts_with('['))
+        .find_map(|l| l.strip_prefix("version = \""))
+        .and_then(|v| v.strip_suffix('"'))
+        .map(str::to_string)
+}
+
+/// Semantic versioning tied to the schema: the working tree's schema snapshot, compared with
+/// the snapshot of the previous version (the last commit before the version was bumped to
+/// the current one), breaks users only with a major version bump (0.x: a minor bump).
+#[test]
+fn version_bump_covers_breaking_changes() {
+    use acceptance_tests::schema_compat::{breaking_changes, semver_problem, Version};
+    let root = snapshot_path()
+        .parent()
+        .unwrap()
+        .parent()
+        .unwrap()
+        .to_path_buf();
+    let git = |args: &[&str]| -> Option<Vec<u8>> {
+        std::process::Command::new("git")
+            .current_dir(&root)
+            .args(args)
+            .output()
+            .ok()
+            .filter(|o| o.status.success())
+            .map(|o| o.stdout)
+    };
+    let shallow = git(&["rev-parse", "--is-shallow-repository"]);
+    if shallow
+        .as_deref()
+        .map(|o| String::from_utf8_lossy(o).trim() == "false")
+        != Some(true)
+    {
+        acceptance_tests::cannot_run(
+            "version_bump_covers_breaking_changes",
+            "not a full git clone (the previous version's schema comes from git history; `git fetch --unshallow`)",
+        );
+        return;
+    }
+    let text = std::fs::read_to_string(root.join("Cargo.toml")).unwrap();
+    let cur = workspace_version(&text).expect("Cargo.toml has a [workspace.package] version");
+    let cur_v = Version::parse(&cur).unwrap_or_else(|e| panic!("Cargo.toml version: {e}"));
+    let version_at = |commit: &str| {
+        git(&["show", &format!("{commit}:Cargo.toml")])
+            .and_then(|b| workspace_version(&String::from_utf8_lossy(&b)))
+    };
+    // The commit holding the previous version's last state.
+    let prev_commit = if version_at("HEAD").as_deref() != Some(cur.as_str()) {
+        Some("HEAD".to_string())
+    } else {
+        let log = git(&["log", "--first-parent", "--format=%H", "--", "Cargo.toml"]).unwrap();
+        let log = String::from_utf8_lossy(&log).into_owned();
+        let mut bump = None;
+        let mut prev = None;
+        for c in log.lines() {
+            if version_at(c).as_deref() == Some(cur.as_str()) {
+                bump = Some(c.to_string());
+            } else {
+                prev = bump.take().map(|b| format!("{b}^"));
+                break;
+            }
+        }
+        prev
+    };
+    let Some(prev_commit) = prev_commit else {
+        eprintln!("no earlier version than {cur} in the history: nothing to compare");
+        return;
+    };
+    let Some(prev) = version_at(&prev_commit) else {
+        eprintln!("{prev_commit} has no workspace version: nothing to compare");
+        return;
+    };
+    let prev_v = Version::parse(&prev).unwrap_or_else(|e| panic!("{prev_commit}: {e}"));
+    let prev_schema: Option<Json> = git(&["show", &format!("{prev_commit}:schemas/hastack.json")])
+        .and_then(|b| serde_json::from_slice(&b).ok());
+    let cur_schema: Json =
+        serde_json::from_str(&std::fs::read_to_string(snapshot_path()).unwrap()).unwrap();
+    let breaking = prev_schema
+        .map(|p| breaking_changes(&p, &cur_schema))
+        .unwrap_or_default();
+    eprintln!(
+        "{prev} ({prev_commit}) → {cur}: {} breaking schema change(s)",
+        breaking.len()
+    );
+    if let Some(problem) = semver_problem(&prev_v, &cur_v, &breaking) {
+        panic!("{problem}");
+    }
+}
+
+#[test]
+fn workspace_version_is_read_from_its_section() {
+    let toml = "[workspace]\nmembers = []\n\n[workspace.package]\nedition = \"2021\"\nversion = \"1.2.3\"\n\n[workspace.dependencies]\nx = { version = \"9\" }\n";
+    assert_eq!(workspace_version(toml).as_deref(), Some("1.2.3"));
+    assert_eq!(workspace_version("[package]\nversion = \"1.0.0\"\n"), None);
+    assert_eq!(
+        workspace_version(
+            &std::fs::read_to_string(
+                snapshot_path()
+                    .parent()
+                    .unwrap()
+                    .parent()
+                    .unwrap()
+                    .join("Cargo.toml")
+            )
+            .unwrap()
+        ),
+        Some(env!("CARGO_PKG_VERSION").to_string()),
+        "the acceptance tests' crate version is the workspace version"
+    );
 }

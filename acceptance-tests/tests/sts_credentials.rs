@@ -39,10 +39,13 @@ resource "hastack_lightsail_load_balancer" "front" {{
     )
 }
 
-/// The load balancer is in the role's account, and STS was called as `operation`.
+/// The load balancer is in the role's account, STS was called as `operation`, and hastack-local
+/// saw every Lightsail call signed with the temporary credentials of `role/session` (an `ASIA`
+/// access key), none with the long-term keys.
 fn in_role_account(
     e: &Emulator,
     operation: &'static str,
+    role_session: &'static str,
 ) -> impl Fn(&acceptance_tests::State) -> Result<(), String> {
     let admin = Emulator::admin_on(e.port);
     move |s| {
@@ -64,6 +67,30 @@ fn in_role_account(
         if calls[operation].as_u64().unwrap_or(0) == 0 {
             return Err(format!("{operation} was not called: {calls}"));
         }
+        let (_, callers) = admin("GET", "callers", &json!({}));
+        let role_arn = format!("arn:aws:sts::{ROLE_ACCOUNT}:assumed-role/{role_session}");
+        let mut lightsail_signers = Vec::new();
+        for (arn, keys) in callers.as_object().into_iter().flatten() {
+            for (key, ops) in keys.as_object().into_iter().flatten() {
+                if ops
+                    .as_object()
+                    .into_iter()
+                    .flatten()
+                    .any(|(op, _)| op.starts_with("Lightsail."))
+                {
+                    lightsail_signers.push((arn.clone(), key.clone()));
+                }
+            }
+        }
+        if lightsail_signers.is_empty()
+            || !lightsail_signers
+                .iter()
+                .all(|(arn, key)| *arn == role_arn && key.starts_with("ASIA"))
+        {
+            return Err(format!(
+                "Lightsail calls were signed by {lightsail_signers:?}, expected only {role_arn} (ASIA… keys)"
+            ));
+        }
         Ok(())
     }
 }
@@ -84,9 +111,37 @@ fn sts_assume_role_block() {
         Step::new(config(&format!(
             "  assume_role {{\n    role_arn     = \"arn:aws:iam::{ROLE_ACCOUNT}:role/deployer\"\n    session_name = \"terraform\"\n  }}"
         )))
-        .check(in_role_account(&e, "STS.AssumeRole")),
+        .check(in_role_account(&e, "STS.AssumeRole", "deployer/terraform")),
     )
     .run();
+}
+
+/// A JWT like the one HCP Terraform writes for a run (its signature is not checked by
+/// hastack-local: there is no identity provider here).
+fn tfc_token() -> String {
+    let enc = |j: serde_json::Value| b64url(j.to_string().as_bytes());
+    let exp = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs()
+        + 3600;
+    format!(
+        "{}.{}.c2ln",
+        enc(json!({"alg": "RS256", "typ": "JWT"})),
+        enc(
+            json!({"iss": "https://app.terraform.io", "aud": "aws.workload.identity", "sub": "organization:hastack:project:default:workspace:web:run_phase:apply", "exp": exp})
+        )
+    )
+}
+
+/// hastack-local's environment without the long-term keys.
+fn keyless_env(e: &Emulator, name: &str) -> TestCase {
+    e.env()
+        .iter()
+        .filter(|(k, _)| {
+            !k.starts_with("AWS_ACCESS_KEY_ID") && !k.starts_with("AWS_SECRET_ACCESS_KEY")
+        })
+        .fold(TestCase::new(name), |tc, (k, v)| tc.env(k, v))
 }
 
 #[test]
@@ -95,36 +150,61 @@ fn sts_web_identity_like_terraform_cloud() {
         return;
     }
     let e = Emulator::start();
-    let enc = |j: serde_json::Value| b64url(j.to_string().as_bytes());
-    let exp = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .unwrap()
-        .as_secs()
-        + 3600;
-    let token = format!(
-        "{}.{}.c2ln",
-        enc(json!({"alg": "RS256", "typ": "JWT"})),
-        enc(
-            json!({"iss": "https://app.terraform.io", "aud": "aws.workload.identity", "sub": "organization:hastack:project:default:workspace:web:run_phase:apply", "exp": exp})
-        )
-    );
     let dir = tempfile::tempdir().unwrap();
     let token_file = dir.path().join("tfc-token.jwt");
-    std::fs::write(&token_file, token).unwrap();
+    std::fs::write(&token_file, tfc_token()).unwrap();
     // The endpoint and region as before; no keys: the role's web identity is the credential.
-    let tc = e
-        .env()
-        .iter()
-        .filter(|(k, _)| {
-            !k.starts_with("AWS_ACCESS_KEY_ID") && !k.starts_with("AWS_SECRET_ACCESS_KEY")
-        })
-        .fold(TestCase::new("sts_web_identity"), |tc, (k, v)| tc.env(k, v))
+    let tc = keyless_env(&e, "sts_web_identity")
         .env(
             "AWS_ROLE_ARN",
             &format!("arn:aws:iam::{ROLE_ACCOUNT}:role/tfc-dynamic"),
         )
         .env("AWS_WEB_IDENTITY_TOKEN_FILE", token_file.to_str().unwrap())
         .env("AWS_ROLE_SESSION_NAME", "terraform-run");
-    tc.step(Step::new(config("")).check(in_role_account(&e, "STS.AssumeRoleWithWebIdentity")))
-        .run();
+    tc.step(Step::new(config("")).check(in_role_account(
+        &e,
+        "STS.AssumeRoleWithWebIdentity",
+        "tfc-dynamic/terraform-run",
+    )))
+    .run();
+}
+
+/// HCP Terraform's other form: a shared config profile with `role_arn` and
+/// `web_identity_token_file`, named by the provider's `shared_config_files` and `profile`
+/// (no keys, no AWS_ROLE_ARN in the environment).
+#[test]
+fn sts_web_identity_from_shared_config_profile() {
+    if !acceptance_tests::enabled() {
+        return;
+    }
+    let e = Emulator::start();
+    let dir = tempfile::tempdir().unwrap();
+    let token_file = dir.path().join("tfc-token.jwt");
+    std::fs::write(&token_file, tfc_token()).unwrap();
+    let config_file = dir.path().join("aws-config");
+    std::fs::write(
+        &config_file,
+        format!(
+            "[profile tfc]\nrole_arn = arn:aws:iam::{ROLE_ACCOUNT}:role/tfc-profile\nweb_identity_token_file = {}\nrole_session_name = tfc-run\nregion = us-east-1\n",
+            token_file.display()
+        ),
+    )
+    .unwrap();
+    // No credentials file at all: the profile's web identity is the only credential.
+    let tc = keyless_env(&e, "sts_web_identity_profile").env(
+        "AWS_SHARED_CREDENTIALS_FILE",
+        "/nonexistent/hastack-test-credentials",
+    );
+    tc.step(
+        Step::new(config(&format!(
+            "  profile             = \"tfc\"\n  shared_config_files = [\"{}\"]",
+            config_file.display()
+        )))
+        .check(in_role_account(
+            &e,
+            "STS.AssumeRoleWithWebIdentity",
+            "tfc-profile/tfc-run",
+        )),
+    )
+    .run();
 }

@@ -8,6 +8,7 @@ pub mod env;
 pub mod fleet;
 pub mod functions;
 pub mod resources;
+pub mod sidecar;
 
 use std::sync::Arc;
 
@@ -46,6 +47,11 @@ impl tfplugin::Provider for HastackProvider {
             resources::lightsail_ha_instance::new(self.configured.clone()),
             resources::lightsail_load_balancer::new(self.configured.clone()),
             resources::lightsail_lb_attachment::new(self.configured.clone()),
+            resources::redis_replica_group::new(self.configured.clone()),
+            resources::mysql_replica_set::new(self.configured.clone()),
+            // Ops tier.
+            resources::ssm_session_policy::new(self.configured.clone()),
+            resources::cloudwatch_log_pipeline::new(self.configured.clone()),
         ]
     }
 

@@ -143,3 +143,274 @@ pub fn run_shell(port: u16, node: &str, script: &str) -> Result<(String, String)
         }
     })
 }
+
+// Ops tier: CloudWatch Logs and CloudWatch clients on the emulator.
+pub fn logs_on(port: u16) -> aws_sdk_cloudwatchlogs::Client {
+    aws_sdk_cloudwatchlogs::Client::from_conf(
+        aws_sdk_cloudwatchlogs::Config::builder()
+            .behavior_version_latest()
+            .region(aws_sdk_cloudwatchlogs::config::Region::new("us-east-1"))
+            .endpoint_url(format!("http://127.0.0.1:{port}"))
+            .credentials_provider(credentials())
+            .build(),
+    )
+}
+
+pub fn cloudwatch_on(port: u16) -> aws_sdk_cloudwatch::Client {
+    aws_sdk_cloudwatch::Client::from_conf(
+        aws_sdk_cloudwatch::Config::builder()
+            .behavior_version_latest()
+            .region(aws_sdk_cloudwatch::config::Region::new("us-east-1"))
+            .endpoint_url(format!("http://127.0.0.1:{port}"))
+            .credentials_provider(credentials())
+            .build(),
+    )
+}
+
+/// An example under `examples/resources/<dir>/resource.tf`, with the provider requirement.
+pub fn resource_example(dir: &str) -> String {
+    let p = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../examples/resources")
+        .join(dir)
+        .join("resource.tf");
+    let text = std::fs::read_to_string(&p).unwrap_or_else(|e| panic!("{}: {e}", p.display()));
+    format!("terraform {{\n  required_providers {{\n    hastack = {{ source = \"hastack/hastack\" }}\n  }}\n}}\n{text}")
+}
+
+/// The network namespace of the host with private address `ip` (hastack-local's `hstk-N`).
+pub fn netns_of(ip: &str) -> Result<String, String> {
+    let list = std::process::Command::new("ip")
+        .args(["netns", "list"])
+        .output()
+        .map_err(|e| e.to_string())?;
+    for ns in String::from_utf8_lossy(&list.stdout)
+        .lines()
+        .filter_map(|l| l.split_whitespace().next())
+        .filter(|n| n.starts_with("hstk-"))
+    {
+        let out = std::process::Command::new("ip")
+            .args(["netns", "exec", ns, "ip", "-4", "-o", "addr"])
+            .output()
+            .map_err(|e| e.to_string())?;
+        if String::from_utf8_lossy(&out.stdout).contains(&format!("inet {ip}/")) {
+            return Ok(ns.to_string());
+        }
+    }
+    Err(format!("no host namespace has {ip}"))
+}
+
+/// A SecureString's value, as a member or an app reads it with its own credentials.
+pub fn secret(port: u16, parameter: &str) -> Result<String, String> {
+    block_on(
+        ssm_on(port)
+            .get_parameter()
+            .name(parameter)
+            .with_decryption(true)
+            .send(),
+    )
+    .map_err(|e| format!("{e:?}"))?
+    .parameter
+    .and_then(|p| p.value)
+    .ok_or_else(|| "no value".into())
+}
+
+/// The network namespace of the examples' app instance (`hastack_lightsail_ha_instance.app`).
+pub fn app_ns(s: &acceptance_tests::State) -> Result<String, String> {
+    let ip = s
+        .resource("hastack_lightsail_ha_instance.app")
+        .and_then(|r| r["instances"][0]["private_ip"].as_str().map(str::to_string))
+        .ok_or("no app instance")?;
+    netns_of(&ip)
+}
+
+/// Where a secret must never be: the state file (and its backup), Terraform's output for every
+/// command the test ran (plans included), the provider's trace log, hastack-local's record of
+/// every Run Command (parameters and output), the hosts' boot logs, and the shell and client
+/// histories on `nodes`. `trace` must be a TF_LOG_PROVIDER=trace log with SendCommand lines in
+/// it, so that a leak there would show.
+pub fn secrets_hidden(
+    port: u16,
+    dir: &std::path::Path,
+    output: &str,
+    trace: &std::path::Path,
+    secrets: &[String],
+    nodes: &[String],
+) -> Result<(), String> {
+    if secrets.is_empty() || secrets.iter().any(|s| s.len() < 8) {
+        return Err(format!(
+            "{} secrets to look for, some too short to search",
+            secrets.len()
+        ));
+    }
+    let leak = |place: &str, text: &str| -> Result<(), String> {
+        match secrets.iter().position(|s| text.contains(s.as_str())) {
+            Some(i) => Err(format!("secret #{i} is in {place}")),
+            None => Ok(()),
+        }
+    };
+    for f in ["terraform.tfstate", "terraform.tfstate.backup"] {
+        leak(f, &std::fs::read_to_string(dir.join(f)).unwrap_or_default())?;
+    }
+    leak("Terraform's output", output)?;
+    let log = std::fs::read_to_string(trace).map_err(|e| format!("trace log: {e}"))?;
+    if !log.contains("SendCommand") {
+        return Err(format!(
+            "the trace log has no SendCommand line ({} bytes)",
+            log.len()
+        ));
+    }
+    leak("the provider's trace log", &log)?;
+    let ssm = ssm_on(port);
+    let records = block_on(async {
+        let mut text = String::new();
+        let mut token = None;
+        loop {
+            let page = ssm
+                .list_commands()
+                .set_next_token(token)
+                .send()
+                .await
+                .map_err(|e| format!("{e:?}"))?;
+            for c in page.commands() {
+                text.push_str(&format!("{:?}\n", c.parameters()));
+            }
+            token = page.next_token().map(str::to_string);
+            if token.is_none() {
+                break;
+            }
+        }
+        let mut token = None;
+        let mut invocations = 0;
+        loop {
+            let page = ssm
+                .list_command_invocations()
+                .details(true)
+                .set_next_token(token)
+                .send()
+                .await
+                .map_err(|e| format!("{e:?}"))?;
+            for i in page.command_invocations() {
+                invocations += 1;
+                for p in i.command_plugins() {
+                    text.push_str(p.output().unwrap_or(""));
+                }
+            }
+            token = page.next_token().map(str::to_string);
+            if token.is_none() {
+                break;
+            }
+        }
+        Ok::<_, String>((text, invocations))
+    })?;
+    if records.1 == 0 {
+        return Err("hastack-local recorded no Run Command invocation".into());
+    }
+    leak("a Run Command's parameters or output", &records.0)?;
+    let admin = acceptance_tests::emulator::Emulator::admin_on(port);
+    let (_, hosts) = admin("GET", "hosts", &serde_json::json!({}));
+    leak("a host's boot log", &hosts.to_string())?;
+    // Read the histories whole and search here: a grep on the node would put the secret into
+    // a command's parameters.
+    for node in nodes {
+        let (_, text) = run_shell(
+            port,
+            node,
+            "for f in /root/.bash_history /root/.mysql_history /root/.mariadb_history \
+             /root/.rediscli_history /home/*/.bash_history /var/lib/redis/.rediscli_history; \
+             do [ -f \"$f\" ] && cat \"$f\"; done; true",
+        )?;
+        leak(&format!("a shell or client history on {node}"), &text)?;
+    }
+    Ok(())
+}
+
+/// Other engineers' and CI's host tests hold the machine-wide hosts lock; an emulator started
+/// meanwhile waits for it longer than the harness's admin calls do. Wait (≤ 15 min) until it
+/// is free, as `flock -n` sees it.
+pub fn wait_for_hosts_lock() {
+    let lock = std::env::temp_dir().join("hastack-local-hosts.lock");
+    let deadline = std::time::Instant::now() + Duration::from_secs(900);
+    while std::time::Instant::now() < deadline {
+        let free = std::process::Command::new("flock")
+            .arg("-n")
+            .arg(&lock)
+            .arg("true")
+            .status()
+            .map(|s| s.success())
+            .unwrap_or(true);
+        if free {
+            return;
+        }
+        std::thread::sleep(Duration::from_secs(2));
+    }
+}
+
+/// A Session Manager client we did not write (npm ssm-session over ws; scripts/setup.sh
+/// installs it in emulator/tests/node): the events `session.js` reports, as JSON lines.
+pub struct SessionClient {
+    child: std::process::Child,
+    /// Kept open: the client reads its one job line, then runs until its channel closes.
+    _stdin: std::process::ChildStdin,
+    events: std::sync::mpsc::Receiver<serde_json::Value>,
+}
+
+impl SessionClient {
+    /// Attach to a session: type `input` once the shell prints, report `matched` when the output
+    /// matches the regex `until`. The token goes through stdin, never on a command line.
+    pub fn attach(url: &str, token: &str, input: &str, until: &str) -> SessionClient {
+        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../emulator/tests/node");
+        assert!(
+            dir.join("node_modules/ssm-session").is_dir(),
+            "the session client is not installed in {}: run scripts/setup.sh",
+            dir.display()
+        );
+        let mut child = std::process::Command::new("node")
+            .arg("session.js")
+            .current_dir(&dir)
+            .stdin(std::process::Stdio::piped())
+            .stdout(std::process::Stdio::piped())
+            .spawn()
+            .expect("node (scripts/setup.sh installs it)");
+        let job = serde_json::json!({"url": url, "token": token, "input": input, "until": until});
+        let mut stdin = child.stdin.take().expect("stdin");
+        writeln!(stdin, "{job}").expect("job");
+        let out = child.stdout.take().expect("stdout");
+        let (tx, events) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            use std::io::BufRead;
+            for line in std::io::BufReader::new(out).lines().map_while(Result::ok) {
+                if let Ok(e) = serde_json::from_str(&line) {
+                    if tx.send(e).is_err() {
+                        break;
+                    }
+                }
+            }
+        });
+        SessionClient {
+            child,
+            _stdin: stdin,
+            events,
+        }
+    }
+
+    /// The next event named `name` within `secs` (earlier ones are passed over).
+    pub fn event(&self, name: &str, secs: u64) -> Result<serde_json::Value, String> {
+        let deadline = std::time::Instant::now() + Duration::from_secs(secs);
+        let mut seen = vec![];
+        loop {
+            let left = deadline.saturating_duration_since(std::time::Instant::now());
+            match self.events.recv_timeout(left) {
+                Ok(e) if e["event"] == name => return Ok(e),
+                Ok(e) => seen.push(e),
+                Err(_) => return Err(format!("no {name} within {secs} s; saw {seen:?}")),
+            }
+        }
+    }
+}
+
+impl Drop for SessionClient {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}

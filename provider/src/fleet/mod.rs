@@ -18,6 +18,7 @@ use tokio_util::sync::CancellationToken;
 
 use crate::aws::instances::{self, Launch, Member, PortRule};
 use crate::aws::lightsail::{sync_tags, wait_healthy, wait_operations};
+use crate::aws::run;
 use crate::aws::ssm::{self, Node};
 use crate::aws::{wait_until, AwsError, Backoff, Poll};
 use layout::{canonical, Spec, Wanted};
@@ -44,6 +45,9 @@ pub struct Group {
     /// The members the plan decided to heal ([`Fleet::to_heal`] at plan time): an apply
     /// replaces exactly these, never one the plan did not announce.
     pub heal: Vec<String>,
+    /// A Run Command script each new member runs once its node is Online, before any gate
+    /// (e.g. the data-tier sidecar), so it serves with it from its first request.
+    pub setup: Option<String>,
 }
 
 impl Group {
@@ -170,7 +174,22 @@ pub fn now_epoch() -> f64 {
         .unwrap_or(0.0)
 }
 
-impl Fleet<'_> {
+impl<'a> Fleet<'a> {
+    /// The fleet for one call: clients, deadline `timeout` from now, cancellation.
+    pub fn new(
+        cfg: &crate::config::Configured,
+        cancel: &'a CancellationToken,
+        timeout: Duration,
+    ) -> Fleet<'a> {
+        Fleet {
+            ls: crate::aws::lightsail::client(cfg),
+            ssm: ssm::client(cfg),
+            region: cfg.region(),
+            cancel,
+            deadline: Instant::now() + timeout,
+        }
+    }
+
     async fn wait(&self, ops: &[aws_sdk_lightsail::types::Operation]) -> Result<(), AwsError> {
         wait_operations(&self.ls, ops, self.deadline, self.cancel).await
     }
@@ -413,7 +432,47 @@ impl Fleet<'_> {
             ops.extend(instances::put_ports(&self.ls, &w.name, &g.ports).await?);
         }
         self.wait(&ops).await?;
-        self.ready(g, members).await
+        self.ready(g, members).await?;
+        match &g.setup {
+            Some(script) => {
+                let names: Vec<&str> = members.iter().map(|w| w.name.as_str()).collect();
+                self.run_on(g, &names, "hastack member setup", script).await
+            }
+            None => Ok(()),
+        }
+    }
+
+    /// Run `script` on the managed nodes of members `names` and fail unless it succeeds on each.
+    pub async fn run_on(
+        &self,
+        g: &Group,
+        names: &[&str],
+        comment: &str,
+        script: &str,
+    ) -> Result<(), AwsError> {
+        let all = instances::members(&self.ls, &g.index_of()).await?;
+        let nodes = ssm::nodes(&self.ssm, &g.prefix).await?;
+        let ids: Vec<String> = all
+            .iter()
+            .filter(|m| names.contains(&m.name.as_str()))
+            .filter_map(|m| nodes.get(&m.private_ip).map(|n| n.id.clone()))
+            .collect();
+        if ids.is_empty() {
+            return Ok(());
+        }
+        let invs = run::run(
+            &self.ssm,
+            run::Script {
+                nodes: &ids,
+                comment,
+                script,
+                timeout_s: 300,
+            },
+            self.deadline,
+            self.cancel,
+        )
+        .await?;
+        run::all_succeeded(comment, invs).map(|_| ())
     }
 
     /// Until every member is `running` and its managed node (matched by private IP) Online.

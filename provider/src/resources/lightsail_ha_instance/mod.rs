@@ -14,7 +14,6 @@ use tfplugin::typed::*;
 use tfplugin::{Attr, Diagnostics, Schema, Type, Value};
 use tokio_util::sync::CancellationToken;
 
-use crate::aws::ssm;
 use crate::config::Configured;
 use crate::fleet::heal::Watch;
 use crate::fleet::{layout, Fleet, LoadBalancerGate};
@@ -22,6 +21,7 @@ use crate::resources::common::aws_error;
 use model::{Identity, Model};
 use schema::defaults;
 
+pub(crate) use plan::region_zones;
 pub use schema::schema;
 
 const TYPE: &str = "hastack_lightsail_ha_instance";
@@ -30,13 +30,7 @@ pub struct LightsailHaInstance;
 
 /// The fleet for one call: clients, deadline `timeout` from now, cancellation.
 fn fleet<'a>(cfg: &Configured, cancel: &'a CancellationToken, timeout: Duration) -> Fleet<'a> {
-    Fleet {
-        ls: crate::aws::lightsail::client(cfg),
-        ssm: ssm::client(cfg),
-        region: cfg.region(),
-        cancel,
-        deadline: tokio::time::Instant::now() + timeout,
-    }
+    Fleet::new(cfg, cancel, timeout)
 }
 
 /// The group's identity: its name prefix in a region.
@@ -83,8 +77,12 @@ impl LightsailHaInstance {
         planned: Model,
         private: &[u8],
         op: Operation,
-        summary: &str,
+        had_sidecars: bool,
     ) -> Applied<Model> {
+        let summary = match op {
+            Operation::Create => "Error creating Lightsail instances",
+            _ => "Error updating Lightsail instances",
+        };
         let f = fleet(
             cfg,
             &ctx.cancel,
@@ -95,6 +93,10 @@ impl LightsailHaInstance {
         group.unhealthy_since = watch.unhealthy_since.clone();
         group.heal = watch.heal.clone();
         let watch = watch.healed();
+        let sidecars = planned.sidecars.value().cloned().unwrap_or_default();
+        if !sidecars.is_empty() {
+            group.setup = Some(crate::sidecar::render(&f.region, &sidecars));
+        }
         let mut diagnostics = Diagnostics::new();
         if group.zones.is_empty() {
             match plan::region_zones(&f.ls, &f.region).await {
@@ -105,6 +107,18 @@ impl LightsailHaInstance {
         if !diagnostics.has_errors() {
             if let Err(e) = f.converge(&group, &LoadBalancerGate).await {
                 diagnostics.extend(aws_error(summary, &e));
+            }
+        }
+        if !diagnostics.has_errors() && (had_sidecars || !sidecars.is_empty()) {
+            // Every member, in place: HAProxy reloads only where its configuration changed.
+            let script = crate::sidecar::render(&f.region, &sidecars);
+            let names = layout::wanted(&group.spec(), group.count, &group.zones)
+                .into_iter()
+                .map(|w| w.name)
+                .collect::<Vec<_>>();
+            let names: Vec<&str> = names.iter().map(String::as_str).collect();
+            if let Err(e) = f.run_on(&group, &names, "hastack sidecar", &script).await {
+                diagnostics.extend(aws_error("Error configuring the data-tier sidecar", &e));
             }
         }
         match f.observe(&group).await {
@@ -166,7 +180,7 @@ impl TypedResource for LightsailHaInstance {
             req.planned,
             &req.private,
             Operation::Create,
-            "Error creating Lightsail instances",
+            false,
         )
         .await
     }
@@ -210,7 +224,7 @@ impl TypedResource for LightsailHaInstance {
             req.planned,
             &req.private,
             Operation::Update,
-            "Error updating Lightsail instances",
+            req.prior.sidecars.value().is_some_and(|s| !s.is_empty()),
         )
         .await
     }

@@ -8,6 +8,7 @@ use tfplugin::timeouts::Timeouts;
 use tfplugin::Attr;
 
 use crate::fleet::layout::PortRule;
+use crate::sidecar::Sidecar;
 
 #[derive(Clone, Debug, Default, Serialize, Deserialize)]
 #[serde(default)]
@@ -24,6 +25,7 @@ pub struct Model {
     pub replace_unhealthy_after: Attr<String>,
     pub tags: Attr<BTreeMap<String, String>>,
     pub tags_all: Attr<BTreeMap<String, String>>,
+    pub sidecars: Attr<Vec<Sidecar>>,
     pub instances: Attr<Vec<Instance>>,
     pub timeouts: Attr<Timeouts>,
 }

@@ -92,6 +92,15 @@ pub fn validate(c: &Model) -> Diagnostics {
     if let Some(tags) = c.tags.value() {
         check_tags(tags, AttributePath::root("tags"), &mut d);
     }
+    if let Some(list) = c.sidecars.value() {
+        for (i, problem) in crate::sidecar::problems(list) {
+            d.attribute_error(
+                AttributePath::root("sidecars").index(i as i64),
+                "Invalid sidecar",
+                format!("sidecars[{i}]: {problem}"),
+            );
+        }
+    }
     let ports = c.public_ports.value().cloned().unwrap_or_default();
     let mut rules = Vec::new();
     for (i, p) in ports.iter().enumerate() {

@@ -42,6 +42,7 @@ pub fn group(m: &Model, defaults: &BTreeMap<String, String>) -> Group {
         heal_after: heal_after(m),
         unhealthy_since: BTreeMap::new(),
         heal: Vec::new(),
+        setup: None,
     }
 }
 
@@ -127,6 +128,7 @@ pub fn build(
         replace_unhealthy_after: prior.replace_unhealthy_after.clone(),
         tags: own_tags(&actual, prior.tags.value(), defaults),
         tags_all: Attr::some(actual),
+        sidecars: prior.sidecars.clone(),
         instances: Attr::some(instances),
         timeouts: prior.timeouts.clone(),
     }

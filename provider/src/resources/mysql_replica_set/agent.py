@@ -1,0 +1,621 @@
+#!/usr/bin/python3
+"""hastack MariaDB agent: one per member of a hastack_mysql_replica_set (python3 standard library).
+
+Consensus is etcd's, not ours: the primary holds the key /hastack/mysql/<set>/leader under a
+lease (Patroni's rules). Every loop (1 s) the primary renews the lease, or demotes itself
+(read_only=ON, app sessions killed) before the lease can expire. When the key is gone, each
+replica stops its IO thread, applies its relay log and publishes its GTID position; once every
+live member has reported, the most advanced one takes the key in an etcd transaction (the
+key's create revision is the fencing epoch), leaves read-only, and the others follow it with
+MASTER_USE_GTID=current_pos (a former primary asks for its own last transaction too, so an
+unacknowledged tail shows as divergence, and the member rebuilds itself from the primary). A returning old primary rejoins as a replica. HTTP on :8008:
+GET /primary is 200 only while this member holds the lease with writes on; GET /replica is 200
+on a replica whose SQL and IO threads run; GET /status is this member's JSON view.
+Configuration: /etc/hastack/mysql-agent.json (0600; the replication password stays there).
+"""
+import base64
+import http.server
+import json
+import os
+import re
+import socket
+import subprocess
+import sys
+import threading
+import time
+import urllib.error
+import urllib.request
+
+CONF = json.load(open(sys.argv[1] if len(sys.argv) > 1 else "/etc/hastack/mysql-agent.json"))
+SET = CONF["set"]
+ME = CONF["self"]
+MEMBERS = CONF["members"]  # private IPs, by index
+ETCD = CONF["etcd"]  # client URLs
+TTL = int(CONF.get("ttl", 5))
+LOOP = 1.0
+RETRY = 2.0  # demote when the lease could not be renewed for TTL - RETRY seconds
+DOWN_AFTER = 2.0  # MariaDB is down once it has not answered for this long
+AUTO = bool(CONF.get("automatic_failover", True))
+BLOCK = float(CONF.get("block_period", 300))
+PREFIX = f"/hastack/mysql/{SET}/"
+STATE = {"role": "starting", "leader": "", "epoch": 0, "writable": False, "last_error": "",
+         "gtid": "", "lag": None, "io": "", "sql": "", "failovers": 0, "last_failover": 0.0}
+LOCK = threading.Lock()
+
+
+def log(msg):
+    now = time.time()
+    stamp = time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(now)) + f".{int(now % 1 * 1000):03d}Z"
+    print(f"{stamp} {now:.3f} hastack-mysql-agent: {msg}", flush=True)
+
+
+# --- etcd v3 JSON gateway --------------------------------------------------------------
+def b64(s):
+    return base64.b64encode(s.encode()).decode()
+
+
+def unb64(s):
+    return base64.b64decode(s).decode() if s else ""
+
+
+# This member's own etcd first (when it runs one), then the others; whichever answered last
+# is asked first next time, so an unreachable member costs one timeout, not one per call.
+ETCD.sort(key=lambda url: 0 if url == f"http://{ME}:2379" else 1)
+
+
+def etcd(path, body, timeout=1.0):
+    last = None
+    for url in list(ETCD):
+        try:
+            req = urllib.request.Request(url + path, data=json.dumps(body).encode(),
+                                         headers={"Content-Type": "application/json"})
+            with urllib.request.urlopen(req, timeout=timeout) as r:
+                out = json.loads(r.read() or b"{}")
+            if ETCD[0] != url:
+                ETCD.remove(url)
+                ETCD.insert(0, url)
+            return out
+        except (urllib.error.URLError, OSError, ValueError) as e:
+            last = e
+    raise OSError(f"etcd unreachable: {last}")
+
+
+def get(key):
+    value, revision, _ = get_kv(key)
+    return value, revision
+
+
+def get_kv(key):
+    """(value, create revision, lease id) of key, or (None, 0, None)."""
+    r = etcd("/v3/kv/range", {"key": b64(PREFIX + key)})
+    kvs = r.get("kvs") or []
+    if not kvs:
+        return None, 0, None
+    kv = kvs[0]
+    return unb64(kv.get("value", "")), int(kv.get("create_revision", 0)), kv.get("lease")
+
+
+def get_prefix(key):
+    start = PREFIX + key
+    end = start[:-1] + chr(ord(start[-1]) + 1)
+    r = etcd("/v3/kv/range", {"key": b64(start), "range_end": b64(end)})
+    return {unb64(kv["key"])[len(start):]: unb64(kv.get("value", "")) for kv in r.get("kvs") or []}
+
+
+def put(key, value, lease=None):
+    body = {"key": b64(PREFIX + key), "value": b64(value)}
+    if lease:
+        body["lease"] = lease
+    etcd("/v3/kv/put", body)
+
+
+def delete(key):
+    etcd("/v3/kv/deleterange", {"key": b64(PREFIX + key)})
+
+
+def grant(ttl):
+    return etcd("/v3/lease/grant", {"TTL": ttl})["ID"]
+
+
+def keepalive(lease):
+    r = etcd("/v3/lease/keepalive", {"ID": lease})
+    return int((r.get("result") or {}).get("TTL", 0)) > 0
+
+
+def revoke(lease):
+    try:
+        etcd("/v3/lease/revoke", {"ID": lease})
+    except OSError:
+        pass
+
+
+def take(key, value, lease):
+    """Create key only if it does not exist: the etcd transaction that makes a leader."""
+    r = etcd("/v3/kv/txn", {
+        "compare": [{"key": b64(PREFIX + key), "target": "CREATE", "create_revision": "0"}],
+        "success": [{"request_put": {"key": b64(PREFIX + key), "value": b64(value), "lease": lease}}],
+    })
+    return bool(r.get("succeeded"))
+
+
+# --- MariaDB through its command-line client (root over the unix socket) --------------
+def sql(query, timeout=5):
+    p = subprocess.run(["mariadb", "-N", "-B", "--connect-timeout=2"], input=query, text=True,
+                       capture_output=True, timeout=timeout)
+    if p.returncode != 0:
+        raise RuntimeError(p.stderr.strip())
+    return [line.split("\t") for line in p.stdout.splitlines()]
+
+
+def slave_status():
+    p = subprocess.run(["mariadb", "-B", "--connect-timeout=2", "-e", "SHOW SLAVE STATUS"],
+                       text=True, capture_output=True, timeout=5)
+    if p.returncode != 0:
+        raise RuntimeError(p.stderr.strip())
+    lines = p.stdout.splitlines()
+    if len(lines) < 2:
+        return {}
+    return dict(zip(lines[0].split("\t"), lines[1].split("\t")))
+
+
+def variable(name):
+    rows = sql(f"SELECT @@GLOBAL.{name}")
+    return rows[0][0] if rows else ""
+
+
+def seq(gtid):
+    """The sequence number of domain 0 in a GTID position ("0-1-42" → 42)."""
+    best = 0
+    for part in gtid.split(","):
+        bits = part.strip().split("-")
+        if len(bits) == 3 and bits[0] == "0":
+            best = max(best, int(bits[2]))
+    return best
+
+
+def repl_password():
+    return CONF["replication_password"]
+
+
+def follow(leader):
+    # A former primary keeps semi-sync master on after a demotion without restart; as a
+    # replica with log_slave_updates its SQL thread would then wait for an acknowledgement
+    # of every applied transaction from replicas it does not have, and stall.
+    if variable("rpl_semi_sync_master_enabled") == "1":
+        log("semi-sync master off (this member is a replica now)")
+        sql("SET GLOBAL rpl_semi_sync_master_enabled=OFF")
+    st = slave_status()
+    if st.get("Master_Host") == leader and st.get("Slave_IO_Running") == "Yes" and st.get("Slave_SQL_Running") == "Yes":
+        return
+    log(f"following {leader}")
+    sql("SET SESSION lock_wait_timeout = 2; SET GLOBAL read_only = ON", timeout=5)
+    sql("STOP SLAVE")
+    sql(f"CHANGE MASTER TO MASTER_HOST='{leader}', MASTER_PORT=3306, MASTER_USER='hastack_repl', "
+        f"MASTER_PASSWORD='{repl_password()}', MASTER_USE_GTID=current_pos, MASTER_CONNECT_RETRY=1, "
+        f"MASTER_HEARTBEAT_PERIOD=1")
+    sql("START SLAVE")
+
+
+def rebuild(leader, errors):
+    """Replace this member's data with a consistent copy of the leader's (mariadb-dump over the
+    private network, GTID position included), then follow it."""
+    log(f"replication from {leader} fails with {errors}: rebuilding from it")
+    env = dict(os.environ, MYSQL_PWD=repl_password())
+    sql("STOP SLAVE")
+    sql("RESET SLAVE ALL")
+    dump = subprocess.run(
+        ["mariadb-dump", "-h", leader, "-u", "hastack_repl", "--all-databases", "--single-transaction",
+         "--gtid", "--master-data=2", "--routines", "--events", "--triggers"],
+        env=env, capture_output=True, timeout=600)
+    if dump.returncode != 0:
+        raise RuntimeError(f"dump from {leader}: {dump.stderr.decode()[-300:]}")
+    sql("RESET MASTER")
+    load = subprocess.run(["mariadb", "--init-command=SET sql_log_bin=0"], input=dump.stdout,
+                          capture_output=True, timeout=600)
+    if load.returncode != 0:
+        raise RuntimeError(f"load: {load.stderr.decode()[-300:]}")
+    found = re.search(rb"gtid_slave_pos='([0-9,-]*)'", dump.stdout)
+    if not found:
+        raise RuntimeError(f"the dump from {leader} carries no GTID position")
+    sql(f"SET GLOBAL gtid_slave_pos='{found.group(1).decode()}'")
+    log(f"rebuilt from {leader} at {found.group(1).decode()}")
+    follow(leader)
+
+
+def kill_app_sessions():
+    """End every app session (after read_only is on; none holds READ ONLY ADMIN), so clients
+    reconnect through the sidecar to the new primary."""
+    for row in sql("SELECT id FROM information_schema.processlist WHERE user NOT IN "
+                   "('root','system user','hastack_repl','event_scheduler','') AND id <> CONNECTION_ID()"):
+        try:
+            sql(f"KILL CONNECTION {row[0]}")
+        except RuntimeError:
+            pass
+
+
+def demote(why):
+    """Stop writes. read_only waits for commits in flight, and on a primary cut off from its
+    replicas those wait for an acknowledgement that cannot come. Ending their sessions would
+    not do: the interrupted commit completes and its client may still get an OK for a write
+    no replica has. So when read_only cannot be set at once, MariaDB is stopped hard (its
+    supervisor restarts it read-only); no pending commit is ever acknowledged, and the
+    unacknowledged tail makes this member rebuild itself when it follows the new primary."""
+    with LOCK:
+        STATE["writable"] = False
+    log(f"demoting: {why}")
+    try:
+        sql("SET SESSION lock_wait_timeout = 1; SET GLOBAL read_only = ON", timeout=4)
+    except (RuntimeError, subprocess.TimeoutExpired, OSError) as e:
+        log(f"read_only blocked by commits waiting for a replica ({e}): stopping MariaDB hard")
+        subprocess.run(["pkill", "-9", "-x", "mariadbd"], check=False)
+        return
+    try:
+        kill_app_sessions()
+    except (RuntimeError, subprocess.TimeoutExpired, OSError) as e:
+        log(f"could not end app sessions: {e}")
+
+
+def promote(epoch):
+    log(f"promoting (epoch {epoch})")
+    sql("STOP SLAVE")
+    sql("RESET SLAVE ALL")
+    # From now on every commit waits for a replica to have it (never switched off again).
+    sql("SET GLOBAL rpl_semi_sync_master_enabled=ON")
+    sql("SET GLOBAL read_only=OFF")
+    with LOCK:
+        STATE.update(role="primary", writable=True, epoch=epoch)
+
+
+def drain():
+    """Stop receiving, apply what was received, and return gtid_current_pos."""
+    st = slave_status()
+    if st:
+        sql("STOP SLAVE IO_THREAD")
+        st = slave_status()
+        io = st.get("Gtid_IO_Pos", "")
+        if io and st.get("Slave_SQL_Running") == "Yes":
+            sql(f"SELECT MASTER_GTID_WAIT('{io}', 5)", timeout=8)
+    return variable("gtid_current_pos")
+
+
+class Agent:
+    def __init__(self):
+        self.lease = None
+        self.renewed = 0.0
+        self.mlease = None
+        # The epoch (leader key revision) whose primary this member last held or replicated
+        # from without error: a former primary's unacknowledged tail never outranks it.
+        self.synced = 0
+        # Since when MariaDB has not answered (None: it answers).
+        self.down_since = None
+
+    def member_lease(self):
+        """This member's liveness key (its own lease): who must report in an election."""
+        try:
+            if self.mlease is None or not keepalive(self.mlease):
+                self.mlease = grant(TTL)
+                put(f"members/{ME}", "1", self.mlease)
+        except (OSError, KeyError):
+            self.mlease = None
+
+    def step(self):
+        mariadb_up = True
+        try:
+            ro = variable("read_only")
+            self.down_since = None
+        except (RuntimeError, subprocess.TimeoutExpired, OSError) as e:
+            # One failed query (a busy server, a connection refused once) is not an outage: it
+            # is down after DOWN_AFTER seconds of failures. A crashed mariadbd is restarted by
+            # its supervisor within that, and keeps its lease.
+            now = time.time()
+            if self.down_since is None:
+                self.down_since = now
+                log(f"MariaDB does not answer: {e}")
+            mariadb_up = now - self.down_since < DOWN_AFTER
+            ro = "1"
+        # Only a member whose MariaDB answers counts in an election.
+        if mariadb_up:
+            self.member_lease()
+        elif self.mlease is not None:
+            revoke(self.mlease)
+            self.mlease = None
+        try:
+            leader, epoch = get("leader")
+        except OSError as e:
+            # No etcd quorum reachable: a primary must stop writes before its lease expires.
+            if STATE["role"] == "primary" and time.time() - self.renewed > TTL - RETRY:
+                demote(f"cannot renew the lease ({e})")
+                with LOCK:
+                    STATE["role"] = "demoted"
+            with LOCK:
+                STATE["last_error"] = str(e)
+            return
+        if leader == ME:
+            if not mariadb_up:
+                log("MariaDB is down: giving up the lease")
+                if self.lease:
+                    revoke(self.lease)
+                self.lease = None
+                with LOCK:
+                    STATE.update(role="down", writable=False)
+                return
+            if self.lease is None:
+                # A restarted agent (new configuration, or a crash): the key is still ours, so
+                # keep renewing the same lease; writes never stop for it.
+                self.lease = get_kv("leader")[2]
+                self.renewed = time.time()
+                log(f"holding the lease again after a restart (epoch {epoch})")
+                if self.lease is None:
+                    return
+            try:
+                ok = keepalive(self.lease)
+            except OSError:
+                ok = False
+            if ok:
+                self.renewed = time.time()
+                target = self.switchover_target()
+                if target and target != ME:
+                    self.hand_over(target)
+                    return
+                if ro == "1":
+                    sql("SET GLOBAL rpl_semi_sync_master_enabled=ON")
+                    sql("SET GLOBAL read_only=OFF")
+                self.synced = epoch
+                with LOCK:
+                    STATE.update(role="primary", writable=True, leader=ME, epoch=epoch)
+            elif time.time() - self.renewed > TTL - RETRY:
+                demote("lease lost")
+                self.lease = None
+                with LOCK:
+                    STATE["role"] = "demoted"
+            return
+        if STATE["role"] == "primary" or (ro == "0" and leader != ME):
+            demote(f"leader is {leader or 'nobody'}")
+            self.lease = None
+        if leader:
+            with LOCK:
+                STATE.update(leader=leader, epoch=epoch, role="replica" if mariadb_up else "down", writable=False)
+            if mariadb_up:
+                if self.switchover_target() == ME:
+                    self.catch_up()
+                else:
+                    self.follow_or_rebuild(leader)
+                st = slave_status()
+                if st.get("Slave_IO_Running") == "Yes" and st.get("Slave_SQL_Running") == "Yes":
+                    self.synced = epoch
+            return
+        # No leader.
+        if STATE["leader"]:
+            log(f"no leader (it was {STATE['leader']})")
+            with LOCK:
+                STATE["leader"] = ""
+        if not mariadb_up:
+            return
+        target = self.switchover_target()
+        if target:
+            # A planned switchover: only its target takes the key.
+            if target == ME:
+                self.campaign(first=False, planned=True)
+            return
+        init = get("initialized")[0]
+        if init is None:
+            # A new set: only the initial primary may start it.
+            if ME == CONF["initial_primary"]:
+                self.campaign(first=True)
+            return
+        if not AUTO:
+            with LOCK:
+                STATE.update(role="no-leader", last_error="automatic failover is off")
+            return
+        last = float(get("last_failover")[0] or 0)
+        if time.time() - last < BLOCK:
+            with LOCK:
+                STATE.update(role="no-leader", last_error=f"failover blocked until {last + BLOCK:.0f}")
+            return
+        self.elect()
+
+    def switchover_target(self):
+        """The member a planned switchover hands over to, while the request is fresh (60 s)."""
+        value = get("switchover")[0]
+        if not value:
+            return None
+        target, _, since = value.partition(" ")
+        if time.time() - float(since or 0) > 60:
+            return None
+        return target
+
+    def hand_over(self, target):
+        """The primary's part of a switchover: stop writes, say where it stopped, and let go
+        of the lease once the target has everything."""
+        if STATE["writable"]:
+            demote(f"switchover to {target}")
+            delete("handover_ready")
+            put("handover_pos", variable("gtid_binlog_pos"))
+        with LOCK:
+            STATE.update(role="handing-over", writable=False)
+        if get("handover_ready")[0] == target:
+            log(f"{target} has every transaction: releasing the lease")
+            revoke(self.lease)
+            self.lease = None
+            with LOCK:
+                STATE["role"] = "replica"
+
+    def catch_up(self):
+        """The target's part: apply everything up to the old primary's last position."""
+        pos = get("handover_pos")[0]
+        if not pos or get("handover_ready")[0] == ME:
+            return
+        rows = sql(f"SELECT MASTER_GTID_WAIT('{pos}', 10)", timeout=15)
+        if rows and rows[0][0] == "0":
+            put("handover_ready", ME)
+
+    def follow_or_rebuild(self, leader):
+        follow(leader)
+        st = slave_status()
+        errors = (st.get("Last_IO_Errno", "0"), st.get("Last_SQL_Errno", "0"))
+        stopped = st.get("Slave_IO_Running") == "No" or st.get("Slave_SQL_Running") == "No"
+        if stopped and errors != ("0", "0"):
+            # Diverged (a former primary's unacknowledged tail, or a gap): copy the leader.
+            rebuild(leader, errors)
+
+    def clear_candidate(self):
+        try:
+            delete(f"candidates/{ME}")
+        except OSError:
+            pass
+
+    def elect(self):
+        pos = drain()
+        put(f"candidates/{ME}", f"{self.synced} {pos}", self.mlease)
+        live = set(get_prefix("members/"))
+        reports = get_prefix("candidates/")
+        missing = [m for m in live if m not in reports]
+        if missing:
+            with LOCK:
+                STATE.update(role="electing", last_error=f"waiting for {', '.join(sorted(missing))} to report")
+            return
+        # The most advanced in the latest epoch wins; ties go to the lowest index.
+        def rank(m):
+            epoch, _, pos = reports[m].partition(" ")
+            return (int(epoch or 0), seq(pos), -MEMBERS.index(m) if m in MEMBERS else -99)
+        best = max(reports, key=rank)
+        if best != ME:
+            with LOCK:
+                STATE.update(role="electing", last_error=f"{best} is more advanced")
+            return
+        self.campaign(first=False)
+
+    def campaign(self, first, planned=False):
+        lease = grant(TTL)
+        if not take("leader", ME, lease):
+            revoke(lease)
+            return
+        self.lease = lease
+        self.renewed = time.time()
+        _, epoch = get("leader")
+        if first:
+            put("initialized", ME)
+        elif planned:
+            for k in ("switchover", "handover_pos", "handover_ready"):
+                delete(k)
+        else:
+            put("last_failover", str(time.time()))
+            with LOCK:
+                STATE["failovers"] += 1
+                STATE["last_failover"] = time.time()
+        promote(epoch)
+        for m in get_prefix("candidates/"):
+            try:
+                delete(f"candidates/{m}")
+            except OSError:
+                pass
+
+    def watchdog(self):
+        """Patroni's rule, kept even when etcd calls are slow: a primary that has not renewed
+        its lease for TTL - RETRY seconds stops writes, before the lease can expire and a
+        replica be promoted."""
+        while True:
+            time.sleep(0.1)
+            with LOCK:
+                primary = STATE["role"] == "primary" and STATE["writable"]
+            if primary and self.lease is not None and time.time() - self.renewed > TTL - RETRY:
+                demote(f"lease not renewed for {time.time() - self.renewed:.1f}s")
+                self.lease = None
+                with LOCK:
+                    STATE["role"] = "demoted"
+
+    def run(self):
+        threading.Thread(target=self.watchdog, daemon=True).start()
+        while True:
+            started = time.time()
+            try:
+                self.step()
+                with LOCK:
+                    STATE["last_error"] = "" if STATE["role"] in ("primary", "replica") else STATE["last_error"]
+            except Exception as e:  # keep looping whatever happens
+                with LOCK:
+                    STATE["last_error"] = f"{type(e).__name__}: {e}"
+                log(f"loop error: {e}")
+            time.sleep(max(0.0, LOOP - (time.time() - started)))
+
+
+def status():
+    with LOCK:
+        out = dict(STATE)
+    out["self"] = ME
+    try:
+        out["gtid"] = variable("gtid_current_pos")
+        out["read_only"] = variable("read_only") == "1"
+        st = slave_status()
+        out["io"] = st.get("Slave_IO_Running", "")
+        out["sql"] = st.get("Slave_SQL_Running", "")
+        out["master_host"] = st.get("Master_Host", "")
+        lag = st.get("Seconds_Behind_Master", "")
+        out["lag"] = int(lag) if lag.isdigit() else None
+        out["semisync_master"] = sql("SELECT @@GLOBAL.rpl_semi_sync_master_enabled")[0][0] == "1"
+        stat = dict((r[0], r[1]) for r in sql("SHOW GLOBAL STATUS LIKE 'Rpl_semi_sync_master_%'") if len(r) == 2)
+        out["semisync_on"] = stat.get("Rpl_semi_sync_master_status") == "ON"
+        out["semisync_clients"] = int(stat.get("Rpl_semi_sync_master_clients", "0") or 0)
+        out["app_users"] = sorted(r[0] for r in sql(
+            "SELECT User FROM mysql.user WHERE Host = '%' AND User <> 'hastack_repl'") if r)
+        out["mariadb_up"] = True
+    except Exception as e:
+        out["mariadb_up"] = False
+        out["last_error"] = out.get("last_error") or str(e)
+    try:
+        out["last_failover"] = float(get("last_failover")[0] or 0)
+    except (OSError, ValueError):
+        pass
+    return out
+
+
+class Http(http.server.BaseHTTPRequestHandler):
+    def do_GET(self):
+        with LOCK:
+            role, writable = STATE["role"], STATE["writable"]
+        if self.path == "/primary":
+            code = 200 if role == "primary" and writable else 503
+            body = {"role": role}
+        elif self.path == "/replica":
+            code = 200 if role == "replica" else 503
+            body = {"role": role}
+        elif self.path == "/status":
+            code, body = 200, status()
+        else:
+            code, body = 404, {"error": "no such path"}
+        data = json.dumps(body).encode()
+        self.send_response(code)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(data)))
+        self.end_headers()
+        self.wfile.write(data)
+
+    do_OPTIONS = do_GET
+
+    def log_message(self, *args):
+        pass
+
+
+class Server(http.server.ThreadingHTTPServer):
+    daemon_threads = True
+
+    def handle_error(self, request, client_address):
+        # Health checkers (HAProxy) hang up once they have the status line: not worth a traceback
+        # in the log an operator reads after a failover.
+        if isinstance(sys.exc_info()[1], (ConnectionError, TimeoutError)):
+            return
+        super().handle_error(request, client_address)
+
+
+def main():
+    if "--status" in sys.argv:
+        print(json.dumps(status()))
+        return
+    server = Server(("0.0.0.0", 8008), Http)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    log(f"started for {SET} on {ME} (etcd {', '.join(ETCD)})")
+    Agent().run()
+
+
+if __name__ == "__main__":
+    main()

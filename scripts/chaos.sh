@@ -1,0 +1,58 @@
+#!/usr/bin/env bash
+# Long chaos runs (CI runs one round of each; see scripts/test.sh). Needs root and hosts.
+#   scripts/chaos.sh [ROUNDS]   default 10 rounds per fault
+# MariaDB: every round kills mariadbd on, isolates (nftables: cut from its peers, still
+# reachable by apps), stops, partitions or fails the zone of the primary of a 3-member
+# hastack_mysql_replica_set while writers insert ids through an app instance's sidecar, then
+# checks every acknowledged id against every member's rows; a negative control (10 ms semi-sync
+# timeout) must lose writes. Redis: the same with kill, stop, partition and zone, WAIT-confirmed
+# and plain writes. Prints one row per round and the RTO figures (fault → first acknowledged
+# write; detection / election / routing).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+ROUNDS=${1:-10}
+export CARGO_TARGET_DIR=${CARGO_TARGET_DIR:-$PWD/target}
+export TF_ACC=1 CHECKPOINT_DISABLE=1 AWS_EC2_METADATA_DISABLED=true
+export TF_ACC_TERRAFORM_PATH=${TF_ACC_TERRAFORM_PATH:-$(command -v terraform-libtf || command -v terraform)}
+cargo build -q -p terraform-provider-hastack
+mlog=$(mktemp /tmp/hastack-chaos-mysql.XXXXXX)
+echo "== mariadb: $ROUNDS rounds per fault (kill, isolate, stop, partition, zone) + negative control; log $mlog" >&2
+HASTACK_MYSQL_ROUNDS=$ROUNDS cargo test -q -p acceptance-tests --test mysql_replica_set \
+  -- --nocapture loses_no >"$mlog" 2>&1 || { tail -n 60 "$mlog"; echo "FAILED (log $mlog)"; exit 1; }
+python3 - "$mlog" <<'PY'
+import re, statistics, sys
+pat = re.compile(r"round (\d+) \((\w+)\): (\d+) acknowledged, (\d+) lost; RTO ([\d.-]+)s \(detection ([\d.-]+)s, election ([\d.-]+)s, routing ([\d.-]+)s\); at most (\d+) writable")
+rows = [m.groups() for m in map(pat.search, open(sys.argv[1])) if m]
+print(f"{'round':>5} {'fault':<9} {'acked':>6} {'lost':>4} {'RTO s':>6} {'detect':>6} {'elect':>6} {'route':>6} {'writable':>8}")
+for r in rows:
+    print(f"{r[0]:>5} {r[1]:<9} {r[2]:>6} {r[3]:>4} {float(r[4]):>6.2f} {float(r[5]):>6.2f} {float(r[6]):>6.2f} {float(r[7]):>6.2f} {r[8]:>8}")
+rto = sorted(float(r[4]) for r in rows)
+if rto:
+    print(f"\n{len(rows)} rounds: acknowledged writes lost {sum(int(r[3]) for r in rows)}; RTO p50 {statistics.median(rto):.2f}s max {rto[-1]:.2f}s")
+for line in open(sys.argv[1]):
+    if "negative control" in line:
+        print(line.strip())
+PY
+
+log=$(mktemp /tmp/hastack-chaos-redis.XXXXXX)
+echo "== redis: $ROUNDS rounds per fault (kill, stop, partition, zone); log $log" >&2
+HASTACK_REDIS_ROUNDS=$ROUNDS cargo test -q -p acceptance-tests --test redis_replica_group \
+  -- --nocapture loses_no >"$log" 2>&1 || { tail -n 60 "$log"; echo "FAILED (log $log)"; exit 1; }
+python3 - "$log" <<'PY'
+import re, statistics, sys
+rows = []
+pat = re.compile(r"round (\d+) \((\w+)\): WAIT writes (\d+) acked, (\d+) lost; plain writes (\d+) acked, (\d+) lost; "
+                 r"RTO ([\d.-]+)s \(detection ([\d.-]+)s, election ([\d.-]+)s, routing ([\d.-]+)s\); two writable primaries for ([\d.]+)s")
+for line in open(sys.argv[1]):
+    m = pat.search(line)
+    if m:
+        rows.append(m.groups())
+print(f"{'round':>5} {'fault':<9} {'wait ok':>7} {'lost':>4} {'plain ok':>8} {'lost':>4} {'RTO s':>6} {'detect':>6} {'elect':>6} {'route':>6} {'2 primaries s':>13}")
+for r in rows:
+    print(f"{r[0]:>5} {r[1]:<9} {r[2]:>7} {r[3]:>4} {r[4]:>8} {r[5]:>4} {float(r[6]):>6.2f} {float(r[7]):>6.2f} {float(r[8]):>6.2f} {float(r[9]):>6.2f} {float(r[10]):>13.1f}")
+rto = sorted(float(r[6]) for r in rows)
+if rto:
+    print(f"\n{len(rows)} rounds: WAIT-confirmed lost {sum(int(r[3]) for r in rows)}, plain lost {sum(int(r[5]) for r in rows)} of {sum(int(r[4]) for r in rows)}")
+    print(f"RTO p50 {statistics.median(rto):.2f}s max {rto[-1]:.2f}s; detection p50 {statistics.median(float(r[7]) for r in rows):.2f}s, "
+          f"election p50 {statistics.median(float(r[8]) for r in rows):.2f}s, routing p50 {statistics.median(float(r[9]) for r in rows):.2f}s")
+PY
