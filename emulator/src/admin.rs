@@ -221,6 +221,7 @@ fn node_credentials(
         node_id,
         emu.clock.now(),
         NODE_CREDENTIALS_SECS,
+        None,
     )?;
     Ok(json!({
         "AccessKeyId": c.access_key, "SecretAccessKey": c.secret_key, "SessionToken": c.session_token,

@@ -11,6 +11,7 @@ pub mod dataplane;
 pub mod effects;
 pub mod error;
 pub mod hosts;
+pub mod iam_policy;
 pub mod input;
 pub mod lightsail;
 pub mod logs;

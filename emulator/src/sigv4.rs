@@ -1,9 +1,12 @@
 //! AWS Signature Version 4 verification: every request must be signed with a configured
 //! access key; the access key names the account.
+use std::sync::Arc;
+
 use hmac::{KeyInit, Mac};
 use sha2::{Digest, Sha256};
 
 use crate::error::AwsError;
+use crate::iam_policy::Policy;
 
 type HmacSha256 = hmac::Hmac<Sha256>;
 
@@ -18,6 +21,8 @@ pub struct Caller {
     pub arn: String,
     /// GetCallerIdentity's UserId.
     pub user_id: String,
+    /// The session policy of temporary credentials issued with one (AssumeRole's `Policy`).
+    pub session_policy: Option<Arc<Policy>>,
 }
 
 /// A credential: configured (long-term, an account's root) or issued by STS (temporary).
@@ -32,6 +37,8 @@ pub struct Credential {
     pub expires: Option<f64>,
     pub arn: String,
     pub user_id: String,
+    /// Temporary credentials only: the session policy they were issued with.
+    pub session_policy: Option<Arc<Policy>>,
 }
 
 impl Credential {
@@ -45,6 +52,7 @@ impl Credential {
             expires: None,
             arn: format!("arn:aws:iam::{account}:root"),
             user_id: account.into(),
+            session_policy: None,
         }
     }
 }
@@ -335,6 +343,7 @@ pub fn verify(
         service: auth.service.into(),
         arn: cred.arn.clone(),
         user_id: cred.user_id.clone(),
+        session_policy: cred.session_policy.clone(),
     })
 }
 

@@ -2,7 +2,8 @@
 //! the wire as `__type` and `message`.
 use crate::error::AwsError;
 
-/// The error codes SSM's operations declare (and ValidationException, common to all).
+/// The error codes SSM's operations declare (and ValidationException and AccessDeniedException,
+/// common to all).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum SsmCode {
     Validation,
@@ -37,6 +38,7 @@ pub enum SsmCode {
     AssociationDoesNotExist,
     AssociationAlreadyExists,
     InvalidTarget,
+    AccessDenied,
 }
 
 impl SsmCode {
@@ -75,6 +77,7 @@ impl SsmCode {
             AssociationDoesNotExist => "AssociationDoesNotExist",
             AssociationAlreadyExists => "AssociationAlreadyExists",
             InvalidTarget => "InvalidTarget",
+            AccessDenied => "AccessDeniedException",
         }
     }
 }

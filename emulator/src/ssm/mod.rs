@@ -7,6 +7,7 @@
 //!
 //! Commands execute only on real hosts (instances when hosts are on). Where no host can run one, every
 //! invocation ends `Failed` with a message that says so; nothing reports a fake success.
+pub mod access;
 pub mod activations;
 pub mod agent_message;
 pub mod associations;

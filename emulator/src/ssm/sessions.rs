@@ -291,6 +291,8 @@ impl Backend {
     /// document, which need not exist).
     pub fn start_session(&mut self, ctx: &Ctx<'_>, req: NewSession) -> Result<Session> {
         let target = required(&req.target, "Target")?.to_string();
+        // Authorization comes first, as on AWS (a denied caller learns nothing of the node).
+        self.authorize_start_session(ctx, &target, req.document.as_deref())?;
         let online = self.nodes.get(&target).map(|n| ping_status(n, ctx.hosts)) == Some("Online");
         if !online {
             return Err(fail(
@@ -319,7 +321,7 @@ impl Backend {
         let (document, prefs) = match req.document.as_deref() {
             // The preferences document need not exist: then the agent's defaults apply.
             None | Some("") => (
-                "SSM-SessionManagerRunShell".to_string(),
+                super::access::DEFAULT_SESSION_DOCUMENT.to_string(),
                 account_prefs.clone(),
             ),
             Some(name) => match super::documents::find(self, name) {

@@ -1,10 +1,12 @@
 //! STS's state and rules: the temporary credentials it issued, role ARNs, session names,
-//! durations (role chaining at most an hour), web identity tokens. No JSON, no XML.
+//! durations (role chaining at most an hour), web identity tokens, session policies. No XML.
 use std::collections::HashMap;
+use std::sync::Arc;
 
 use base64::Engine;
 use sha2::{Digest, Sha256};
 
+use crate::iam_policy::Policy;
 use crate::sigv4::{Caller, Credential};
 
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
@@ -17,6 +19,10 @@ pub enum StsError {
     ExpiredToken(String),
     #[error("Request is missing Authentication Token")]
     MissingAuthentication,
+    #[error("{0}")]
+    MalformedPolicyDocument(String),
+    #[error("{0}")]
+    PackedPolicyTooLarge(String),
 }
 
 pub type Result<T> = std::result::Result<T, StsError>;
@@ -33,6 +39,8 @@ pub struct AssumeRole {
     pub role_arn: String,
     pub session_name: String,
     pub duration_seconds: Option<i64>,
+    /// The inline session policy (JSON), if any.
+    pub policy: Option<String>,
 }
 
 /// What a web identity token says (its signature is not checked: no identity provider here).
@@ -113,6 +121,54 @@ fn duration(secs: Option<i64>, chained: bool) -> Result<f64> {
     Ok(secs as f64)
 }
 
+/// The most a session policy may hold, whitespace not counted.
+pub const MAX_POLICY_CHARS: usize = 2048;
+
+/// A session policy, checked as AssumeRole checks it: the member's characters
+/// (ValidationError), the document (MalformedPolicyDocument), its packed size
+/// (PackedPolicyTooLarge past 100 %).
+pub fn session_policy(text: Option<&str>) -> Result<Option<Arc<Policy>>> {
+    let Some(text) = text else {
+        return Ok(None);
+    };
+    let invalid = |constraint: &str| {
+        StsError::Validation(format!("1 validation error detected: Value '{text}' at 'policy' failed to satisfy constraint: {constraint}"))
+    };
+    if text.is_empty() {
+        return Err(invalid(
+            "Member must have length greater than or equal to 1",
+        ));
+    }
+    if text
+        .chars()
+        .any(|c| !matches!(c, '\t' | '\n' | '\r' | ' '..='\u{ff}'))
+    {
+        return Err(invalid("Member must satisfy regular expression pattern: [\\u0009\\u000A\\u000D\\u0020-\\u00FF]+"));
+    }
+    let policy =
+        Policy::parse(text).map_err(|e| StsError::MalformedPolicyDocument(e.to_string()))?;
+    let packed = packed_policy_size(Some(text));
+    if packed > 100 {
+        return Err(StsError::PackedPolicyTooLarge(format!(
+            "Packed size of session policy consumes {packed}% of allotted space."
+        )));
+    }
+    Ok(Some(Arc::new(policy)))
+}
+
+/// PackedPolicySize: the share of the packed limit a session policy takes, in percent. AWS packs
+/// it into a compressed binary form; here its compact JSON against 2048 characters, rounded up
+/// (at least 1). 0 without a policy.
+pub fn packed_policy_size(text: Option<&str>) -> u32 {
+    let Some(compact) = text
+        .and_then(|t| serde_json::from_str::<serde_json::Value>(t).ok())
+        .map(|j| j.to_string())
+    else {
+        return 0;
+    };
+    (compact.len() * 100).div_ceil(MAX_POLICY_CHARS).max(1) as u32
+}
+
 fn random_upper(n: usize) -> String {
     let mut s = String::new();
     while s.len() < n {
@@ -152,6 +208,7 @@ impl Backend {
         session: &str,
         now: f64,
         secs: f64,
+        session_policy: Option<Arc<Policy>>,
     ) -> Result<Credential> {
         let (account, role) = parse_role_arn(role_arn)?;
         let role_id = format!(
@@ -173,6 +230,7 @@ impl Backend {
             expires: Some(now + secs),
             arn: format!("arn:aws:sts::{account}:assumed-role/{role}/{session}"),
             user_id: format!("{role_id}:{session}"),
+            session_policy,
         };
         // Expired credentials are forgotten once they can no longer be used.
         self.issued
@@ -193,7 +251,8 @@ impl Backend {
         check_session_name(session)?;
         let chained = caller.is_some_and(|c| c.arn.contains(":assumed-role/"));
         let secs = duration(req.duration_seconds, chained)?;
-        self.issue(role_arn, session, now, secs)
+        let policy = session_policy(req.policy.as_deref())?;
+        self.issue(role_arn, session, now, secs, policy)
     }
 
     /// AssumeRoleWithWebIdentity: the token's claims, checked, and credentials.
@@ -222,7 +281,8 @@ impl Backend {
             ));
         }
         let secs = duration(req.duration_seconds, false)?;
-        Ok((self.issue(role_arn, session, now, secs)?, claims))
+        let policy = session_policy(req.policy.as_deref())?;
+        Ok((self.issue(role_arn, session, now, secs, policy)?, claims))
     }
 }
 
@@ -243,6 +303,7 @@ mod tests {
             role_arn: arn.into(),
             session_name: session.into(),
             duration_seconds: secs,
+            policy: None,
         }
     }
 
@@ -287,11 +348,106 @@ mod tests {
             service: "sts".into(),
             arn: c.arn.clone(),
             user_id: c.user_id.clone(),
+            session_policy: None,
         };
         let e = b
             .assume_role(1000.0, Some(&chained), &role(r, "tf", Some(7200)))
             .unwrap_err();
         assert!(e.to_string().contains("role chaining"), "{e:?}");
+    }
+
+    #[test]
+    fn session_policies_are_checked_kept_and_sized() {
+        let mut b = Backend::default();
+        let with = |policy: &str| AssumeRole {
+            policy: Some(policy.into()),
+            ..role("arn:aws:iam::123456789012:role/ops", "op", None)
+        };
+        let ok = r#"{"Version": "2012-10-17", "Statement": {"Effect": "Allow", "Action": "ssm:StartSession", "Resource": "*"}}"#;
+        let c = b.assume_role(1000.0, None, &with(ok)).unwrap();
+        let kept = b.issued[&c.access_key].session_policy.clone().unwrap();
+        assert_eq!(kept.statement.len(), 1);
+        assert!(b
+            .assume_role(
+                1000.0,
+                None,
+                &role("arn:aws:iam::123456789012:role/ops", "op", None)
+            )
+            .unwrap()
+            .session_policy
+            .is_none());
+        let long = format!(
+            r#"{{"Statement": {{"Effect": "Allow", "Action": "*", "Resource": "*", "Sid": "{}"}}}}"#,
+            "a".repeat(MAX_POLICY_CHARS - 68)
+        );
+        // Whitespace does not count against the limit.
+        let pretty = format!(
+            "{}{}",
+            " ".repeat(300),
+            long.replacen(&"a".repeat(100), "", 1)
+        );
+        assert!(pretty.len() > MAX_POLICY_CHARS, "{}", pretty.len());
+        b.assume_role(1000.0, None, &with(&pretty)).unwrap();
+        let cases = [
+            (
+                "not json",
+                "{",
+                "MalformedPolicyDocument",
+                "not in the valid JSON format",
+            ),
+            (
+                "bad effect",
+                r#"{"Statement": {"Effect": "Perhaps", "Action": "*", "Resource": "*"}}"#,
+                "MalformedPolicyDocument",
+                "Syntax errors",
+            ),
+            (
+                "no resource",
+                r#"{"Statement": {"Effect": "Allow", "Action": "*"}}"#,
+                "MalformedPolicyDocument",
+                "must contain resources",
+            ),
+            ("empty", "", "Validation", "greater than or equal to 1"),
+            (
+                "too large",
+                long.as_str(),
+                "PackedPolicyTooLarge",
+                "consumes 101% of allotted space",
+            ),
+            (
+                "outside the pattern",
+                r#"{"Statement": {"Sid": "€"}}"#,
+                "Validation",
+                "regular expression",
+            ),
+        ];
+        for (name, text, kind, message) in cases {
+            let e = b.assume_role(1000.0, None, &with(text)).unwrap_err();
+            let got = match &e {
+                StsError::MalformedPolicyDocument(_) => "MalformedPolicyDocument",
+                StsError::PackedPolicyTooLarge(_) => "PackedPolicyTooLarge",
+                StsError::Validation(_) => "Validation",
+                _ => "other",
+            };
+            assert_eq!(got, kind, "{name}: {e:?}");
+            assert!(e.to_string().contains(message), "{name}: {e}");
+        }
+        assert_eq!(packed_policy_size(None), 0);
+        assert_eq!(packed_policy_size(Some(r#"{"Statement": []}"#)), 1);
+        // Whitespace does not count: the compact form is measured.
+        let spaced = ok.replace(' ', "    ");
+        assert_eq!(
+            packed_policy_size(Some(ok)),
+            packed_policy_size(Some(&spaced))
+        );
+        let compact_len = serde_json::from_str::<serde_json::Value>(ok)
+            .unwrap()
+            .to_string()
+            .len();
+        assert_eq!(
+            packed_policy_size(Some(ok)) as usize,
+            (compact_len * 100).div_ceil(2048)
+        );
     }
 
     #[test]
@@ -312,6 +468,25 @@ mod tests {
         assert!(matches!(
             b.assume_role_with_web_identity(1000.0, &req, "not-a-jwt"),
             Err(StsError::InvalidIdentityToken(_))
+        ));
+        // A session policy is taken here too.
+        let limited = AssumeRole {
+            policy: Some(
+                r#"{"Statement": {"Effect": "Allow", "Action": "ssm:*", "Resource": "*"}}"#.into(),
+            ),
+            ..req.clone()
+        };
+        let (c, _) = b
+            .assume_role_with_web_identity(1000.0, &limited, &token)
+            .unwrap();
+        assert!(c.session_policy.is_some());
+        let malformed = AssumeRole {
+            policy: Some("[".into()),
+            ..req
+        };
+        assert!(matches!(
+            b.assume_role_with_web_identity(1000.0, &malformed, &token),
+            Err(StsError::MalformedPolicyDocument(_))
         ));
     }
 }

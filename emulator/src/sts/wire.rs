@@ -3,7 +3,7 @@
 use serde::Deserialize;
 use serde_json::{json, Value as Json};
 
-use super::backend::{AssumeRole, StsError};
+use super::backend::{packed_policy_size, AssumeRole, StsError};
 use super::{iso8601, Backend, Handler};
 use crate::error::AwsError;
 use crate::sigv4::Credential;
@@ -23,6 +23,8 @@ impl From<StsError> for AwsError {
             StsError::InvalidIdentityToken(_) => "InvalidIdentityToken",
             StsError::ExpiredToken(_) => "ExpiredTokenException",
             StsError::MissingAuthentication => "MissingAuthenticationToken",
+            StsError::MalformedPolicyDocument(_) => "MalformedPolicyDocument",
+            StsError::PackedPolicyTooLarge(_) => "PackedPolicyTooLarge",
         };
         let status = if e == StsError::MissingAuthentication {
             403
@@ -41,6 +43,7 @@ struct RoleForm {
     role_session_name: String,
     duration_seconds: Option<String>,
     web_identity_token: String,
+    policy: Option<String>,
 }
 
 impl RoleForm {
@@ -59,6 +62,7 @@ impl RoleForm {
                 role_arn: f.role_arn,
                 session_name: f.role_session_name,
                 duration_seconds,
+                policy: f.policy,
             },
             f.web_identity_token,
         ))
@@ -84,8 +88,9 @@ fn get_caller_identity(_b: &mut Backend, ctx: &Ctx<'_>, _input: &Json) -> Result
 fn assume_role(b: &mut Backend, ctx: &Ctx<'_>, input: &Json) -> Result<Json, AwsError> {
     let (req, _) = RoleForm::parse(input)?;
     let c = b.assume_role(ctx.now, ctx.caller, &req)?;
+    let packed = packed_policy_size(req.policy.as_deref());
     Ok(
-        json!({"Credentials": credentials_json(&c), "AssumedRoleUser": assumed_user(&c), "PackedPolicySize": 0}),
+        json!({"Credentials": credentials_json(&c), "AssumedRoleUser": assumed_user(&c), "PackedPolicySize": packed}),
     )
 }
 
@@ -96,8 +101,9 @@ fn assume_role_with_web_identity(
 ) -> Result<Json, AwsError> {
     let (req, token) = RoleForm::parse(input)?;
     let (c, claims) = b.assume_role_with_web_identity(ctx.now, &req, &token)?;
+    let packed = packed_policy_size(req.policy.as_deref());
     Ok(json!({
-        "Credentials": credentials_json(&c), "AssumedRoleUser": assumed_user(&c), "PackedPolicySize": 0,
+        "Credentials": credentials_json(&c), "AssumedRoleUser": assumed_user(&c), "PackedPolicySize": packed,
         "SubjectFromWebIdentityToken": claims.sub, "Audience": claims.aud,
         "Provider": claims.iss.trim_start_matches("https://"),
     }))

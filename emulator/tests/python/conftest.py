@@ -24,7 +24,9 @@ CHECKED = {"responses": 0}
 COMMON_ERRORS = {"UnknownOperationException", "ValidationException", "ThrottlingException", "ServiceUnavailableException", "InternalFailure",
                  "InvalidSignatureException", "UnrecognizedClientException",
                  "MissingAuthenticationTokenException", "SerializationException",
-                 "ExpiredTokenException", "ValidationError"}
+                 "ExpiredTokenException", "ValidationError",
+                 # What any service answers when a policy (here: an STS session policy) denies.
+                 "AccessDeniedException"}
 
 
 def _require_all():
