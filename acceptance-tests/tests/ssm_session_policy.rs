@@ -3,9 +3,10 @@ mod common;
 
 use acceptance_tests::emulator::Emulator;
 use acceptance_tests::Step;
+use aws_sdk_ssm::error::ProvideErrorMetadata;
 use common::{
-    block_on, hosts_emulator, logs_on, run_shell, ssm_on, wait_for_hosts_lock, with_emulator,
-    SessionClient,
+    assume_role_with_policy, block_on, hosts_emulator, logs_on, run_shell, ssm_on, ssm_with,
+    wait_for_hosts_lock, with_emulator, SessionClient,
 };
 use serde_json::{json, Value as Json};
 
@@ -209,7 +210,8 @@ fn ssm_session_policy_disappears() {
     }
     let e = Emulator::start();
     let port = e.port;
-    let body = "  document_name = \"hastack-gone-Shell\"\n  target_tags = { \"hastack:group\" = \"web\" }\n";
+    // No target_tags: the default, every hastack group's nodes.
+    let body = "  document_name = \"hastack-gone-Shell\"\n";
     with_emulator("ssm_session_policy_disappears", &e)
         .step(
             Step::new(config(body))
@@ -226,10 +228,20 @@ fn ssm_session_policy_disappears() {
                 .expect_drift(),
         )
         // The next apply creates it again.
-        .step(Step::new(config(body)).check(move |_| {
-            document(port, "hastack-gone-Shell")
-                .map(|_| ())
-                .ok_or_else(|| "not re-created".to_string())
+        .step(Step::new(config(body)).check(move |s| {
+            document(port, "hastack-gone-Shell").ok_or("not re-created")?;
+            let r = s.resource(ADDR).ok_or("no resource")?;
+            if r["target_tags"] != json!({"hastack:group": "*"}) {
+                return Err(format!("default target_tags {}", r["target_tags"]));
+            }
+            let policy: Json =
+                serde_json::from_str(r["operator_policy_json"].as_str().unwrap_or(""))
+                    .map_err(|e| e.to_string())?;
+            let cond = &policy["Statement"][0]["Condition"]["StringLike"];
+            if cond != &json!({"ssm:resourceTag/hastack:group": ["*"]}) {
+                return Err(format!("operator policy's tag condition {cond}"));
+            }
+            Ok(())
         }))
         .run();
 }
@@ -331,6 +343,16 @@ resource "hastack_lightsail_ha_instance" "web" {
   ssm_role           = "hastack-ssm"
   user_data          = "#!/bin/bash\nuseradd -m -s /bin/bash ops\n"
 }
+
+# Another group: its node carries hastack:group = other, outside the policy's target_tags.
+resource "hastack_lightsail_ha_instance" "other" {
+  name_prefix        = "other"
+  instance_count     = 1
+  availability_zones = ["us-east-1b"]
+  blueprint_id       = "debian_12"
+  bundle_id          = "nano_3_0"
+  ssm_role           = "hastack-ssm"
+}
 "##;
     let policy = "  document_name             = \"hastack-web-Shell\"\n  target_tags               = { \"hastack:group\" = \"web\" }\n  cloudwatch_log_group_name = \"/hastack/sessions\"\n  run_as_user               = \"ops\"\n";
     let nonce = format!(
@@ -360,7 +382,55 @@ resource "hastack_lightsail_ha_instance" "web" {
                     }
                     std::thread::sleep(std::time::Duration::from_millis(500));
                 }
-                let ssm = ssm_on(port);
+                // The operator: a role session limited by the policy's operator_policy_json
+                // (STS session policy; hastack-local evaluates it for StartSession).
+                let policy_json = s
+                    .resource(ADDR)
+                    .and_then(|r| r["operator_policy_json"].as_str().map(str::to_string))
+                    .ok_or("no operator_policy_json")?;
+                let (creds, operator) = assume_role_with_policy(
+                    port,
+                    "arn:aws:iam::123456789012:role/operator",
+                    &policy_json,
+                )?;
+                let ssm = ssm_with(port, creds);
+                let other = s
+                    .resource("hastack_lightsail_ha_instance.other")
+                    .and_then(|r| {
+                        r["instances"][0]["ssm_instance_id"]
+                            .as_str()
+                            .map(str::to_string)
+                    })
+                    .ok_or("no other member")?;
+                // Refused: a node without the target tags, and this node without the document
+                // (which would bypass the logging preferences).
+                for (what, target, document) in [
+                    (
+                        "a node of another group",
+                        other.as_str(),
+                        Some("hastack-web-Shell"),
+                    ),
+                    ("the default document", node.as_str(), None),
+                ] {
+                    match block_on(
+                        ssm.start_session()
+                            .target(target)
+                            .set_document_name(document.map(str::to_string))
+                            .send(),
+                    ) {
+                        Err(e) if e.code() == Some("AccessDeniedException") => {}
+                        Err(e) => {
+                            return Err(format!(
+                                "StartSession to {what}: {e:?} (want AccessDeniedException)"
+                            ))
+                        }
+                        Ok(_) => {
+                            return Err(format!(
+                                "the operator policy let a session start to {what}"
+                            ))
+                        }
+                    }
+                }
                 let session = block_on(
                     ssm.start_session()
                         .target(&node)
@@ -401,7 +471,7 @@ resource "hastack_lightsail_ha_instance" "web" {
                 let who_ok = events.iter().all(|e| {
                     e["sessionId"] == id.as_str()
                         && e["target"]["id"] == node.as_str()
-                        && e["userIdentity"]["arn"] == "arn:aws:iam::123456789012:root"
+                        && e["userIdentity"]["arn"] == operator.as_str()
                         && e["runAsUser"] == "ops"
                 });
                 if events.is_empty()

@@ -43,6 +43,60 @@ pub fn ssm_on(port: u16) -> aws_sdk_ssm::Client {
     )
 }
 
+/// An SSM client on the emulator signing with `creds` (e.g. an assumed role's).
+pub fn ssm_with(port: u16, creds: aws_credential_types::Credentials) -> aws_sdk_ssm::Client {
+    aws_sdk_ssm::Client::from_conf(
+        aws_sdk_ssm::Config::builder()
+            .behavior_version_latest()
+            .region(aws_sdk_ssm::config::Region::new("us-east-1"))
+            .endpoint_url(format!("http://127.0.0.1:{port}"))
+            .credentials_provider(creds)
+            .build(),
+    )
+}
+
+/// Temporary credentials of `role_arn` limited by the session policy `policy` (STS AssumeRole
+/// with `Policy`, as an operator's tooling would get them), and the session's ARN.
+pub fn assume_role_with_policy(
+    port: u16,
+    role_arn: &str,
+    policy: &str,
+) -> Result<(aws_credential_types::Credentials, String), String> {
+    let sts = aws_sdk_sts::Client::from_conf(
+        aws_sdk_sts::Config::builder()
+            .behavior_version_latest()
+            .region(aws_sdk_sts::config::Region::new("us-east-1"))
+            .endpoint_url(format!("http://127.0.0.1:{port}"))
+            .credentials_provider(credentials())
+            .build(),
+    );
+    let out = block_on(
+        sts.assume_role()
+            .role_arn(role_arn)
+            .role_session_name("operator")
+            .policy(policy)
+            .send(),
+    )
+    .map_err(|e| format!("AssumeRole: {e:?}"))?;
+    let c = out
+        .credentials()
+        .ok_or("AssumeRole returned no credentials")?;
+    let arn = out
+        .assumed_role_user()
+        .map(|u| u.arn().to_string())
+        .ok_or("AssumeRole returned no user")?;
+    Ok((
+        aws_credential_types::Credentials::new(
+            c.access_key_id(),
+            c.secret_access_key(),
+            Some(c.session_token().to_string()),
+            None,
+            "assumed",
+        ),
+        arn,
+    ))
+}
+
 /// Run one future to completion on a fresh current-thread runtime (inside step checks).
 pub fn block_on<F: std::future::Future>(f: F) -> F::Output {
     tokio::runtime::Builder::new_current_thread()
@@ -212,6 +266,41 @@ pub fn secret(port: u16, parameter: &str) -> Result<String, String> {
     .parameter
     .and_then(|p| p.value)
     .ok_or_else(|| "no value".into())
+}
+
+/// Delete out of band (Lightsail's DeleteInstance, as a person in the console would) every
+/// instance whose name starts with `prefix-`: the names deleted.
+pub fn delete_instances(port: u16, prefix: &str) -> Result<Vec<String>, String> {
+    let c = lightsail_on(port);
+    let all = block_on(c.get_instances().send()).map_err(|e| format!("{e:?}"))?;
+    let names: Vec<String> = all
+        .instances()
+        .iter()
+        .filter_map(|i| i.name())
+        .filter(|n| n.starts_with(&format!("{prefix}-")))
+        .map(str::to_string)
+        .collect();
+    for n in &names {
+        block_on(c.delete_instance().instance_name(n).send()).map_err(|e| format!("{n}: {e:?}"))?;
+    }
+    if names.is_empty() {
+        return Err(format!("no instance named {prefix}-…"));
+    }
+    Ok(names)
+}
+
+/// Whether SSM parameter `name` exists (false only on `ParameterNotFound`).
+pub fn parameter_exists(port: u16, name: &str) -> Result<bool, String> {
+    match block_on(ssm_on(port).get_parameter().name(name).send()) {
+        Ok(_) => Ok(true),
+        Err(e)
+            if e.as_service_error()
+                .is_some_and(|e| e.is_parameter_not_found()) =>
+        {
+            Ok(false)
+        }
+        Err(e) => Err(format!("GetParameter {name}: {e:?}")),
+    }
 }
 
 /// The network namespace of the examples' app instance (`hastack_lightsail_ha_instance.app`).

@@ -29,6 +29,11 @@ pub const DEFAULT_DOCUMENT: &str = "SSM-SessionManagerRunShell";
 /// What the advanced tier costs per hybrid node (us-east-1, Dec 2026).
 const ADVANCED_PER_HOUR: f64 = 0.00695;
 
+/// The nodes of every hastack group: each carries `hastack:group = <group>`.
+fn default_target_tags() -> BTreeMap<String, String> {
+    [(ssm::GROUP_TAG.to_string(), "*".to_string())].into()
+}
+
 fn defaults() -> TimeoutDefaults {
     TimeoutDefaults::default()
 }
@@ -77,7 +82,7 @@ pub fn schema() -> Schema {
         Block::new("Session Manager preferences for an instance group: a `Session` document (shell sessions logged to CloudWatch Logs and/or S3, idle timeout, run-as user), the managed-instance tier hybrid nodes need for sessions, and two least-privilege IAM policy documents (JSON) for you to attach with your IAM tooling — the provider writes no IAM.\n\nBy default the document is `SSM-SessionManagerRunShell`, the one the console and `aws ssm start-session` use without `--document-name`; when it already exists (the console creates it) it is adopted and updated, never a `DocumentAlreadyExists` error. Updates create a new document version and make it the default, which is what sessions use.\n\nThe log group must exist when the policy is applied: Session Manager runs sessions and silently logs nothing when it does not, so the provider refuses.\n\nImport with the document name: `terraform import hastack_ssm_session_policy.x SSM-SessionManagerRunShell`.")
             .attribute(computed("id", Type::String, "The document name."))
             .attribute(dflt("document_name", Type::String, "The `Session` document holding the preferences. Default `SSM-SessionManagerRunShell` (adopted when it exists). Another name (3–128 letters, digits, `_`, `-`, `.`; no `AWS-`/`Amazon`/`amzn` prefix) makes a document operators must name with `--document-name`. Changing it replaces the resource.").requires_replace())
-            .attribute(Attribute::new("target_tags", Type::map(Type::String)).required().description("Which managed nodes operators may open sessions to: every tag must match (`operator_policy_json`). Use the group tag hastack's instances carry, e.g. `{ \"hastack:group\" = hastack_lightsail_ha_instance.web.id }`."))
+            .attribute(dflt("target_tags", Type::map(Type::String), "Which managed nodes operators may open sessions to: every tag must match (`operator_policy_json`; values may use `*` and `?`). Default `{ \"hastack:group\" = \"*\" }`: the nodes of every hastack instance group and replica group (they all carry `hastack:group`). Narrow it to one group with `{ \"hastack:group\" = hastack_lightsail_ha_instance.web.id }`."))
             .attribute(opt("cloudwatch_log_group_name", Type::String, "CloudWatch Logs group for session transcripts (one stream per session). It must exist when the policy is applied."))
             .attribute(dflt("cloudwatch_streaming", Type::Bool, "Stream session data to CloudWatch Logs as it happens (JSON events) instead of uploading the transcript when the session ends. Default `true`."))
             .attribute(dflt("cloudwatch_encryption_required", Type::Bool, "Only allow sessions when the log group is encrypted with a KMS key (checked at apply). Default `false`."))
@@ -198,7 +203,12 @@ fn state_from(
 ) -> Model {
     let mut m = Model {
         document_name: Attr::some(doc.name.clone()),
-        target_tags: prior.target_tags.clone(),
+        // Not kept by AWS: what the configuration said, or the default (after an import).
+        target_tags: if prior.target_tags.is_null() {
+            Attr::some(default_target_tags())
+        } else {
+            prior.target_tags.clone()
+        },
         cloudwatch_log_group_name: non_empty(prefs.log_group.clone()),
         cloudwatch_streaming: Attr::some(prefs.cloudwatch_streaming),
         cloudwatch_encryption_required: Attr::some(prefs.cloudwatch_encryption),
@@ -401,6 +411,9 @@ impl TypedResource for SsmSessionPolicy {
         }
         if cfg.document_name.is_null() {
             p.document_name = Attr::some(DEFAULT_DOCUMENT.into());
+        }
+        if cfg.target_tags.is_null() {
+            p.target_tags = Attr::some(default_target_tags());
         }
         if let (Known::Known(tags), Some(c)) = (&p.tags, req.client) {
             p.tags_all = Attr::some(merged_tags(&c.default_tags, tags.as_ref()));
