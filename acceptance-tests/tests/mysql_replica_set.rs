@@ -667,13 +667,21 @@ mod loss {
                 fin.iter().map(BTreeSet::len).collect::<Vec<_>>()
             ));
         }
-        let sums: BTreeSet<String> = ms
+        // Every member must answer with a checksum: a failed query is an error, not "".
+        let sums = ms
             .iter()
             .map(|m| {
-                sql(&app, &m.ip, 3306, "app", pw, "CHECKSUM TABLE shop.ids").unwrap_or_default()
+                let line = sql(&app, &m.ip, 3306, "app", pw, "CHECKSUM TABLE shop.ids")
+                    .map_err(|e| format!("{fault}: CHECKSUM TABLE on {}: {e}", m.name))?;
+                match line.split('\t').nth(1) {
+                    Some(sum) if !sum.is_empty() && sum != "NULL" => Ok(sum.to_string()),
+                    _ => Err(format!(
+                        "{fault}: CHECKSUM TABLE on {} said {line:?}",
+                        m.name
+                    )),
+                }
             })
-            .map(|l| l.split('\t').nth(1).unwrap_or("").to_string())
-            .collect();
+            .collect::<Result<BTreeSet<String>, String>>()?;
         if sums.len() != 1 {
             return Err(format!(
                 "{fault}: CHECKSUM TABLE differs across members: {sums:?}"
@@ -768,8 +776,10 @@ fn mysql_replica_set_loses_no_acknowledged_write() {
         .unwrap_or_default()
         .to_string();
     assert!(config.contains("failover_block_period"));
+    let params: std::sync::Arc<std::sync::Mutex<Vec<String>>> = Default::default();
+    let (p1, p2) = (params.clone(), params.clone());
     with_emulator("mysql_replica_set_loss", &e)
-        .step(Step::new(config).check(move |s| {
+        .step(Step::new(config.clone()).check(move |s| {
             let pw = secret(api, set(s)?["password_parameters"]["app"].as_str().unwrap_or(""))?;
             let app = app_ns(s)?;
             sql(&app, "127.0.0.1", 3306, "app", &pw, "CREATE TABLE IF NOT EXISTS shop.ids (id VARCHAR(64) PRIMARY KEY)")?;
@@ -808,5 +818,36 @@ fn mysql_replica_set_loses_no_acknowledged_write() {
             }
             Ok(())
         }))
+        // _disappears: every member deleted out of band is drift (the set is gone from state)…
+        .step(
+            Step::new(config.clone())
+                .check(move |_| common::delete_instances(api, "db").map(|_| ()))
+                .expect_drift(),
+        )
+        // …and the next apply builds the set again, passwords kept in Parameter Store.
+        .step(Step::new(config).check(move |s| {
+            check_set(s, api, 0)?;
+            let g = set(s)?;
+            *p1.lock().unwrap() = g["password_parameters"]
+                .as_object()
+                .ok_or("no password_parameters")?
+                .values()
+                .filter_map(|v| v.as_str().map(str::to_string))
+                .collect();
+            Ok(())
+        }))
+        // Destroy leaves no password parameter behind.
+        .check_destroy(move |_| {
+            let names = p2.lock().unwrap().clone();
+            if names.len() < 2 {
+                return Err(format!("{} password parameters recorded", names.len()));
+            }
+            for n in &names {
+                if common::parameter_exists(api, n)? {
+                    return Err(format!("{n} is left after destroy"));
+                }
+            }
+            Ok(())
+        })
         .run();
 }

@@ -799,8 +799,10 @@ fn redis_replica_group_loses_no_wait_confirmed_write() {
         .unwrap_or_default()
         .to_string();
     assert!(config.contains("redis_writer") && !config.contains("redis_primary"));
+    let param: std::sync::Arc<std::sync::Mutex<String>> = Default::default();
+    let (p1, p2) = (param.clone(), param.clone());
     with_emulator("redis_replica_group_loss", &e)
-        .step(Step::new(config).check(move |s| {
+        .step(Step::new(config.clone()).check(move |s| {
             let g = group(s)?;
             let token = secret(api, g["auth_token_parameter"].as_str().unwrap_or(""))?;
             let mut table = Vec::new();
@@ -827,5 +829,31 @@ fn redis_replica_group_loses_no_wait_confirmed_write() {
             );
             Ok(())
         }))
+        // _disappears: every member deleted out of band is drift (the group is gone from state)…
+        .step(
+            Step::new(config.clone())
+                .check(move |_| common::delete_instances(api, "cache").map(|_| ()))
+                .expect_drift(),
+        )
+        // …and the next apply builds the group again, its token kept in Parameter Store.
+        .step(Step::new(config).check(move |s| {
+            check_group(s, api, 0)?;
+            *p1.lock().unwrap() = group(s)?["auth_token_parameter"]
+                .as_str()
+                .ok_or("no auth_token_parameter")?
+                .to_string();
+            Ok(())
+        }))
+        // Destroy leaves no token parameter behind.
+        .check_destroy(move |_| {
+            let name = p2.lock().unwrap().clone();
+            if name.is_empty() {
+                return Err("no token parameter recorded".into());
+            }
+            if common::parameter_exists(api, &name)? {
+                return Err(format!("{name} is left after destroy"));
+            }
+            Ok(())
+        })
         .run();
 }
