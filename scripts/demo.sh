@@ -4,8 +4,10 @@
 #                            pack the provider as a release (scripts/release.sh --dev),
 #                            install it from the release's filesystem mirror, apply
 #                            examples/web-tier — nginx on 3 instances in 3 zones, port 22
-#                            closed, SSM-managed, behind a load balancer — check that the next
-#                            plan is empty, and show responses through the load balancer.
+#                            closed, SSM-managed, behind a load balancer, with its nginx logs
+#                            shipped to CloudWatch Logs and Session Manager preferences
+#                            (examples/web-tier/ops.tf) — check that the next plan is empty,
+#                            and show responses through the load balancer.
 #   scripts/demo.sh destroy  destroy the stack and stop hastack-local.
 # Settings: HASTACK_DEMO_DIR (default /tmp/hastack-demo), HASTACK_DEMO_PORT (4566),
 # HASTACK_DEMO_PROFILE (fast; `realistic` waits like AWS: 20 s boots, 2 s operations).
@@ -46,7 +48,7 @@ provider_installation {
   }
 }
 CFG
-cp examples/web-tier/main.tf "$DEMO/stack/"
+cp examples/web-tier/*.tf "$DEMO/stack/"
 
 if hl status >/dev/null 2>&1; then
   echo "hastack-local already runs (state in $DEMO/local)"
