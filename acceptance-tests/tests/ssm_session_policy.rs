@@ -5,8 +5,8 @@ use acceptance_tests::emulator::Emulator;
 use acceptance_tests::Step;
 use aws_sdk_ssm::error::ProvideErrorMetadata;
 use common::{
-    assume_role_with_policy, block_on, hosts_emulator, logs_on, run_shell, ssm_on, ssm_with,
-    wait_for_hosts_lock, with_emulator, SessionClient,
+    assume_role_with_policy, block_on, hosts_emulator, logs_on, port_22_closed, run_shell, ssm_on,
+    ssm_with, wait_for_hosts_lock, with_emulator, SessionClient,
 };
 use serde_json::{json, Value as Json};
 
@@ -382,6 +382,18 @@ resource "hastack_lightsail_ha_instance" "other" {
                     }
                     std::thread::sleep(std::time::Duration::from_millis(500));
                 }
+                // No way in but Session Manager: port 22 is closed on both groups' members.
+                let names: Vec<String> = ["web", "other"]
+                    .iter()
+                    .filter_map(|g| {
+                        s.resource(&format!("hastack_lightsail_ha_instance.{g}"))
+                            .and_then(|r| r["instances"][0]["name"].as_str().map(str::to_string))
+                    })
+                    .collect();
+                if names.len() != 2 {
+                    return Err(format!("members {names:?}"));
+                }
+                port_22_closed(port, &names)?;
                 // The operator: a role session limited by the policy's operator_policy_json
                 // (STS session policy; hastack-local evaluates it for StartSession).
                 let policy_json = s

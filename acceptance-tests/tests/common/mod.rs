@@ -43,6 +43,24 @@ pub fn ssm_on(port: u16) -> aws_sdk_ssm::Client {
     )
 }
 
+/// An error naming each of `names` (Lightsail instances) whose public ports let port 22 in.
+pub fn port_22_closed(port: u16, names: &[String]) -> Result<(), String> {
+    let c = lightsail_on(port);
+    for n in names {
+        let ps = block_on(c.get_instance_port_states().instance_name(n).send())
+            .map_err(|e| format!("GetInstancePortStates {n}: {e:?}"))?;
+        let open22 = ps.port_states().iter().any(|p| {
+            p.state() == Some(&aws_sdk_lightsail::types::PortState::Open)
+                && p.from_port() <= 22
+                && 22 <= p.to_port()
+        });
+        if open22 {
+            return Err(format!("{n} has port 22 open"));
+        }
+    }
+    Ok(())
+}
+
 /// An SSM client on the emulator signing with `creds` (e.g. an assumed role's).
 pub fn ssm_with(port: u16, creds: aws_credential_types::Credentials) -> aws_sdk_ssm::Client {
     aws_sdk_ssm::Client::from_conf(
