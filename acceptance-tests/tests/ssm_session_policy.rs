@@ -318,6 +318,13 @@ fn ssm_session_policy_errors() {
         .run();
 }
 
+/// Attribute `attr` of the first member of `hastack_lightsail_ha_instance.<group>`.
+fn first_member(s: &acceptance_tests::State, group: &str, attr: &str) -> Result<String, String> {
+    s.resource(&format!("hastack_lightsail_ha_instance.{group}"))
+        .and_then(|r| r["instances"][0][attr].as_str().map(str::to_string))
+        .ok_or_else(|| format!("no member {attr} in group {group}"))
+}
+
 /// End to end on real hosts: the policy's document and log group, a session to a web member
 /// with a client we did not write, the command's output as the policy's run-as user, and the
 /// session in the log group (session id, node id, user ARN, the command and its output).
@@ -366,14 +373,7 @@ resource "hastack_lightsail_ha_instance" "other" {
     with_emulator("ssm_session_policy_audited_session", &e)
         .step(
             Step::new(format!("{}{body}", config(policy))).check(move |s| {
-                let node = s
-                    .resource("hastack_lightsail_ha_instance.web")
-                    .and_then(|r| {
-                        r["instances"][0]["ssm_instance_id"]
-                            .as_str()
-                            .map(str::to_string)
-                    })
-                    .ok_or("no member")?;
+                let node = first_member(s, "web", "ssm_instance_id")?;
                 // The user data makes the run-as user after the agent registered.
                 let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
                 while run_shell(port, &node, "id -u ops")?.0 != "Success" {
@@ -383,16 +383,10 @@ resource "hastack_lightsail_ha_instance" "other" {
                     std::thread::sleep(std::time::Duration::from_millis(500));
                 }
                 // No way in but Session Manager: port 22 is closed on both groups' members.
-                let names: Vec<String> = ["web", "other"]
-                    .iter()
-                    .filter_map(|g| {
-                        s.resource(&format!("hastack_lightsail_ha_instance.{g}"))
-                            .and_then(|r| r["instances"][0]["name"].as_str().map(str::to_string))
-                    })
-                    .collect();
-                if names.len() != 2 {
-                    return Err(format!("members {names:?}"));
-                }
+                let names = [
+                    first_member(s, "web", "name")?,
+                    first_member(s, "other", "name")?,
+                ];
                 port_22_closed(port, &names)?;
                 // The operator: a role session limited by the policy's operator_policy_json
                 // (STS session policy; hastack-local evaluates it for StartSession).
@@ -406,14 +400,7 @@ resource "hastack_lightsail_ha_instance" "other" {
                     &policy_json,
                 )?;
                 let ssm = ssm_with(port, creds);
-                let other = s
-                    .resource("hastack_lightsail_ha_instance.other")
-                    .and_then(|r| {
-                        r["instances"][0]["ssm_instance_id"]
-                            .as_str()
-                            .map(str::to_string)
-                    })
-                    .ok_or("no other member")?;
+                let other = first_member(s, "other", "ssm_instance_id")?;
                 // Refused: a node without the target tags, and this node without the document
                 // (which would bypass the logging preferences).
                 for (what, target, document) in [

@@ -33,14 +33,7 @@ pub fn lightsail_on(port: u16) -> Client {
 }
 
 pub fn ssm_on(port: u16) -> aws_sdk_ssm::Client {
-    aws_sdk_ssm::Client::from_conf(
-        aws_sdk_ssm::Config::builder()
-            .behavior_version_latest()
-            .region(aws_sdk_ssm::config::Region::new("us-east-1"))
-            .endpoint_url(format!("http://127.0.0.1:{port}"))
-            .credentials_provider(credentials())
-            .build(),
-    )
+    ssm_with(port, credentials())
 }
 
 /// An error naming each of `names` (Lightsail instances) whose public ports let port 22 in.
