@@ -770,6 +770,63 @@ PY"#
     }
 }
 
+/// The example with `count` members and Sentinel's `down_after`.
+fn resized(config: &str, count: usize, down_after: &str) -> String {
+    let out = config
+        .replace(
+            "instance_count     = 3",
+            &format!("instance_count     = {count}"),
+        )
+        .replace(
+            "down_after = \"1500ms\"",
+            &format!("down_after = \"{down_after}\""),
+        );
+    assert!(out.contains(&format!("= {count}")) && out.contains(down_after));
+    out
+}
+
+/// `count` members: one primary (the state's `current_primary`), every other one a replica
+/// with its link up, and every member's Sentinel detecting failures after `down_after_ms`
+/// (asked on the member, with the token read there from Parameter Store).
+fn resized_ok(s: &State, api: u16, count: usize, down_after_ms: u64) -> Result<(), String> {
+    let g = group(s)?;
+    let members = g["members"].as_array().ok_or("no members")?;
+    if members.len() != count {
+        return Err(format!("{} members (want {count})", members.len()));
+    }
+    let primaries: Vec<&serde_json::Value> =
+        members.iter().filter(|m| m["role"] == "primary").collect();
+    if primaries.len() != 1 || g["current_primary"] != primaries[0]["name"] {
+        return Err(format!(
+            "primaries {primaries:?}, current_primary {}",
+            g["current_primary"]
+        ));
+    }
+    if let Some(m) = members
+        .iter()
+        .find(|m| m["role"] != "primary" && (m["role"] != "replica" || m["link_status"] != "up"))
+    {
+        return Err(format!("member {m}"));
+    }
+    let param = g["auth_token_parameter"].as_str().ok_or("no parameter")?;
+    let script = format!(
+        "REDISCLI_AUTH=$(aws ssm get-parameter --region us-east-1 --name '{param}' --with-decryption \
+         --query Parameter.Value --output text) redis-cli --no-auth-warning -p 26379 \
+         SENTINEL master cache | tr -d '\\r' | grep -A1 -x down-after-milliseconds | tail -n1"
+    );
+    for m in members {
+        let node = m["ssm_instance_id"].as_str().unwrap_or("");
+        let (status, out) = common::run_shell(api, node, &script)?;
+        if status != "Success" || out.trim() != down_after_ms.to_string() {
+            return Err(format!(
+                "{}: Sentinel down-after-milliseconds {out:?} ({status}), want {down_after_ms}",
+                m["name"]
+            ));
+        }
+    }
+    Ok(())
+}
+
 /// Rounds per fault: 1 in CI, more from `scripts/chaos.sh` (HASTACK_REDIS_ROUNDS).
 fn rounds() -> usize {
     std::env::var("HASTACK_REDIS_ROUNDS")
@@ -829,6 +886,11 @@ fn redis_replica_group_loses_no_wait_confirmed_write() {
             );
             Ok(())
         }))
+        // Update in place: a fourth member joins as a replica and Sentinel's detection time
+        // changes on every member…
+        .step(Step::new(resized(&config, 4, "2000ms")).check(move |s| resized_ok(s, api, 4, 2000)))
+        // …and back: the highest index leaves, the others keep replicating.
+        .step(Step::new(config.clone()).check(move |s| resized_ok(s, api, 3, 1500)))
         // _disappears: every member deleted out of band is drift (the group is gone from state)…
         .step(
             Step::new(config.clone())

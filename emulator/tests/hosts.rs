@@ -182,6 +182,23 @@ async fn hosts_boot_user_data_run_commands_and_clean_up() {
         .await
         .1;
     assert_eq!(hosts.as_array().unwrap().len(), 3, "{hosts}");
+    // The bridge keeps the address it was given, whatever its ports' addresses: hosts added or
+    // removed later never leave the others' neighbour entry for the emulator stale.
+    let sys = |f: &str| {
+        std::fs::read_to_string(format!(
+            "/sys/class/net/{}/{f}",
+            hastack_local::hosts::net::BRIDGE
+        ))
+        .unwrap_or_default()
+        .trim()
+        .to_string()
+    };
+    assert_eq!(sys("address"), hastack_local::hosts::net::BRIDGE_MAC);
+    assert_eq!(
+        sys("addr_assign_type"),
+        "3",
+        "the bridge's address must be set (NET_ADDR_SET)"
+    );
     for i in 1..=3 {
         let inst = ls
             .get_instance()

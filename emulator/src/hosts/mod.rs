@@ -7,7 +7,7 @@
 //!
 //! A leaf: it executes and reports, and knows nothing of the services (which record outcomes).
 pub mod names;
-mod net;
+pub mod net;
 pub mod shell;
 
 use std::collections::HashMap;

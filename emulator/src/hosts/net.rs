@@ -6,6 +6,13 @@ use super::HostError;
 
 pub const BRIDGE: &str = "hstk0";
 pub const BRIDGE_IP: &str = "198.18.0.1";
+/// The bridge's MAC address, set once (locally administered, "hstk" in hex). A bridge whose
+/// address was never set takes the lowest of its ports' addresses, so it changed whenever a
+/// host with a lower veth address came or the lowest one went; every host's neighbour entry
+/// for 198.18.0.1 then pointed at an address that no longer answered, and their traffic to the
+/// emulator (API calls, the agents' reports) stalled for up to a minute, until it was
+/// resolved again (seen as Run Commands that did not finish while a replica group grew).
+pub const BRIDGE_MAC: &str = "02:68:73:74:6b:00";
 
 fn ip(args: &[&str]) -> Result<(), HostError> {
     let out = Command::new("ip")
@@ -28,6 +35,7 @@ pub fn create_bridge() -> Result<(), HostError> {
     if ip(&["link", "show", BRIDGE]).is_err() {
         ip(&["link", "add", BRIDGE, "type", "bridge"])?;
     }
+    ip(&["link", "set", BRIDGE, "address", BRIDGE_MAC])?;
     let _ = ip(&["addr", "add", &format!("{BRIDGE_IP}/15"), "dev", BRIDGE]);
     ip(&["link", "set", BRIDGE, "up"])
 }

@@ -51,13 +51,38 @@ fn lock<T>(m: &std::sync::Mutex<T>) -> std::sync::MutexGuard<'_, T> {
 }
 
 /// Send `s` and wait until every node has finished it (whatever the outcome).
-#[tracing::instrument(skip_all, fields(comment = s.comment, nodes = s.nodes.len()))]
 pub async fn run(
     c: &Client,
     s: Script<'_>,
     deadline: Instant,
     cancel: &CancellationToken,
 ) -> Result<Vec<Invocation>, AwsError> {
+    match run_within(c, s, deadline, cancel).await? {
+        Ran::All(done) => Ok(done),
+        Ran::Partly { error, .. } => Err(error),
+    }
+}
+
+/// What [`run_within`] saw by its deadline.
+pub enum Ran {
+    /// Every node finished.
+    All(Vec<Invocation>),
+    /// The deadline came first: the nodes that finished, and the timeout.
+    Partly {
+        done: Vec<Invocation>,
+        error: AwsError,
+    },
+}
+
+/// Send `s` and wait until every node has finished it or `deadline` comes (then the nodes that
+/// finished by then). A failure to send or to ask, and cancellation, are errors.
+#[tracing::instrument(skip_all, fields(comment = s.comment, nodes = s.nodes.len()))]
+pub async fn run_within(
+    c: &Client,
+    s: Script<'_>,
+    deadline: Instant,
+    cancel: &CancellationToken,
+) -> Result<Ran, AwsError> {
     let comment: String = s.comment.chars().take(100).collect();
     let sent = c
         .send_command()
@@ -78,7 +103,7 @@ pub async fn run(
     tracing::debug!(command = id, "sent");
     let done: std::sync::Mutex<Vec<Invocation>> = std::sync::Mutex::new(Vec::new());
     let done = &done;
-    wait_until(
+    let waited = wait_until(
         deadline,
         cancel,
         Backoff::new(
@@ -131,10 +156,14 @@ pub async fn run(
             }
         },
     )
-    .await?;
+    .await;
     let mut done = std::mem::take(&mut *lock(done));
     done.sort_by_key(|d| s.nodes.iter().position(|n| *n == d.node));
-    Ok(done)
+    match waited {
+        Ok(()) => Ok(Ran::All(done)),
+        Err(error @ AwsError::TimedOut { .. }) => Ok(Ran::Partly { done, error }),
+        Err(e) => Err(e),
+    }
 }
 
 /// The invocations, or an error naming each node that did not succeed and the end of what

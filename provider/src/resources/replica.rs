@@ -123,7 +123,7 @@ pub async fn look<S>(f: &Fleet<'_>, g: &Group, st: &Status<'_, S>) -> Result<Vie
     let deadline = f
         .deadline
         .min(tokio::time::Instant::now() + Duration::from_secs(60));
-    let invs = run::run(
+    let invs = match run::run_within(
         &f.ssm,
         run::Script {
             nodes: &ids,
@@ -134,7 +134,22 @@ pub async fn look<S>(f: &Fleet<'_>, g: &Group, st: &Status<'_, S>) -> Result<Vie
         deadline,
         f.cancel,
     )
-    .await?;
+    .await?
+    {
+        run::Ran::All(invs) => invs,
+        // A member whose status has not come back in a minute (a busy or unreachable host)
+        // has not reported, like a member whose node is offline: waits look again, until
+        // their own deadline; the apply's deadline itself is still an error.
+        run::Ran::Partly { done, error } if tokio::time::Instant::now() < f.deadline => {
+            tracing::warn!(
+                reported = done.len(),
+                members = ids.len(),
+                "status not reported by every member: {error}"
+            );
+            done
+        }
+        run::Ran::Partly { error, .. } => return Err(error),
+    };
     for inv in invs.iter().filter(|i| i.succeeded()) {
         let ip = v
             .nodes
