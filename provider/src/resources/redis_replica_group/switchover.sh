@@ -32,9 +32,30 @@ restore() {
 }
 trap restore EXIT
 
+sentinel() { timeout 5 redis-cli --no-auth-warning -h 127.0.0.1 -p 26379 "$@" | tr -d '\r'; }
+# Each replica's "<ip> <priority>" as this member's Sentinel last read it.
+seen_priorities() {
+  sentinel SENTINEL REPLICAS "$GROUP" \
+    | awk 'NR % 2 == 1 { k = $0; next } k == "ip" { ip = $0 } k == "slave-priority" { print ip, $0 }'
+}
+
 # Never chosen: every other replica (one that does not answer cannot be chosen either).
 for h in $OTHERS; do r "$h" CONFIG SET replica-priority 0 >/dev/null || log "$h does not answer"; done
 r "$NEW" CONFIG SET replica-priority 1 >/dev/null
+# Sentinel reads the priorities from each replica's INFO, every 10 s: until it has read the new
+# ones it could promote another replica. Wait (writes still flow) until it has.
+for _ in $(seq 1 150); do
+  seen=$(seen_priorities) || seen=''
+  # NEW at 1, and every other replica Sentinel knows at 0.
+  ok=$(NEW="$NEW" OTHERS="$OTHERS" awk '
+    BEGIN { n = split(ENVIRON["OTHERS"], o, " "); for (i = 1; i <= n; i++) other[o[i]] = 1 }
+    $1 == ENVIRON["NEW"] && $2 == "1" { new_ok = 1 }
+    ($1 in other) && $2 != "0" { bad = 1 }
+    END { print (new_ok && !bad) ? "true" : "false" }' <<< "$seen")
+  [ "$ok" = true ] && break
+  sleep 0.1
+done
+[ "$ok" = true ] || { log "Sentinel has not seen the replica priorities: $(tr '\n' ' ' <<< "$seen")" >&2; exit 1; }
 # Writes wait (they do not fail) for at most 10 s; reads go on.
 r "$OLD" CLIENT PAUSE 10000 WRITE >/dev/null
 target=$(info "$OLD" master_repl_offset)
@@ -45,8 +66,9 @@ for _ in $(seq 1 100); do
 done
 [ "${got:-0}" -ge "$target" ] || { log "$NEW did not catch up ($got < $target)" >&2; exit 1; }
 log "$NEW has offset $got of $target: promoting"
-timeout 5 redis-cli --no-auth-warning -h 127.0.0.1 -p 26379 SENTINEL FAILOVER "$GROUP" >/dev/null
-for _ in $(seq 1 100); do
+answer=$(sentinel SENTINEL FAILOVER "$GROUP")
+[ "$answer" = OK ] || { log "SENTINEL FAILOVER: $answer" >&2; exit 1; }
+for _ in $(seq 1 200); do
   [ "$(info "$NEW" role)" = master ] && break
   sleep 0.05
 done
