@@ -6,8 +6,8 @@ use std::sync::{Arc, Mutex};
 
 use acceptance_tests::emulator::Emulator;
 use acceptance_tests::{State, Step};
-use aws_sdk_lightsail::types::{NetworkProtocol, PortInfo, PortState};
-use common::{block_on, hosts_emulator, lightsail_on, with_emulator};
+use aws_sdk_lightsail::types::{NetworkProtocol, PortInfo};
+use common::{block_on, hosts_emulator, lightsail_on, port_states, with_emulator};
 use serde_json::{json, Value as Json};
 
 const NGINX: &str = "#!/bin/bash\nset -e\nmkdir -p /var/www/html\nhostname > /var/www/html/index.html\nsystemctl enable --now nginx\n";
@@ -84,42 +84,6 @@ fn healthy_members(s: &State, count: usize) -> Result<(), String> {
         }
     }
     Ok(())
-}
-
-/// Open rules of one instance: (from, to, protocol).
-type OpenPorts = Vec<(i32, i32, String)>;
-
-/// The public port states of every member, as Lightsail reports them.
-fn port_states(port: u16, names: &[String]) -> Result<Vec<(String, OpenPorts)>, String> {
-    let c = lightsail_on(port);
-    block_on(async {
-        let mut out = Vec::new();
-        for n in names {
-            let ps = c
-                .get_instance_port_states()
-                .instance_name(n)
-                .send()
-                .await
-                .map_err(|e| format!("{e:?}"))?;
-            out.push((
-                n.clone(),
-                ps.port_states()
-                    .iter()
-                    .filter(|p| p.state() == Some(&PortState::Open))
-                    .map(|p| {
-                        (
-                            p.from_port(),
-                            p.to_port(),
-                            p.protocol()
-                                .map(|x| x.as_str().to_string())
-                                .unwrap_or_default(),
-                        )
-                    })
-                    .collect(),
-            ));
-        }
-        Ok(out)
-    })
 }
 
 /// No member has port 22 open, and each has exactly `want` open (from, to).

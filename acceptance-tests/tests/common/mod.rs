@@ -36,18 +36,47 @@ pub fn ssm_on(port: u16) -> aws_sdk_ssm::Client {
     ssm_with(port, credentials())
 }
 
-/// An error naming each of `names` (Lightsail instances) whose public ports let port 22 in.
-pub fn port_22_closed(port: u16, names: &[String]) -> Result<(), String> {
+/// Open rules of one instance: (from, to, protocol).
+pub type OpenPorts = Vec<(i32, i32, String)>;
+
+/// The public port states of every member, as Lightsail reports them.
+pub fn port_states(port: u16, names: &[String]) -> Result<Vec<(String, OpenPorts)>, String> {
     let c = lightsail_on(port);
-    for n in names {
-        let ps = block_on(c.get_instance_port_states().instance_name(n).send())
-            .map_err(|e| format!("GetInstancePortStates {n}: {e:?}"))?;
-        let open22 = ps.port_states().iter().any(|p| {
-            p.state() == Some(&aws_sdk_lightsail::types::PortState::Open)
-                && p.from_port() <= 22
-                && 22 <= p.to_port()
-        });
-        if open22 {
+    block_on(async {
+        let mut out = Vec::new();
+        for n in names {
+            let ps = c
+                .get_instance_port_states()
+                .instance_name(n)
+                .send()
+                .await
+                .map_err(|e| format!("{e:?}"))?;
+            out.push((
+                n.clone(),
+                ps.port_states()
+                    .iter()
+                    .filter(|p| p.state() == Some(&aws_sdk_lightsail::types::PortState::Open))
+                    .map(|p| {
+                        (
+                            p.from_port(),
+                            p.to_port(),
+                            p.protocol()
+                                .map(|x| x.as_str().to_string())
+                                .unwrap_or_default(),
+                        )
+                    })
+                    .collect(),
+            ));
+        }
+        Ok(out)
+    })
+}
+
+/// An error naming each of `names` (Lightsail instances) with a rule of any protocol that
+/// lets port 22 in.
+pub fn port_22_closed(port: u16, names: &[String]) -> Result<(), String> {
+    for (n, open) in port_states(port, names)? {
+        if open.iter().any(|(f, t, _)| *f <= 22 && 22 <= *t) {
             return Err(format!("{n} has port 22 open"));
         }
     }
