@@ -83,8 +83,12 @@ impl HostShell {
 }
 
 /// The processes whose session id is `session` (from `/proc/PID/stat`: the fields after the
-/// command's closing parenthesis are state, ppid, pgrp, session).
+/// command's closing parenthesis are state, ppid, pgrp, session). Session 0 (a leader outside
+/// this pid namespace) matches nothing: it would name every process of the container.
 fn session_members(session: i32) -> Vec<i32> {
+    if session <= 0 {
+        return vec![];
+    }
     let Ok(dir) = std::fs::read_dir("/proc") else {
         return vec![];
     };
@@ -209,14 +213,30 @@ mod tests {
     use super::*;
 
     #[test]
-    fn session_members_include_this_process() {
-        let me = std::process::id() as i32;
-        let session = rustix::process::getsid(None)
-            .unwrap()
-            .as_raw_nonzero()
-            .get();
-        assert!(session_members(session).contains(&me));
-        assert!(!session_members(i32::MAX).contains(&me));
+    fn session_members_are_found_by_session_id() {
+        // A child in a session of its own (its pid is the session id). The test's own session
+        // is not used: where its leader lives outside this pid namespace (a CI container),
+        // getsid() answers 0.
+        // util-linux setsid execs in place when it is not a process group leader (a spawned
+        // child is not), so the sleep's pid is its session id.
+        let mut cmd = Command::new("setsid");
+        cmd.args(["sleep", "30"]);
+        let mut child = cmd.spawn().unwrap();
+        let pid = child.id() as i32;
+        // Until setsid has run, the child is still in this test's session.
+        let mut members = session_members(pid);
+        for _ in 0..100 {
+            if !members.is_empty() {
+                break;
+            }
+            std::thread::sleep(Duration::from_millis(20));
+            members = session_members(pid);
+        }
+        let _ = child.kill();
+        let _ = child.wait();
+        assert_eq!(members, vec![pid]);
+        assert!(!session_members(i32::MAX).contains(&pid));
+        assert!(session_members(0).is_empty());
     }
 
     #[test]
