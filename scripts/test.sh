@@ -39,7 +39,7 @@ if [ -n "$OLDEST" ] && [ "$(readlink -f "$OLDEST")" != "$(readlink -f "$NEWEST")
   TF_ACC=1 TF_ACC_TERRAFORM_PATH="$OLDEST" cargo test -p acceptance-tests --no-fail-fast \
     --test lightsail_load_balancer --test lightsail_lb_attachment --test lightsail_ha_instance \
     --test redis_replica_group --test mysql_replica_set --test provider_config \
-    --test ssm_session_policy --test cloudwatch_log_pipeline \
+    --test ssm_session_policy --test cloudwatch_log_pipeline --test ha_webapp \
     -- _basic 2>&1 | tee -a "$out"
   [ "${PIPESTATUS[0]}" = 0 ] || cargo_status=1
 fi

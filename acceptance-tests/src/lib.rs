@@ -297,7 +297,16 @@ impl Workdir {
     }
 
     pub fn write(&self, name: &str, content: &str) {
-        std::fs::write(self.run.dir.join(name), content).expect("write file");
+        let path = self.run.dir.join(name);
+        if let Some(parent) = path.parent() {
+            std::fs::create_dir_all(parent).expect("create directory");
+        }
+        std::fs::write(path, content).expect("write file");
+    }
+
+    /// The working directory Terraform runs in.
+    pub fn path(&self) -> &Path {
+        &self.run.dir
     }
 
     /// Run terraform with `args`: its stdout, or its stderr when it failed.

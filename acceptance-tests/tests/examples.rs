@@ -104,3 +104,76 @@ fn instances(e: &Emulator, names: &[&str]) {
     )
     .unwrap();
 }
+
+/// Every `.tf`, `.tftest.hcl` and `.tfmock.hcl` file under examples/ is formatted as
+/// `terraform fmt` would write it, and every `.tf` file is applied by some test: here, in the
+/// resource tests (`resource_example`) or in ha_webapp.rs (the module and environments).
+#[test]
+fn examples_are_formatted_and_each_is_applied_somewhere() {
+    if !acceptance_tests::enabled() {
+        return;
+    }
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../examples");
+    let mut w = acceptance_tests::Workdir::new("examples_fmt", vec![]).expect("workdir");
+    let dir = root.canonicalize().expect("examples dir");
+    let (code, out, err) = w.terraform_output(&[
+        "fmt",
+        "-check",
+        "-recursive",
+        "-diff",
+        "-no-color",
+        dir.to_str().unwrap(),
+    ]);
+    assert_eq!(
+        code,
+        Some(0),
+        "terraform fmt -check: files to format:\n{out}\n{err}"
+    );
+
+    // Where each example is applied (path prefixes under examples/).
+    let applied_by = [
+        ("spread-zones/", "examples.rs"),
+        ("provider/", "examples.rs"),
+        ("web-tier/", "examples.rs"),
+        ("resources/hastack_lightsail_", "examples.rs"),
+        ("resources/hastack_ssm_session_policy/", "examples.rs"),
+        ("resources/hastack_cloudwatch_log_pipeline/", "examples.rs"),
+        (
+            "resources/hastack_mysql_replica_set/",
+            "mysql_replica_set.rs",
+        ),
+        (
+            "resources/hastack_redis_replica_group/",
+            "redis_replica_group.rs",
+        ),
+        ("modules/ha-webapp/", "ha_webapp.rs"),
+        ("environments/", "ha_webapp.rs"),
+    ];
+    let mut files = Vec::new();
+    let mut stack = vec![dir.clone()];
+    while let Some(d) = stack.pop() {
+        for e in std::fs::read_dir(&d).unwrap().flatten() {
+            let p = e.path();
+            if p.is_dir() {
+                if !p.file_name().unwrap().to_string_lossy().starts_with('.') {
+                    stack.push(p);
+                }
+            } else if p.extension().is_some_and(|x| x == "tf") {
+                files.push(p.strip_prefix(&dir).unwrap().to_string_lossy().to_string());
+            }
+        }
+    }
+    assert!(
+        files.len() >= 20,
+        "only {} example files found",
+        files.len()
+    );
+    let orphans: Vec<&String> = files
+        .iter()
+        .filter(|f| !applied_by.iter().any(|(prefix, _)| f.starts_with(prefix)))
+        .collect();
+    assert!(
+        orphans.is_empty(),
+        "examples no test applies (add them to a test and to this list): {orphans:?}"
+    );
+}

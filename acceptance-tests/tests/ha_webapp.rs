@@ -1,0 +1,299 @@
+//! The whole stack as users write it: the `ha-webapp` module (examples/modules/ha-webapp) and
+//! the environments that call it (examples/environments/{dev,staging,prod}).
+//!
+//! - The module's own `terraform test` suite: plan runs with a mocked provider (wiring, bad
+//!   input refused naming the variable) and one apply against hastack-local.
+//! - Each environment applied against hastack-local as a user would (`terraform get`,
+//!   `validate`, `apply`), then: an empty plan, the app answering through the load balancer from
+//!   every web instance with a write on the database primary, a read on a replica and a count
+//!   in Redis, the app log in CloudWatch Logs (a stream per web instance), and a destroy that
+//!   leaves no instance, load balancer or parameter behind.
+mod common;
+
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+use acceptance_tests::emulator::Emulator;
+use acceptance_tests::Workdir;
+use common::{block_on, hosts_emulator, http_get, lightsail_on, logs_on, parameter_exists};
+use serde_json::{json, Value as Json};
+
+fn examples() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../examples")
+}
+
+/// Copy every file under `from` to `to` in the work dir (relative path `to`).
+fn copy_tree(w: &Workdir, from: &Path, to: &str) {
+    for entry in std::fs::read_dir(from).unwrap_or_else(|e| panic!("{}: {e}", from.display())) {
+        let p = entry.expect("dir entry").path();
+        let name = p.file_name().unwrap().to_string_lossy().to_string();
+        if name.starts_with('.') {
+            continue; // .terraform, lock files and state of someone's local run
+        }
+        let rel = if to.is_empty() {
+            name
+        } else {
+            format!("{to}/{name}")
+        };
+        if p.is_dir() {
+            copy_tree(w, &p, &rel);
+        } else {
+            w.write(
+                &rel,
+                &std::fs::read_to_string(&p).expect("read example file"),
+            );
+        }
+    }
+}
+
+/// The number of `run` blocks in the module's test files: what `terraform test` must pass.
+fn run_blocks(module: &Path) -> usize {
+    std::fs::read_dir(module.join("tests"))
+        .expect("tests dir")
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| p.to_string_lossy().ends_with(".tftest.hcl"))
+        .map(|p| {
+            std::fs::read_to_string(p)
+                .unwrap()
+                .lines()
+                .filter(|l| l.starts_with("run \""))
+                .count()
+        })
+        .sum()
+}
+
+#[test]
+fn ha_webapp_module_terraform_test_basic() {
+    if !acceptance_tests::enabled() {
+        return;
+    }
+    let Some((_guard, e)) = hosts_emulator() else {
+        return;
+    };
+    let module = examples().join("modules/ha-webapp");
+    let want = run_blocks(&module);
+    assert!(want >= 10, "only {want} run blocks in the module's tests");
+    let mut w = Workdir::new("ha_webapp_tftest", e.env()).expect("workdir");
+    copy_tree(&w, &module, "");
+    let (code, out, err) = w.terraform_output(&["test", "-no-color"]);
+    let summary = format!("Success! {want} passed, 0 failed.");
+    assert!(
+        code == Some(0) && out.contains(&summary),
+        "terraform test: exit {code:?}, expected {summary:?}\n{out}\n{err}"
+    );
+    // The apply run destroyed what it made.
+    let left = block_on(lightsail_on(e.port).get_instances().send())
+        .expect("GetInstances")
+        .instances()
+        .len();
+    assert_eq!(left, 0, "terraform test left {left} instances");
+}
+
+#[test]
+fn ha_webapp_environments_apply_and_serve() {
+    if !acceptance_tests::enabled() {
+        return;
+    }
+    let Some((_guard, e)) = hosts_emulator() else {
+        return;
+    };
+    let mut figures = Vec::new();
+    for env in ["dev", "staging", "prod"] {
+        let started = Instant::now();
+        let mut w = Workdir::new(&format!("ha_webapp_{env}"), e.env()).expect("workdir");
+        copy_tree(
+            &w,
+            &examples().join("modules/ha-webapp"),
+            "modules/ha-webapp",
+        );
+        copy_tree(&w, &examples().join("environments").join(env), "");
+        // The root calls the module by its place in the repository; here it sits beside it.
+        let main = std::fs::read_to_string(w.path().join("main.tf")).unwrap();
+        assert!(
+            main.contains("\"../../modules/ha-webapp\""),
+            "{env}: module source"
+        );
+        w.write(
+            "main.tf",
+            &main.replace("\"../../modules/ha-webapp\"", "\"./modules/ha-webapp\""),
+        );
+        let tf = |w: &mut Workdir, args: &[&str]| {
+            w.terraform(args)
+                .unwrap_or_else(|err| panic!("{env}: terraform {args:?}: {err}"))
+        };
+        tf(&mut w, &["get", "-no-color"]);
+        tf(&mut w, &["validate", "-no-color"]);
+        tf(
+            &mut w,
+            &["apply", "-auto-approve", "-input=false", "-no-color"],
+        );
+        let applied = started.elapsed();
+        let (code, out, err) =
+            w.terraform_output(&["plan", "-detailed-exitcode", "-input=false", "-no-color"]);
+        assert_eq!(
+            code,
+            Some(0),
+            "{env}: plan after apply not empty:\n{out}\n{err}"
+        );
+        let outputs: Json = serde_json::from_str(&tf(&mut w, &["output", "-json"])).unwrap();
+        let served = serves(&e, env, &outputs);
+        logs_shipped(&e, env, &outputs);
+        tf(
+            &mut w,
+            &["destroy", "-auto-approve", "-input=false", "-no-color"],
+        );
+        nothing_left(&e, env);
+        figures.push(format!(
+            "{env}: apply {:.1} s, {served} requests served, total with checks and destroy {:.1} s",
+            applied.as_secs_f64(),
+            started.elapsed().as_secs_f64()
+        ));
+    }
+    eprintln!(
+        "ha-webapp environments on hastack-local:\n  {}",
+        figures.join("\n  ")
+    );
+}
+
+/// The load balancer's loopback port, as hastack-local lists it.
+fn lb_port(e: &Emulator) -> u16 {
+    let (_, lbs) = e.admin("GET", "load-balancers", &json!({}));
+    lbs.as_array()
+        .and_then(|a| a.first().cloned())
+        .and_then(|l| {
+            l["endpoint"]
+                .as_str()
+                .and_then(|u| u.rsplit(':').next()?.parse().ok())
+        })
+        .expect("a load balancer with a loopback endpoint")
+}
+
+/// Requests through the load balancer until every web instance has answered (≤ 60 s, ≤ 300
+/// requests): each a write on the database primary, a read on a replica, a count in Redis.
+fn serves(e: &Emulator, env: &str, outputs: &Json) -> usize {
+    let port = lb_port(e);
+    let web: Vec<String> = outputs["web_instances"]["value"]
+        .as_object()
+        .expect("web_instances output")
+        .keys()
+        .cloned()
+        .collect();
+    let db_primary = outputs["db_primary"]["value"].as_str().unwrap().to_string();
+    let mut seen = std::collections::BTreeSet::new();
+    let mut last_hits = 0;
+    let mut last_error = String::new();
+    let deadline = Instant::now() + Duration::from_secs(60);
+    let mut n = 0;
+    while seen.len() < web.len() && Instant::now() < deadline && n < 300 {
+        n += 1;
+        match http_get(port, "/")
+            .and_then(|b| serde_json::from_str::<Json>(&b).map_err(|e| e.to_string()))
+        {
+            Ok(page) => {
+                assert_eq!(page["db_primary"], db_primary.as_str(), "{env}: {page}");
+                assert_ne!(
+                    page["db_reader"],
+                    db_primary.as_str(),
+                    "{env}: read on the primary: {page}"
+                );
+                let hits = page["redis_hits"].as_i64().unwrap_or(0);
+                assert!(hits > last_hits, "{env}: Redis count did not grow: {page}");
+                last_hits = hits;
+                assert!(
+                    page["zone"].as_str().unwrap_or("").starts_with("us-east-1"),
+                    "{env}: {page}"
+                );
+                seen.insert(page["instance"].as_str().unwrap_or("").to_string());
+            }
+            Err(err) => last_error = err,
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let want: std::collections::BTreeSet<String> = web.into_iter().collect();
+    assert_eq!(
+        seen, want,
+        "{env}: not every web instance served (last error: {last_error})"
+    );
+    n
+}
+
+/// The app log reaches CloudWatch Logs: a stream per web instance with its requests (≤ 30 s).
+fn logs_shipped(e: &Emulator, env: &str, outputs: &Json) {
+    let group = outputs["log_group_names"]["value"]["app"]
+        .as_str()
+        .expect("app log group")
+        .to_string();
+    let web: Vec<String> = outputs["web_instances"]["value"]
+        .as_object()
+        .unwrap()
+        .keys()
+        .cloned()
+        .collect();
+    let logs = logs_on(e.port);
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        let mut missing = Vec::new();
+        let mut seen = Vec::new();
+        for stream in &web {
+            let messages: Vec<String> = block_on(
+                logs.get_log_events()
+                    .log_group_name(&group)
+                    .log_stream_name(stream)
+                    .send(),
+            )
+            .map(|r| {
+                r.events()
+                    .iter()
+                    .filter_map(|ev| ev.message().map(str::to_string))
+                    .collect()
+            })
+            .unwrap_or_default();
+            // app.py: "<time> <client> <instance> "GET / HTTP/1.x" 200 -"
+            if !messages.iter().any(|m| {
+                m.contains(stream.as_str()) && m.contains("\"GET / HTTP/1.") && m.contains(" 200 ")
+            }) {
+                missing.push(stream.clone());
+            }
+            seen.extend(messages.into_iter().take(3));
+        }
+        if missing.is_empty() {
+            return;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "{env}: no request lines in {group} for {missing:?} after 30 s; lines there: {seen:?}"
+        );
+        std::thread::sleep(Duration::from_millis(500));
+    }
+}
+
+/// After destroy: no instance, load balancer or hastack parameter in hastack-local.
+fn nothing_left(e: &Emulator, env: &str) {
+    let ls = lightsail_on(e.port);
+    let instances = block_on(ls.get_instances().send()).expect("GetInstances");
+    assert!(
+        instances.instances().is_empty(),
+        "{env}: instances left: {:?}",
+        instances
+            .instances()
+            .iter()
+            .map(|i| i.name())
+            .collect::<Vec<_>>()
+    );
+    let lbs = block_on(ls.get_load_balancers().send()).expect("GetLoadBalancers");
+    assert!(
+        lbs.load_balancers().is_empty(),
+        "{env}: load balancers left"
+    );
+    let stack = format!("shop-{env}");
+    let left: Vec<String> = [
+        format!("/hastack/mysql/{stack}-db/users/app"),
+        format!("/hastack/mysql/{stack}-db/replication-password"),
+        format!("/hastack/redis/{stack}-cache/auth-token"),
+        format!("AmazonCloudWatch-hastack-{stack}-web"),
+    ]
+    .into_iter()
+    .filter(|name| parameter_exists(e.port, name).unwrap_or(true))
+    .collect();
+    assert!(left.is_empty(), "{env}: parameters left: {left:?}");
+}
