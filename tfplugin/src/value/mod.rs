@@ -6,22 +6,51 @@
 mod json;
 mod model;
 mod msgpack;
+mod number;
 mod types;
 
 use std::collections::BTreeMap;
 
 pub use bigdecimal::BigDecimal;
 pub use model::{Attr, Known};
+pub use number::MAX_NUMBER_DIGITS;
 pub use types::Type;
+
+/// How deep values may nest: containers (list, set, map, object, tuple, and a dynamic value's
+/// type-and-value pair) one inside another. Decoding and encoding recurse once per level, so
+/// without a limit a deeply nested dynamic value overflows the stack (20,000 levels, 240 KB of
+/// msgpack, overflowed 8 MB; a tokio worker has 2 MB). 128 is serde_json's default recursion
+/// limit, which already bounds every value read from JSON (`DynamicValue.json`, stored state);
+/// msgpack gets the same bound. Terraform schemas nest a few dozen levels at most.
+pub const MAX_DEPTH: usize = 128;
 
 /// A value could not be decoded, encoded or converted.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("{0}")]
-pub struct ValueError(pub String);
+pub enum ValueError {
+    /// Malformed input, or a value that does not conform to its type.
+    #[error("{0}")]
+    Invalid(String),
+    /// A number whose plain decimal form (every digit, as Terraform writes numbers) would
+    /// have more than [`MAX_NUMBER_DIGITS`] digits.
+    #[error(
+        "number {number} is out of range: written out in full it has more than \
+         {MAX_NUMBER_DIGITS} digits"
+    )]
+    NumberOutOfRange {
+        /// The number as given, shortened.
+        number: String,
+    },
+    /// Containers nested more than [`MAX_DEPTH`] levels deep.
+    #[error(
+        "value is nested more than {MAX_DEPTH} levels deep (lists, sets, maps, objects, \
+         tuples and dynamic values one inside another)"
+    )]
+    TooDeep,
+}
 
 impl ValueError {
     pub fn new(msg: impl Into<String>) -> Self {
-        ValueError(msg.into())
+        ValueError::Invalid(msg.into())
     }
 }
 
@@ -126,13 +155,7 @@ impl Value {
 
     /// The number as an `i64` when it is a whole number in range.
     pub fn as_i64(&self) -> Option<i64> {
-        use bigdecimal::ToPrimitive;
-        let n = self.as_number()?;
-        if n.is_integer() {
-            n.to_i64()
-        } else {
-            None
-        }
+        number::to_i64(self.as_number()?)
     }
 
     /// Elements of a list, set or tuple.

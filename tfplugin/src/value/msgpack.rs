@@ -1,21 +1,22 @@
 //! cty's msgpack encoding, as Terraform core speaks it.
 //!
 //! Unknown is msgpack extension 0; a refined unknown is extension 12 whose payload we keep
-//! verbatim. `dynamic` values travel as a two-element array `[type JSON, value]`.
+//! verbatim. `dynamic` values travel as a two-element array `[type JSON, value]`. Numbers are
+//! integers, exact floats, or text (see `number`); values nest at most [`MAX_DEPTH`] deep.
 use std::collections::BTreeMap;
 use std::str::FromStr;
 
 use bigdecimal::{BigDecimal, ToPrimitive};
 use rmp::Marker;
 
-use super::{Type, Value, ValueError};
+use super::{number, Type, Value, ValueError, MAX_DEPTH};
 
 const EXT_UNKNOWN: i8 = 0;
 const EXT_REFINED_UNKNOWN: i8 = 12;
 
 pub(super) fn decode(bytes: &[u8], ty: &Type) -> Result<Value, ValueError> {
     let mut r = bytes;
-    let v = read_value(&mut r, ty)?;
+    let v = read_value(&mut r, ty, 0)?;
     if !r.is_empty() {
         return Err(ValueError::new(format!(
             "{} trailing bytes after msgpack value",
@@ -27,7 +28,7 @@ pub(super) fn decode(bytes: &[u8], ty: &Type) -> Result<Value, ValueError> {
 
 pub(super) fn encode(v: &Value, ty: &Type) -> Result<Vec<u8>, ValueError> {
     let mut out = Vec::with_capacity(64);
-    write_value(&mut out, v, ty)?;
+    write_value(&mut out, v, ty, 0)?;
     Ok(out)
 }
 
@@ -144,8 +145,13 @@ fn utf8(b: &[u8]) -> Result<String, ValueError> {
     String::from_utf8(b.to_vec()).map_err(|_| ValueError::new("msgpack: string is not UTF-8"))
 }
 
-fn read_value(r: &mut &[u8], ty: &Type) -> Result<Value, ValueError> {
+/// The value of type `ty` inside `depth` containers.
+fn read_value(r: &mut &[u8], ty: &Type, depth: usize) -> Result<Value, ValueError> {
     let item = read_item(r)?;
+    if matches!(item, Item::Array(_) | Item::Map(_)) && depth >= MAX_DEPTH {
+        return Err(ValueError::TooDeep);
+    }
+    let depth = depth + 1;
     match item {
         Item::Nil => return Ok(Value::Null),
         Item::Ext(EXT_UNKNOWN, _) => return Ok(Value::Unknown(None)),
@@ -177,19 +183,14 @@ fn read_value(r: &mut &[u8], ty: &Type) -> Result<Value, ValueError> {
         Type::Number => match item {
             Item::Int(i) => Ok(Value::Number(int_decimal(i))),
             Item::Float(f) => float_decimal(f).map(Value::Number),
-            Item::Str(s) => {
-                let text = utf8(s)?;
-                BigDecimal::from_str(&text)
-                    .map(Value::Number)
-                    .map_err(|_| ValueError::new(format!("msgpack: {text:?} is not a number")))
-            }
+            Item::Str(s) => number::parse(&utf8(s)?).map(Value::Number),
             _ => Err(mismatch("number")),
         },
         Type::List(et) | Type::Set(et) => match item {
             Item::Array(n) => {
                 let mut v = Vec::with_capacity(n.min(1024));
                 for _ in 0..n {
-                    v.push(read_value(r, et)?);
+                    v.push(read_value(r, et, depth)?);
                 }
                 Ok(if matches!(ty, Type::List(_)) {
                     Value::List(v)
@@ -202,7 +203,7 @@ fn read_value(r: &mut &[u8], ty: &Type) -> Result<Value, ValueError> {
         Type::Tuple(ets) => match item {
             Item::Array(n) if n == ets.len() => Ok(Value::Tuple(
                 ets.iter()
-                    .map(|et| read_value(r, et))
+                    .map(|et| read_value(r, et, depth))
                     .collect::<Result<_, _>>()?,
             )),
             _ => Err(mismatch("array of the tuple's length")),
@@ -212,7 +213,7 @@ fn read_value(r: &mut &[u8], ty: &Type) -> Result<Value, ValueError> {
                 let mut m = BTreeMap::new();
                 for _ in 0..n {
                     let k = read_key(r)?;
-                    m.insert(k, read_value(r, et)?);
+                    m.insert(k, read_value(r, et, depth)?);
                 }
                 Ok(Value::Map(m))
             }
@@ -226,7 +227,7 @@ fn read_value(r: &mut &[u8], ty: &Type) -> Result<Value, ValueError> {
                     let at = attrs.get(&k).ok_or_else(|| {
                         ValueError::new(format!("msgpack: unsupported attribute {k:?}"))
                     })?;
-                    let v = read_value(r, at)?;
+                    let v = read_value(r, at, depth)?;
                     m.insert(k, v);
                 }
                 for k in attrs.keys() {
@@ -247,7 +248,7 @@ fn read_value(r: &mut &[u8], ty: &Type) -> Result<Value, ValueError> {
                     }
                 };
                 let t = Type::from_json_bytes(type_json)?;
-                let v = read_value(r, &t)?;
+                let v = read_value(r, &t, depth)?;
                 Ok(match v {
                     Value::Null | Value::Unknown(_) => v,
                     v => Value::Dynamic(Box::new(t), Box::new(v)),
@@ -299,23 +300,35 @@ fn write_unknown(out: &mut Vec<u8>, refinement: &Option<Vec<u8>>) -> Result<(), 
     Ok(())
 }
 
+/// As cty writes numbers: an exact `int64`, else an exact `float64`, else text.
 fn write_number(out: &mut Vec<u8>, n: &BigDecimal) -> Result<(), ValueError> {
-    if n.is_integer() {
-        if let Some(i) = n.to_i64() {
-            return w(rmp::encode::write_sint(out, i));
-        }
-    } else if let Some(f) = n.to_f64() {
-        if float_decimal(f).ok().as_ref() == Some(n) {
-            return w(rmp::encode::write_f64(out, f));
+    // First: every other step is bounded only for numbers in range.
+    number::check(n)?;
+    if let Some(i) = number::to_i64(n) {
+        return w(rmp::encode::write_sint(out, i));
+    }
+    if !n.is_integer() {
+        if let Some(f) = n.to_f64() {
+            if float_decimal(f).ok().as_ref() == Some(n) {
+                return w(rmp::encode::write_f64(out, f));
+            }
         }
     }
-    w(rmp::encode::write_str(
-        out,
-        &n.normalized().to_plain_string(),
-    ))
+    w(rmp::encode::write_str(out, &number::text(n)?))
 }
 
-fn write_value(out: &mut Vec<u8>, v: &Value, ty: &Type) -> Result<(), ValueError> {
+/// `v` of type `ty` inside `depth` containers.
+fn write_value(out: &mut Vec<u8>, v: &Value, ty: &Type, depth: usize) -> Result<(), ValueError> {
+    let container = match v {
+        Value::List(_) | Value::Set(_) | Value::Map(_) | Value::Object(_) | Value::Tuple(_) => true,
+        // Written as a [type, value] pair only where the type is dynamic.
+        Value::Dynamic(..) => *ty == Type::Dynamic,
+        _ => false,
+    };
+    if container && depth >= MAX_DEPTH {
+        return Err(ValueError::TooDeep);
+    }
+    let inner_depth = depth + 1;
     let mismatch = || {
         ValueError::new(format!(
             "value {v:?} does not conform to type {}",
@@ -328,9 +341,9 @@ fn write_value(out: &mut Vec<u8>, v: &Value, ty: &Type) -> Result<(), ValueError
         (Value::Dynamic(t, inner), Type::Dynamic) => {
             w(rmp::encode::write_array_len(out, 2))?;
             w(rmp::encode::write_bin(out, &t.to_json_bytes()))?;
-            write_value(out, inner, t)
+            write_value(out, inner, t, inner_depth)
         }
-        (Value::Dynamic(_, inner), _) => write_value(out, inner, ty),
+        (Value::Dynamic(_, inner), _) => write_value(out, inner, ty, depth),
         (_, Type::Dynamic) => Err(ValueError::new(
             "a known value of a dynamic attribute must be a Value::Dynamic that names its type",
         )),
@@ -339,20 +352,22 @@ fn write_value(out: &mut Vec<u8>, v: &Value, ty: &Type) -> Result<(), ValueError
         (Value::Number(n), Type::Number) => write_number(out, n),
         (Value::List(items), Type::List(et)) | (Value::Set(items), Type::Set(et)) => {
             w(rmp::encode::write_array_len(out, items.len() as u32))?;
-            items.iter().try_for_each(|i| write_value(out, i, et))
+            items
+                .iter()
+                .try_for_each(|i| write_value(out, i, et, inner_depth))
         }
         (Value::Tuple(items), Type::Tuple(ets)) if items.len() == ets.len() => {
             w(rmp::encode::write_array_len(out, items.len() as u32))?;
             items
                 .iter()
                 .zip(ets)
-                .try_for_each(|(i, t)| write_value(out, i, t))
+                .try_for_each(|(i, t)| write_value(out, i, t, inner_depth))
         }
         (Value::Map(m), Type::Map(et)) => {
             w(rmp::encode::write_map_len(out, m.len() as u32))?;
             for (k, v) in m {
                 w(rmp::encode::write_str(out, k))?;
-                write_value(out, v, et)?;
+                write_value(out, v, et, inner_depth)?;
             }
             Ok(())
         }
@@ -365,7 +380,7 @@ fn write_value(out: &mut Vec<u8>, v: &Value, ty: &Type) -> Result<(), ValueError
             w(rmp::encode::write_map_len(out, attrs.len() as u32))?;
             for (k, at) in attrs {
                 w(rmp::encode::write_str(out, k))?;
-                write_value(out, m.get(k).unwrap_or(&Value::Null), at)?;
+                write_value(out, m.get(k).unwrap_or(&Value::Null), at, inner_depth)?;
             }
             Ok(())
         }
