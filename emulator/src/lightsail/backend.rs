@@ -420,17 +420,18 @@ impl Backend {
         })
     }
 
-    /// The tags of the resource named `name` (instance or load balancer), and its zone.
+    /// The tags of the resource named `name` (instance or load balancer), its resource type and
+    /// its zone, as its operations report them.
     fn tags_of(
         &mut self,
         ctx: &Ctx<'_>,
         name: &str,
-    ) -> Result<(&mut BTreeMap<String, String>, String)> {
+    ) -> Result<(&mut BTreeMap<String, String>, &'static str, String)> {
         if let Some(i) = self.instances.get_mut(name) {
-            return Ok((&mut i.tags, i.zone.clone()));
+            return Ok((&mut i.tags, "Instance", i.zone.clone()));
         }
         if let Some(lb) = self.load_balancers.get_mut(name) {
-            return Ok((&mut lb.tags, ctx.region.to_string()));
+            return Ok((&mut lb.tags, "LoadBalancer", ctx.region.to_string()));
         }
         Err(not_found("resource", name))
     }
@@ -442,10 +443,12 @@ impl Backend {
         given: &[(String, String)],
     ) -> Result<Operation> {
         let name = required(name, "resourceName")?;
-        let (tags, zone) = self.tags_of(ctx, name)?;
+        let (tags, kind, zone) = self.tags_of(ctx, name)?;
         let new = checked_tags(given, Some(tags))?;
         tags.extend(new);
-        Ok(self.record(ctx, name, "Instance", &zone, "", "TagResource"))
+        // The service model's OperationType has no tagging value: the type stays empty (the
+        // wire omits it) and the details name the call.
+        Ok(self.record(ctx, name, kind, &zone, "", "TagResource"))
     }
 
     pub fn untag_resource(
@@ -455,9 +458,9 @@ impl Backend {
         keys: &[String],
     ) -> Result<Operation> {
         let name = required(name, "resourceName")?;
-        let (tags, zone) = self.tags_of(ctx, name)?;
+        let (tags, kind, zone) = self.tags_of(ctx, name)?;
         tags.retain(|k, _| !keys.contains(k));
-        Ok(self.record(ctx, name, "Instance", &zone, "", "UntagResource"))
+        Ok(self.record(ctx, name, kind, &zone, "", "UntagResource"))
     }
 
     pub fn operation(&self, id: &str) -> Result<&Operation> {
@@ -662,5 +665,67 @@ impl Backend {
                 )
             })
             .collect())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+
+    use super::*;
+    use crate::clock::ManualClock;
+    use crate::profile::LatencyProfile;
+    use crate::Emulator;
+
+    /// TagResource and UntagResource report the resource they changed: its type and zone as
+    /// its other operations do (a load balancer's are "LoadBalancer" and the region), no
+    /// operation type (the service model's OperationType has no tagging value), and the call
+    /// in the details.
+    #[test]
+    fn tag_operations_report_the_resource_they_changed() {
+        let emu = Emulator::new(LatencyProfile::fast(), Arc::new(ManualClock::new(1000.0)));
+        let ctx = Ctx::new(&emu, 1000.0, "123456789012", "us-east-1");
+        let mut b = Backend::default();
+        b.create_instances(
+            &ctx,
+            NewInstances {
+                names: vec!["web-1".into()],
+                zone: "us-east-1a".into(),
+                blueprint_id: BLUEPRINTS[0].id.into(),
+                bundle_id: BUNDLES[0].id.into(),
+                ..Default::default()
+            },
+        )
+        .unwrap();
+        b.create_load_balancer(
+            &ctx,
+            NewLoadBalancer {
+                name: "front".into(),
+                instance_port: Some(80),
+                ..Default::default()
+            },
+        )
+        .unwrap();
+        let tag = vec![("team".to_string(), "web".to_string())];
+        for (resource, kind, zone) in [
+            ("web-1", "Instance", "us-east-1a"),
+            ("front", "LoadBalancer", "us-east-1"),
+        ] {
+            let ops = [
+                ("TagResource", b.tag_resource(&ctx, resource, &tag).unwrap()),
+                (
+                    "UntagResource",
+                    b.untag_resource(&ctx, resource, &["team".to_string()])
+                        .unwrap(),
+                ),
+            ];
+            for (call, op) in ops {
+                assert_eq!(op.resource_name, resource, "{call} {resource}");
+                assert_eq!(op.resource_type, kind, "{call} {resource}");
+                assert_eq!(op.zone, zone, "{call} {resource}");
+                assert_eq!(op.operation_type, "", "{call} {resource}");
+                assert_eq!(op.details, call, "{call} {resource}");
+            }
+        }
     }
 }
