@@ -1,6 +1,6 @@
 //! One account's CloudWatch in one region: metric samples, statistics, alarms and their
 //! evaluation, with CloudWatch's rules and typed errors; no JSON, no CBOR.
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
 pub enum CloudWatchError {
@@ -283,9 +283,10 @@ impl Backend {
             .get(&key)
             .and_then(|v| v.iter().find_map(|s| s.unit.clone()));
         let mut points = Vec::new();
-        let mut t = start;
-        while t < end && points.len() < 1440 {
-            let to = t + period as f64;
+        for (t, to) in self.periods_with_data(&key, start, end, period as f64) {
+            if points.len() == 1440 {
+                break;
+            }
             if self.statistic(&key, "SampleCount", t, to).is_some() {
                 points.push(Datapoint {
                     timestamp: t,
@@ -296,7 +297,6 @@ impl Backend {
                         .collect(),
                 });
             }
-            t += period as f64;
         }
         Ok((unit, points))
     }
@@ -331,13 +331,14 @@ impl Backend {
                 .ok_or_else(|| missing("MetricStat.Period"))? as f64;
             let stat = q.stat.ok_or_else(|| missing("MetricStat.Stat"))?;
             let (mut stamps, mut values) = (Vec::new(), Vec::new());
-            let mut t = start;
-            while t < end && stamps.len() < 100_800 {
-                if let Some(v) = self.statistic(&key, &stat, t, t + period) {
+            for (t, to) in self.periods_with_data(&key, start, end, period) {
+                if stamps.len() == 100_800 {
+                    break;
+                }
+                if let Some(v) = self.statistic(&key, &stat, t, to) {
                     stamps.push(t);
                     values.push(v);
                 }
-                t += period;
             }
             if newest_first {
                 stamps.reverse();
@@ -382,6 +383,20 @@ impl Backend {
             return Err(invalid(format!("Statistic {statistic} is not valid")));
         }
         let period = req.period.ok_or_else(|| missing("Period"))?;
+        if ![10, 20, 30].contains(&period) && (period < 60 || period % 60 != 0) {
+            return Err(invalid(format!(
+                "The parameter Period must be 10, 20, 30, or a multiple of 60; got {period}."
+            )));
+        }
+        // CloudWatch's limits on how far back an alarm looks (PutMetricAlarm's Period): every
+        // evaluation looks at each of its periods.
+        let longest = if period < 3600 { 86_400 } else { 604_800 };
+        if periods.saturating_mul(period) > longest {
+            return Err(invalid(format!(
+                "Period multiplied by EvaluationPeriods must not exceed {longest} seconds for a \
+                 period of {period} seconds; got {periods} periods."
+            )));
+        }
         let to_alarm = req.datapoints_to_alarm.unwrap_or(periods);
         if periods < 1 || to_alarm < 1 || to_alarm > periods {
             return Err(invalid(
@@ -460,6 +475,36 @@ impl Backend {
             self.alarms.remove(n);
         }
         Ok(())
+    }
+
+    /// The periods `[start + i·period, start + (i+1)·period)` that begin before `end` and hold
+    /// samples of `key`, in time order. Found from the samples, not by stepping through every
+    /// period of the range: a fuzzed EndTime of 1e166 seconds stepped for ever.
+    fn periods_with_data(
+        &self,
+        key: &MetricKey,
+        start: f64,
+        end: f64,
+        period: f64,
+    ) -> Vec<(f64, f64)> {
+        // Bits of non-negative floats sort as the floats do.
+        let indexes: BTreeSet<u64> = self
+            .metrics
+            .get(key)
+            .into_iter()
+            .flatten()
+            .filter(|s| s.t >= start)
+            .map(|s| ((s.t - start) / period).floor())
+            .filter(|i| *i >= 0.0 && start + i * period < end)
+            .map(f64::to_bits)
+            .collect();
+        indexes
+            .into_iter()
+            .map(|bits| {
+                let from = start + f64::from_bits(bits) * period;
+                (from, from + period)
+            })
+            .collect()
     }
 
     /// The statistic of the samples in [from, to).
@@ -542,5 +587,140 @@ fn verb(op: &str) -> &'static str {
         "GreaterThanThreshold" => "greater than",
         "LessThanThreshold" => "less than",
         _ => "less than or equal to",
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn key() -> MetricKey {
+        (
+            "App".into(),
+            "Latency".into(),
+            vec![("Host".into(), "a".into())],
+        )
+    }
+
+    fn sample(t: f64, v: f64) -> Sample {
+        Sample {
+            t,
+            count: 1.0,
+            sum: v,
+            min: v,
+            max: v,
+            unit: None,
+        }
+    }
+
+    fn with_samples(at: &[f64]) -> Backend {
+        let mut b = Backend::default();
+        for (i, t) in at.iter().enumerate() {
+            b.add(key(), sample(*t, i as f64 + 1.0));
+        }
+        b
+    }
+
+    fn stats(b: &Backend, start: f64, end: f64, period: i64) -> Vec<f64> {
+        let (ns, name, dims) = key();
+        b.statistics(StatisticsQuery {
+            namespace: Some(ns),
+            metric_name: Some(name),
+            dimensions: dims,
+            start: Some(start),
+            end: Some(end),
+            period: Some(period),
+            statistics: vec!["Sum".into()],
+        })
+        .unwrap()
+        .1
+        .iter()
+        .map(|p| p.timestamp)
+        .collect()
+    }
+
+    fn data(b: &Backend, start: f64, end: f64, period: i64) -> Vec<f64> {
+        let q = DataQuery {
+            id: Some("m1".into()),
+            metric: Some(key()),
+            has_metric_stat: true,
+            period: Some(period),
+            stat: Some("Sum".into()),
+            return_data: true,
+            ..Default::default()
+        };
+        b.metric_data(Some(start), Some(end), Some(vec![q]), false)
+            .unwrap()
+            .remove(0)
+            .timestamps
+    }
+
+    /// The periods are those that begin before EndTime and hold samples (the last may reach
+    /// past EndTime), each stamped with its start.
+    #[test]
+    fn statistics_are_per_period_with_data() {
+        let b = with_samples(&[1005.0, 1065.0, 1119.0, 1200.0, 990.0]);
+        for (name, start, end, period, want) in [
+            ("three_periods", 1000.0, 1130.0, 60, vec![1000.0, 1060.0]),
+            (
+                "last_reaches_past_end",
+                1000.0,
+                1181.0,
+                60,
+                vec![1000.0, 1060.0, 1180.0],
+            ),
+            ("one_period", 1000.0, 1001.0, 300, vec![1000.0]),
+            ("empty_range", 1000.0, 1000.0, 60, vec![]),
+        ] {
+            assert_eq!(stats(&b, start, end, period), want, "{name}: statistics");
+            assert_eq!(data(&b, start, end, period), want, "{name}: data");
+        }
+    }
+
+    /// The fuzz target emulator_cbor's input (fuzz/regressions/emulator_cbor/): GetMetricData
+    /// with an EndTime of 1e166 seconds stepped through every empty minute, for ever.
+    #[test]
+    fn huge_time_ranges_take_no_longer_than_their_samples() {
+        let b = with_samples(&[1_767_225_060.0]);
+        let end = 9.763392570063222e165;
+        assert_eq!(data(&b, 1_767_225_000.0, end, 60), vec![1_767_225_060.0]);
+        assert_eq!(stats(&b, 1_767_225_000.0, end, 60), vec![1_767_225_060.0]);
+        // Where a period is below a float's resolution, what is found is at most the samples.
+        assert!(data(&b, f64::MIN, f64::MAX, 1).len() <= 1);
+        assert!(data(&b, f64::NEG_INFINITY, f64::INFINITY, 1).len() <= 1);
+    }
+
+    /// PutMetricAlarm holds the periods every evaluation looks at to CloudWatch's limits:
+    /// Period × EvaluationPeriods at most a day below an hour's period, else seven days.
+    #[test]
+    fn alarms_look_back_at_most_as_far_as_cloudwatch_allows() {
+        let alarm = |period: i64, periods: i64| NewAlarm {
+            name: Some("a".into()),
+            namespace: Some("App".into()),
+            metric_name: Some("Latency".into()),
+            statistic: Some("Sum".into()),
+            period: Some(period),
+            evaluation_periods: Some(periods),
+            threshold: Some(1.0),
+            comparison: Some("GreaterThanThreshold".into()),
+            ..Default::default()
+        };
+        let mut b = Backend::default();
+        for (period, periods, ok) in [
+            (60, 1440, true),
+            (60, 1441, false),
+            (3600, 168, true),
+            (3600, 169, false),
+            (10, 8640, true),
+            (60, 1_000_000_000_000, false),
+            (0, 1, false),
+            (45, 1, false),
+        ] {
+            assert_eq!(
+                b.put_metric_alarm(1000.0, alarm(period, periods)).is_ok(),
+                ok,
+                "{period} s × {periods}"
+            );
+        }
     }
 }
