@@ -1,6 +1,6 @@
 #!/bin/bash
 # PID 1 of one emulated Lightsail instance. Runs inside the host's own network, mount, UTS and
-# PID namespaces: gives it a private /etc, /var and /root (overlays on the machine's, so nothing it
+# PID namespaces: gives it a private /etc, /var, /root and /usr/local (overlays on the machine's, so nothing it
 # does reaches the machine's files), a fresh /run and /tmp, its hostname, the stand-in agents,
 # runs user data once at first boot like cloud-init, then stays up reaping orphans.
 # Usage: host-init.sh HOST_DIR HOSTNAME
@@ -9,9 +9,11 @@ host_dir=$1
 name=$2
 
 hostname "$name"
-for d in etc var root; do
-  mkdir -p "$host_dir/$d.upper" "$host_dir/$d.work"
-  mount -t overlay "hastack-$d" -o "lowerdir=/$d,upperdir=$host_dir/$d.upper,workdir=$host_dir/$d.work" "/$d"
+# /usr/local too: what a host installs there (an app, an agent) is its own, as on an instance.
+for d in etc var root usr/local; do
+  k=${d//\//-}
+  mkdir -p "$host_dir/$k.upper" "$host_dir/$k.work"
+  mount -t overlay "hastack-$k" -o "lowerdir=/$d,upperdir=$host_dir/$k.upper,workdir=$host_dir/$k.work" "/$d"
 done
 # The machine's own AWS credentials (if it has any) are not the host's.
 if [ -e /root/.aws ] && [ ! -e "$host_dir/root.upper/.aws" ]; then rm -rf /root/.aws; fi

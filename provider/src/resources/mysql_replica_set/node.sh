@@ -178,10 +178,12 @@ fd = os.open("/etc/hastack/mysql-agent.json", os.O_WRONLY | os.O_CREAT | os.O_TR
 with os.fdopen(fd, "w") as f:
     json.dump(conf, f)
 PY
-base64 -d > /usr/local/lib/hastack/mysql-agent.py <<'HASTACK_AGENT'
+# Renamed into place: an agent (re)starting meanwhile never reads a half-written file.
+base64 -d > /usr/local/lib/hastack/mysql-agent.py.new <<'HASTACK_AGENT'
 @AGENT_B64@
 HASTACK_AGENT
-chmod 0755 /usr/local/lib/hastack/mysql-agent.py
+chmod 0755 /usr/local/lib/hastack/mysql-agent.py.new
+mv -f /usr/local/lib/hastack/mysql-agent.py.new /usr/local/lib/hastack/mysql-agent.py
 cat > /etc/systemd/system/hastack-mysql-agent.service <<'UNIT'
 [Unit]
 Description=hastack MariaDB agent (leader lease in etcd)
