@@ -18,6 +18,16 @@ output "redis_primary" {
   value       = module.shop.redis_primary
 }
 
+output "db_members" {
+  description = "MariaDB members: zone, private IP, role at the last refresh."
+  value       = module.shop.db_members
+}
+
+output "redis_members" {
+  description = "Redis members: zone, private IP, role at the last refresh."
+  value       = module.shop.redis_members
+}
+
 output "start_session_command" {
   description = "Opens an audited shell (replace NODE_ID with an ssm_instance_id)."
   value       = module.shop.start_session_command
