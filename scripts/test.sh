@@ -58,6 +58,12 @@ relout="$CARGO_TARGET_DIR/pytest-release-output.txt"
 python3 -m pytest -q -rA -p no:cacheprovider scripts/release/tests 2>&1 | tee "$relout"
 release_status=${PIPESTATUS[0]}
 
+# Brief fuzzing (scripts/fuzz.sh --ci: the regression inputs, then 8 s per target with a fixed
+# seed). Its instrumented build goes to its own target dir (about 4 min cold on 2 cores).
+step "fuzz: scripts/fuzz.sh --ci"
+fuzz_status=0
+FUZZ_TARGET_DIR="${FUZZ_TARGET_DIR:-$CARGO_TARGET_DIR/fuzz}" scripts/fuzz.sh --ci || fuzz_status=$?
+
 # One closing line over both runners.
 count() { { grep -Eo "[0-9]+ $1" || true; } | awk '{s+=$1} END {print s+0}'; }
 cargo_passed=$(grep -E '^test result:' "$out" | count passed)
@@ -70,4 +76,5 @@ py_failed=$(( $(echo "$pyline" | count failed) + $(echo "$pyline" | count 'error
 py_skipped=$(echo "$pyline" | count skipped)
 skipped=$(( $(grep -c '^SKIPPED ' "$out" || true) + py_skipped ))
 echo "$((cargo_passed + py_passed)) passed, $((cargo_failed + py_failed)) failed, $skipped skipped"
-[ "$cargo_status" = 0 ] && [ "$pytest_status" = 0 ] && [ "$release_status" = 0 ]
+[ "$fuzz_status" = 0 ] || echo "fuzzing found something (scripts/fuzz.sh --ci exit $fuzz_status): see fuzz/artifacts/"
+[ "$cargo_status" = 0 ] && [ "$pytest_status" = 0 ] && [ "$release_status" = 0 ] && [ "$fuzz_status" = 0 ]
