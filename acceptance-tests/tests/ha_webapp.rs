@@ -297,3 +297,90 @@ fn nothing_left(e: &Emulator, env: &str) {
     .collect();
     assert!(left.is_empty(), "{env}: parameters left: {left:?}");
 }
+
+/// The dev environment (every resource type hastack has) under random API faults: about 20 %
+/// of all calls fail (throttling, 503, 500 at 7 % each, on every operation). Apply converges
+/// (an apply that fails must name the AWS error code, and the next one converges), the plan
+/// after it is empty, and destroy (faults still on) leaves nothing behind.
+#[test]
+fn ha_webapp_converges_under_random_api_faults() {
+    if !acceptance_tests::enabled() {
+        return;
+    }
+    let Some((_guard, e)) = hosts_emulator() else {
+        return;
+    };
+    for (seed, fault) in [
+        (21, "throttling"),
+        (22, "service_unavailable"),
+        (23, "internal_failure"),
+    ] {
+        let (status, body) = e.admin(
+            "POST",
+            "faults",
+            &json!({"operation": "*", "fault": fault, "rate": 0.07, "seed": seed}),
+        );
+        assert_eq!(status, 200, "{body}");
+    }
+    let mut w = Workdir::new("ha_webapp_faults", e.env()).expect("workdir");
+    copy_tree(
+        &w,
+        &examples().join("modules/ha-webapp"),
+        "modules/ha-webapp",
+    );
+    copy_tree(&w, &examples().join("environments/dev"), "");
+    let main = std::fs::read_to_string(w.path().join("main.tf")).unwrap();
+    w.write(
+        "main.tf",
+        &main.replace("\"../../modules/ha-webapp\"", "\"./modules/ha-webapp\""),
+    );
+    w.terraform(&["get", "-no-color"]).expect("terraform get");
+    // Until it converges: at most 3 applies (and 3 destroys), each failure naming its cause.
+    let converge = |w: &mut Workdir, args: &[&str]| -> usize {
+        for attempt in 1..=3 {
+            let (code, out, err) = w.terraform_output(args);
+            if code == Some(0) {
+                return attempt;
+            }
+            assert!(
+                ["Throttling", "ServiceUnavailable", "InternalFailure"]
+                    .iter()
+                    .any(|c| err.contains(c)),
+                "terraform {args:?} failed without an injected AWS error code:\n{out}\n{err}"
+            );
+        }
+        panic!("terraform {args:?} did not converge in 3 attempts");
+    };
+    let applies = converge(
+        &mut w,
+        &["apply", "-auto-approve", "-input=false", "-no-color"],
+    );
+    let (code, out, err) =
+        w.terraform_output(&["plan", "-detailed-exitcode", "-input=false", "-no-color"]);
+    assert_eq!(code, Some(0), "plan after apply not empty:\n{out}\n{err}");
+    let destroys = converge(
+        &mut w,
+        &["destroy", "-auto-approve", "-input=false", "-no-color"],
+    );
+    nothing_left(&e, "dev");
+    let (_, calls) = e.admin("GET", "calls", &json!({}));
+    let (_, injected) = e.admin("GET", "faults/injected", &json!({}));
+    let total = |j: &Json| -> u64 {
+        j.as_object()
+            .map(|m| m.values().map(|v| v.as_u64().unwrap_or(0)).sum())
+            .unwrap_or(0)
+    };
+    let faults: u64 = injected
+        .as_object()
+        .map(|m| m.values().map(total).sum())
+        .unwrap_or(0);
+    let all = total(&calls);
+    eprintln!(
+        "ha-webapp dev under random faults: {applies} apply run(s), {destroys} destroy run(s), \
+         {all} API calls, {faults} faults injected"
+    );
+    assert!(
+        faults * 100 >= all * 10,
+        "only {faults} faults in {all} calls: {injected}"
+    );
+}

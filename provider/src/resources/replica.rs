@@ -163,6 +163,26 @@ pub async fn look<S>(f: &Fleet<'_>, g: &Group, st: &Status<'_, S>) -> Result<Vie
     Ok(v)
 }
 
+/// [`look`] for a read that records roles: a member whose node is Online but whose status did
+/// not come back (its command failed on a transient API or host error) is looked at again, up
+/// to three times a second apart, instead of being recorded `down` at once; a member still
+/// silent after that is reported as it is.
+pub async fn look_settled<S>(
+    f: &Fleet<'_>,
+    g: &Group,
+    st: &Status<'_, S>,
+) -> Result<View<S>, AwsError> {
+    let mut v = look(f, g, st).await?;
+    for _ in 0..2 {
+        if v.status.len() >= v.online_nodes().len() || tokio::time::Instant::now() >= f.deadline {
+            break;
+        }
+        tokio::time::sleep(Duration::from_secs(1)).await;
+        v = look(f, g, st).await?;
+    }
+    Ok(v)
+}
+
 /// Poll until `unhealthy` finds nothing wrong with the group.
 pub async fn wait_healthy<S>(
     f: &Fleet<'_>,

@@ -125,6 +125,11 @@ async fn look(f: &Fleet<'_>, g: &Group) -> Result<View, AwsError> {
     replica::look(f, g, &STATUS).await
 }
 
+/// [`look`] for reads that record each member's role (see [`replica::look_settled`]).
+async fn look_settled(f: &Fleet<'_>, g: &Group) -> Result<View, AwsError> {
+    replica::look_settled(f, g, &STATUS).await
+}
+
 async fn wait_healthy(f: &Fleet<'_>, g: &Group, primary: &str) -> Result<View, AwsError> {
     replica::wait_healthy(f, g, &STATUS, |v| unhealthy(v, primary)).await
 }
@@ -504,7 +509,7 @@ impl MysqlReplicaSet {
             diagnostics.extend(aws_error(c.summary, &e));
         }
         let read = Fleet::new(c.cfg, c.cancel, Duration::from_secs(120));
-        match look(&read, &g).await {
+        match look_settled(&read, &g).await {
             Ok(v) if !v.members.is_empty() => {
                 let mut prior = c.planned.clone();
                 if c.config.primary.is_null() {
@@ -576,7 +581,7 @@ impl TypedResource for MysqlReplicaSet {
         let timeout = Timeouts::of(&req.state.timeouts, Operation::Read, &defaults());
         let f = Fleet::new(req.client, &req.ctx.cancel, timeout);
         let g = group(&req.state, &req.client.default_tags);
-        match look(&f, &g).await {
+        match look_settled(&f, &g).await {
             Ok(v) if v.members.is_empty() => ReadOutcome::gone(),
             Ok(v) => {
                 let mut prior = req.state.clone();

@@ -97,6 +97,12 @@ async fn look(f: &Fleet<'_>, g: &Group) -> Result<View, AwsError> {
     replica::look(f, g, &status_of(&script)).await
 }
 
+/// [`look`] for reads that record each member's role (see [`replica::look_settled`]).
+async fn look_settled(f: &Fleet<'_>, g: &Group) -> Result<View, AwsError> {
+    let script = node::status(&g.prefix, &f.region)?;
+    replica::look_settled(f, g, &status_of(&script)).await
+}
+
 fn status_of(script: &str) -> replica::Status<'_, NodeStatus> {
     replica::Status {
         comment: "hastack redis status",
@@ -348,7 +354,7 @@ impl RedisReplicaGroup {
                 node::token_parameter(&g.prefix)
             }
         };
-        match look(&read, &g).await {
+        match look_settled(&read, &g).await {
             Ok(v) if !v.members.is_empty() => {
                 let mut prior = c.planned.clone();
                 if c.config.primary.is_null() {
@@ -420,7 +426,7 @@ impl TypedResource for RedisReplicaGroup {
         let timeout = Timeouts::of(&req.state.timeouts, Operation::Read, &defaults());
         let f = Fleet::new(req.client, &req.ctx.cancel, timeout);
         let g = group(&req.state, &req.client.default_tags);
-        match look(&f, &g).await {
+        match look_settled(&f, &g).await {
             Ok(v) if v.members.is_empty() => ReadOutcome::gone(),
             Ok(v) => {
                 let private = Private::from_bytes(&req.private);
