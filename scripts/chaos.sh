@@ -7,7 +7,9 @@
 # checks every acknowledged id against every member's rows; a negative control (10 ms semi-sync
 # timeout) must lose writes. Redis: the same with kill, stop, partition and zone, WAIT-confirmed
 # and plain writes. Prints one row per round and the RTO figures (fault → first acknowledged
-# write; detection / election / routing).
+# write; detection / election / routing). Then the whole stack (the ha-webapp module's dev
+# environment, every resource type) under random API faults (~20 % of calls: throttling, 503,
+# 500), once per seed: applies and destroys needed, API calls, faults injected.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROUNDS=${1:-10}
@@ -55,4 +57,22 @@ if rto:
     print(f"\n{len(rows)} rounds: WAIT-confirmed lost {sum(int(r[3]) for r in rows)}, plain lost {sum(int(r[5]) for r in rows)} of {sum(int(r[4]) for r in rows)}")
     print(f"RTO p50 {statistics.median(rto):.2f}s max {rto[-1]:.2f}s; detection p50 {statistics.median(float(r[7]) for r in rows):.2f}s, "
           f"election p50 {statistics.median(float(r[8]) for r in rows):.2f}s, routing p50 {statistics.median(float(r[9]) for r in rows):.2f}s")
+PY
+
+flog=$(mktemp /tmp/hastack-chaos-faults.XXXXXX)
+echo "== whole stack under random API faults: $ROUNDS seeds; log $flog" >&2
+for seed in $(seq 100 10 $((100 + 10 * (ROUNDS - 1)))); do
+  HASTACK_FAULT_SEED=$seed cargo test -q -p acceptance-tests --test ha_webapp \
+    -- --nocapture converges_under_random_api_faults >>"$flog" 2>&1 \
+    || { tail -n 60 "$flog"; echo "FAILED at seed $seed (log $flog)"; exit 1; }
+done
+python3 - "$flog" <<'PY'
+import re, sys
+pat = re.compile(r"seed (\d+)\): (\d+) apply run\(s\), (\d+) destroy run\(s\), (\d+) API calls, (\d+) faults injected")
+rows = [m.groups() for m in map(pat.search, open(sys.argv[1])) if m]
+print(f"{'seed':>5} {'applies':>7} {'destroys':>8} {'calls':>6} {'faults':>6} {'share':>6}")
+for r in rows:
+    print(f"{r[0]:>5} {r[1]:>7} {r[2]:>8} {r[3]:>6} {r[4]:>6} {int(r[4]) / int(r[3]):>6.1%}")
+if rows:
+    print(f"\n{len(rows)} runs converged, each with an empty plan after apply and nothing left after destroy")
 PY

@@ -310,10 +310,15 @@ fn ha_webapp_converges_under_random_api_faults() {
     let Some((_guard, e)) = hosts_emulator() else {
         return;
     };
+    // HASTACK_FAULT_SEED varies the schedule (scripts/chaos.sh runs several).
+    let base: u64 = std::env::var("HASTACK_FAULT_SEED")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(20);
     for (seed, fault) in [
-        (21, "throttling"),
-        (22, "service_unavailable"),
-        (23, "internal_failure"),
+        (base + 1, "throttling"),
+        (base + 2, "service_unavailable"),
+        (base + 3, "internal_failure"),
     ] {
         let (status, body) = e.admin(
             "POST",
@@ -376,8 +381,8 @@ fn ha_webapp_converges_under_random_api_faults() {
         .unwrap_or(0);
     let all = total(&calls);
     eprintln!(
-        "ha-webapp dev under random faults: {applies} apply run(s), {destroys} destroy run(s), \
-         {all} API calls, {faults} faults injected"
+        "ha-webapp dev under random faults (seed {base}): {applies} apply run(s), {destroys} \
+         destroy run(s), {all} API calls, {faults} faults injected"
     );
     assert!(
         faults * 100 >= all * 10,
