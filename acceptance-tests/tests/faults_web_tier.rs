@@ -9,7 +9,7 @@ use std::net::TcpStream;
 use std::time::Duration;
 
 use acceptance_tests::{State, Step};
-use common::{hosts_emulator, with_emulator};
+use common::{calls_and_faults, hosts_emulator, with_emulator};
 use serde_json::json;
 
 fn web_tier() -> String {
@@ -76,22 +76,10 @@ fn web_tier_converges_under_random_faults() {
         );
         assert_eq!(status, 200, "{body}");
     }
-    let admin = acceptance_tests::emulator::Emulator::admin_on(e.port);
     with_emulator("faults_web_tier", &e)
         .step(Step::new(web_tier()).check(serves_through_its_name))
         .run();
-    let (_, calls) = admin("GET", "calls", &json!({}));
-    let (_, injected) = admin("GET", "faults/injected", &json!({}));
-    let total = |j: &serde_json::Value| -> u64 {
-        j.as_object()
-            .map(|m| m.values().map(|v| v.as_u64().unwrap_or(0)).sum())
-            .unwrap_or(0)
-    };
-    let faults: u64 = injected
-        .as_object()
-        .map(|m| m.values().map(total).sum())
-        .unwrap_or(0);
-    let all = total(&calls);
+    let (all, faults, injected) = calls_and_faults(e.port);
     eprintln!("{all} API calls, {faults} faults injected: {injected}");
     assert!(
         faults * 100 >= all * 10,

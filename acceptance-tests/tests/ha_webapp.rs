@@ -15,7 +15,10 @@ use std::time::{Duration, Instant};
 
 use acceptance_tests::emulator::Emulator;
 use acceptance_tests::Workdir;
-use common::{block_on, hosts_emulator, http_get, lightsail_on, logs_on, parameter_exists};
+use common::{
+    block_on, calls_and_faults, hosts_emulator, http_get, lb_port, lightsail_on, logs_on,
+    parameter_exists,
+};
 use serde_json::{json, Value as Json};
 
 fn examples() -> PathBuf {
@@ -44,6 +47,28 @@ fn copy_tree(w: &Workdir, from: &Path, to: &str) {
             );
         }
     }
+}
+
+/// A work dir holding examples/environments/`env` and the module it calls. The root calls the
+/// module by its place in the repository (`../../modules/ha-webapp`); here it sits beside it.
+fn environment(e: &Emulator, env: &str, name: &str) -> Workdir {
+    let w = Workdir::new(name, e.env()).expect("workdir");
+    copy_tree(
+        &w,
+        &examples().join("modules/ha-webapp"),
+        "modules/ha-webapp",
+    );
+    copy_tree(&w, &examples().join("environments").join(env), "");
+    let main = std::fs::read_to_string(w.path().join("main.tf")).unwrap();
+    assert!(
+        main.contains("\"../../modules/ha-webapp\""),
+        "{env}: module source"
+    );
+    w.write(
+        "main.tf",
+        &main.replace("\"../../modules/ha-webapp\"", "\"./modules/ha-webapp\""),
+    );
+    w
 }
 
 /// The number of `run` blocks in the module's test files: what `terraform test` must pass.
@@ -100,23 +125,7 @@ fn ha_webapp_environments_apply_and_serve() {
     let mut figures = Vec::new();
     for env in ["dev", "staging", "prod"] {
         let started = Instant::now();
-        let mut w = Workdir::new(&format!("ha_webapp_{env}"), e.env()).expect("workdir");
-        copy_tree(
-            &w,
-            &examples().join("modules/ha-webapp"),
-            "modules/ha-webapp",
-        );
-        copy_tree(&w, &examples().join("environments").join(env), "");
-        // The root calls the module by its place in the repository; here it sits beside it.
-        let main = std::fs::read_to_string(w.path().join("main.tf")).unwrap();
-        assert!(
-            main.contains("\"../../modules/ha-webapp\""),
-            "{env}: module source"
-        );
-        w.write(
-            "main.tf",
-            &main.replace("\"../../modules/ha-webapp\"", "\"./modules/ha-webapp\""),
-        );
+        let mut w = environment(&e, env, &format!("ha_webapp_{env}"));
         let tf = |w: &mut Workdir, args: &[&str]| {
             w.terraform(args)
                 .unwrap_or_else(|err| panic!("{env}: terraform {args:?}: {err}"))
@@ -155,29 +164,22 @@ fn ha_webapp_environments_apply_and_serve() {
     );
 }
 
-/// The load balancer's loopback port, as hastack-local lists it.
-fn lb_port(e: &Emulator) -> u16 {
-    let (_, lbs) = e.admin("GET", "load-balancers", &json!({}));
-    lbs.as_array()
-        .and_then(|a| a.first().cloned())
-        .and_then(|l| {
-            l["endpoint"]
-                .as_str()
-                .and_then(|u| u.rsplit(':').next()?.parse().ok())
-        })
-        .expect("a load balancer with a loopback endpoint")
+/// The web instances' names, from the root's `web_instances` output.
+fn web_names(outputs: &Json) -> Vec<String> {
+    outputs["web_instances"]["value"]
+        .as_object()
+        .expect("web_instances output")
+        .keys()
+        .cloned()
+        .collect()
 }
 
 /// Requests through the load balancer until every web instance has answered (≤ 60 s, ≤ 300
 /// requests): each a write on the database primary, a read on a replica, a count in Redis.
 fn serves(e: &Emulator, env: &str, outputs: &Json) -> usize {
-    let port = lb_port(e);
-    let web: Vec<String> = outputs["web_instances"]["value"]
-        .as_object()
-        .expect("web_instances output")
-        .keys()
-        .cloned()
-        .collect();
+    let port = lb_port(e.port);
+    assert_ne!(port, 0, "{env}: no load balancer with a loopback endpoint");
+    let web = web_names(outputs);
     let db_primary = outputs["db_primary"]["value"].as_str().unwrap().to_string();
     let mut seen = std::collections::BTreeSet::new();
     let mut last_hits = 0;
@@ -223,12 +225,7 @@ fn logs_shipped(e: &Emulator, env: &str, outputs: &Json) {
         .as_str()
         .expect("app log group")
         .to_string();
-    let web: Vec<String> = outputs["web_instances"]["value"]
-        .as_object()
-        .unwrap()
-        .keys()
-        .cloned()
-        .collect();
+    let web = web_names(outputs);
     let logs = logs_on(e.port);
     let deadline = Instant::now() + Duration::from_secs(30);
     loop {
@@ -327,18 +324,7 @@ fn ha_webapp_converges_under_random_api_faults() {
         );
         assert_eq!(status, 200, "{body}");
     }
-    let mut w = Workdir::new("ha_webapp_faults", e.env()).expect("workdir");
-    copy_tree(
-        &w,
-        &examples().join("modules/ha-webapp"),
-        "modules/ha-webapp",
-    );
-    copy_tree(&w, &examples().join("environments/dev"), "");
-    let main = std::fs::read_to_string(w.path().join("main.tf")).unwrap();
-    w.write(
-        "main.tf",
-        &main.replace("\"../../modules/ha-webapp\"", "\"./modules/ha-webapp\""),
-    );
+    let mut w = environment(&e, "dev", "ha_webapp_faults");
     w.terraform(&["get", "-no-color"]).expect("terraform get");
     // Until it converges: at most 3 applies (and 3 destroys), each failure naming its cause.
     let converge = |w: &mut Workdir, args: &[&str]| -> usize {
@@ -368,18 +354,7 @@ fn ha_webapp_converges_under_random_api_faults() {
         &["destroy", "-auto-approve", "-input=false", "-no-color"],
     );
     nothing_left(&e, "dev");
-    let (_, calls) = e.admin("GET", "calls", &json!({}));
-    let (_, injected) = e.admin("GET", "faults/injected", &json!({}));
-    let total = |j: &Json| -> u64 {
-        j.as_object()
-            .map(|m| m.values().map(|v| v.as_u64().unwrap_or(0)).sum())
-            .unwrap_or(0)
-    };
-    let faults: u64 = injected
-        .as_object()
-        .map(|m| m.values().map(total).sum())
-        .unwrap_or(0);
-    let all = total(&calls);
+    let (all, faults, injected) = calls_and_faults(e.port);
     eprintln!(
         "ha-webapp dev under random faults (seed {base}): {applies} apply run(s), {destroys} \
          destroy run(s), {all} API calls, {faults} faults injected"

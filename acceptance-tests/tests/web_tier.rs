@@ -9,7 +9,7 @@ use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
 use acceptance_tests::{State, Step};
-use common::{block_on, hosts_emulator, http_get, lightsail_on, with_emulator};
+use common::{block_on, hosts_emulator, http_get, lb_port, lightsail_on, with_emulator};
 use serde_json::json;
 
 fn web_tier() -> String {
@@ -72,20 +72,6 @@ impl Traffic {
         }
         std::mem::take(&mut *self.seen.lock().unwrap())
     }
-}
-
-/// The loopback port of the (only) load balancer's listener, as hastack-local lists it.
-fn lb_port(api: u16) -> u16 {
-    let admin = acceptance_tests::emulator::Emulator::admin_on(api);
-    let (_, lbs) = admin("GET", "load-balancers", &json!({}));
-    lbs.as_array()
-        .and_then(|a| a.first().cloned())
-        .and_then(|l| {
-            l["endpoint"]
-                .as_str()
-                .and_then(|u| u.rsplit(':').next()?.parse().ok())
-        })
-        .unwrap_or(0u16)
 }
 
 /// (instance, health) of every instance attached to web-lb, as Lightsail reports it.

@@ -192,6 +192,39 @@ pub fn http_get(port: u16, path: &str) -> Result<String, String> {
     Ok(body.trim().to_string())
 }
 
+/// The loopback port of the first load balancer's listener, as hastack-local lists it (0 when
+/// there is none yet).
+pub fn lb_port(api: u16) -> u16 {
+    let admin = Emulator::admin_on(api);
+    let (_, lbs) = admin("GET", "load-balancers", &serde_json::json!({}));
+    lbs.as_array()
+        .and_then(|a| a.first().cloned())
+        .and_then(|l| {
+            l["endpoint"]
+                .as_str()
+                .and_then(|u| u.rsplit(':').next()?.parse().ok())
+        })
+        .unwrap_or(0u16)
+}
+
+/// hastack-local's counts since it started: (API calls, faults injected, the injected faults by
+/// operation and kind).
+pub fn calls_and_faults(api: u16) -> (u64, u64, serde_json::Value) {
+    let admin = Emulator::admin_on(api);
+    let (_, calls) = admin("GET", "calls", &serde_json::json!({}));
+    let (_, injected) = admin("GET", "faults/injected", &serde_json::json!({}));
+    let total = |j: &serde_json::Value| -> u64 {
+        j.as_object()
+            .map(|m| m.values().map(|v| v.as_u64().unwrap_or(0)).sum())
+            .unwrap_or(0)
+    };
+    let faults = injected
+        .as_object()
+        .map(|m| m.values().map(total).sum())
+        .unwrap_or(0);
+    (total(&calls), faults, injected)
+}
+
 /// Run `script` on managed node `node` with AWS-RunShellScript and wait (≤ 60 s) for it:
 /// (status, stdout).
 pub fn run_shell(port: u16, node: &str, script: &str) -> Result<(String, String), String> {
