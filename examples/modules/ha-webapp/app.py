@@ -40,14 +40,17 @@ def aws(*args):
     ).stdout.strip()
 
 
-def secret(name, path):
-    """Read a SecureString into a 0600 file (again when asked to, after an auth failure)."""
-    value = aws("ssm", "get-parameter", "--name", name, "--with-decryption",
-                "--query", "Parameter.Value")
-    fd = os.open(path + ".new", os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(fd, "w") as f:
-        f.write(value)
-    os.replace(path + ".new", path)
+def secret(name, path, render=lambda value: value):
+    """Read a SecureString into a 0600 file at `path` (as `render` writes it) unless the file is
+    there already; a caller whose login failed removes the file so the next call reads again."""
+    if not os.path.exists(path):
+        value = aws("ssm", "get-parameter", "--name", name, "--with-decryption",
+                    "--query", "Parameter.Value")
+        fd = os.open(path + ".new", os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "w") as f:
+            f.write(render(value))
+        os.replace(path + ".new", path)
+    return path
 
 
 def zone():
@@ -58,38 +61,30 @@ def zone():
         return "unknown"
 
 
-def db_files():
-    pw = RUN + "/db-password"
-    if not os.path.exists(pw):
-        secret(ENV["DB_PASSWORD_PARAMETER"], pw)
-    cnf = RUN + "/my.cnf"
-    fd = os.open(cnf, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(fd, "w") as f:
-        f.write("[client]\nuser=%s\npassword=%s\nprotocol=tcp\nhost=127.0.0.1\n"
-                % (ENV["DB_USER"], open(pw).read()))
-    return cnf
+def db_options():
+    """The mariadb client's option file with the app user's password (written once)."""
+    return secret(ENV["DB_PASSWORD_PARAMETER"], RUN + "/my.cnf", lambda pw: (
+        "[client]\nuser=%s\npassword=%s\nprotocol=tcp\nhost=127.0.0.1\n" % (ENV["DB_USER"], pw)))
 
 
 def sql(port, statement):
     for attempt in (0, 1):
         out = subprocess.run(
-            ["mariadb", "--defaults-extra-file=" + db_files(), "-P", port, "-N", "-B",
+            ["mariadb", "--defaults-extra-file=" + db_options(), "-P", port, "-N", "-B",
              "--connect-timeout=3", ENV["DB_NAME"], "-e", statement],
             capture_output=True, text=True, timeout=15,
         )
         if out.returncode == 0:
             return out.stdout.split()
         if attempt == 0 and "Access denied" in out.stderr:
-            os.unlink(RUN + "/db-password")  # a new password: read it again
+            os.unlink(RUN + "/my.cnf")  # a new password: read it again
             continue
         raise RuntimeError("mariadb: " + out.stderr.strip()[:200])
 
 
 def redis(*args):
-    tok = RUN + "/redis-token"
     for attempt in (0, 1):
-        if not os.path.exists(tok):
-            secret(ENV["REDIS_TOKEN_PARAMETER"], tok)
+        tok = secret(ENV["REDIS_TOKEN_PARAMETER"], RUN + "/redis-token")
         out = subprocess.run(
             ["redis-cli", "-h", "127.0.0.1", "-p", ENV["REDIS_PORT"], "--no-auth-warning", *args],
             capture_output=True, text=True, timeout=10,
