@@ -84,10 +84,10 @@ def wait_for_bridge(secs=120):
 
 
 def test_web_tier_dns_and_secrets_on_real_hosts():
-    state = tempfile.mkdtemp(prefix="hastack-local-py-")
     port = conftest.free_port()
     if not wait_for_bridge():
         pytest.skip("another hastack-local with hosts held the bridge for 2 minutes")
+    state = tempfile.mkdtemp(prefix="hastack-local-py-")
     up = cli(state, "up", "--port", str(port), check=False)
     assert up.returncode == 0, up.stderr
     try:
@@ -169,6 +169,7 @@ def test_web_tier_dns_and_secrets_on_real_hosts():
         assert sorted(h["name"] for h in json.loads(cli(state, "hosts").stdout)) == ["client-1", "web-1", "web-2"]
     finally:
         cli(state, "down", check=False)
+        shutil.rmtree(state, ignore_errors=True)  # its pid, port and log files
     # Links and mounts go at once; processes get a moment to be reaped.
     deadline = time.time() + 5
     while leftovers() and time.time() < deadline:
