@@ -113,6 +113,17 @@ const HOST_ADMIN: [&str; 4] = [
     "logs/put",
 ];
 
+/// Whether a connection is local: both ends on a loopback address (the hosts' bridge is not).
+pub fn is_loopback(peer: SocketAddr, local: SocketAddr) -> bool {
+    peer.ip().to_canonical().is_loopback() && local.ip().to_canonical().is_loopback()
+}
+
+/// Whether a caller may use the admin call `/_hastack/<path>`: any from loopback, only the
+/// agents' calls (`HOST_ADMIN`) from elsewhere.
+fn admin_allowed(loopback: bool, path: &str) -> bool {
+    loopback || HOST_ADMIN.contains(&path)
+}
+
 async fn handle(emu: Arc<Emulator>, req: Request<Incoming>, loopback: bool) -> Response<Body> {
     if req
         .uri()
@@ -134,7 +145,7 @@ async fn handle(emu: Arc<Emulator>, req: Request<Incoming>, loopback: bool) -> R
     if let Some(rest) = path.strip_prefix("/_hastack/") {
         // Hosts reach this server on the bridge for what their stand-in agents do; the rest
         // of the admin API (faults, outages, reset, state) answers on loopback only.
-        if !loopback && !HOST_ADMIN.contains(&rest) {
+        if !admin_allowed(loopback, rest) {
             return json_response(
                 403,
                 &serde_json::json!({"error": format!("/_hastack/{rest} answers on loopback only; hosts may call {}", HOST_ADMIN.join(", "))}),
@@ -215,6 +226,12 @@ async fn handle(emu: Arc<Emulator>, req: Request<Incoming>, loopback: bool) -> R
         (_, service::Protocol::AwsQuery) => Protocol::Query,
     };
     let fail = |e: &AwsError| respond_error(protocol, e);
+    // CloudWatch, the one service spoken in awsJson1_0 and rpcv2-CBOR here, is awsQueryCompatible.
+    let dialect = match protocol {
+        Protocol::Json11 => sigv4::Dialect::Json,
+        Protocol::Json10 | Protocol::Cbor => sigv4::Dialect::QueryCompatible,
+        Protocol::Query => sigv4::Dialect::Query,
+    };
     let signed = SignedRequest {
         method: parts.method.as_str(),
         path: &path,
@@ -229,21 +246,15 @@ async fn handle(emu: Arc<Emulator>, req: Request<Incoming>, loopback: bool) -> R
         None
     } else {
         let wall = crate::clock::Clock::now(&crate::clock::SystemClock);
-        match sigv4::verify(&signed, &|k| emu.credential(k), now, wall) {
+        match sigv4::check(&signed, &|k| emu.credential(k), now, wall) {
             Ok(c) => Some(c),
-            Err(e) => return fail(&e),
+            Err(why) => return fail(&why.to_error(dialect)),
         }
     };
     if let Some(c) = &caller {
         if c.service != service.signing_name() {
-            return fail(&AwsError::new(
-                400,
-                "InvalidSignatureException",
-                format!(
-                    "Credential should be scoped to correct service: '{}'.",
-                    service.signing_name()
-                ),
-            ));
+            let why = sigv4::Refusal::WrongService(service.signing_name().to_string());
+            return fail(&why.to_error(dialect));
         }
     }
     let input: Json = match protocol {
@@ -446,8 +457,9 @@ pub async fn serve(
             r = listener.accept() => r?,
             _ = shutdown.wait_for(|s| *s) => return Ok(()),
         };
-        let loopback =
-            peer.ip().is_loopback() && stream.local_addr().is_ok_and(|a| a.ip().is_loopback());
+        let loopback = stream
+            .local_addr()
+            .is_ok_and(|local| is_loopback(peer, local));
         let emu = emu.clone();
         tokio::spawn(async move {
             let svc = hyper::service::service_fn(move |req| {
@@ -532,4 +544,81 @@ pub async fn start(emu: Emulator, port: u16) -> std::io::Result<Running> {
         stop,
         task,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_loopback_connections_are_local() {
+        let addr = |s: &str| s.parse::<SocketAddr>().unwrap();
+        for (case, peer, local, want) in [
+            ("both loopback", "127.0.0.1:40000", "127.0.0.1:4566", true),
+            (
+                "another loopback address",
+                "127.0.0.2:40000",
+                "127.0.0.1:4566",
+                true,
+            ),
+            ("IPv6 loopback", "[::1]:40000", "[::1]:4566", true),
+            (
+                "IPv4-mapped loopback",
+                "[::ffff:127.0.0.1]:40000",
+                "[::ffff:127.0.0.1]:4566",
+                true,
+            ),
+            (
+                "a host on the bridge",
+                "198.18.0.12:40000",
+                "198.18.0.1:4566",
+                false,
+            ),
+            (
+                "a bridge peer on a loopback socket",
+                "198.18.0.12:40000",
+                "127.0.0.1:4566",
+                false,
+            ),
+            (
+                "a loopback peer on the bridge socket",
+                "127.0.0.1:40000",
+                "198.18.0.1:4566",
+                false,
+            ),
+            (
+                "IPv4-mapped remote",
+                "[::ffff:192.0.2.7]:40000",
+                "[::ffff:127.0.0.1]:4566",
+                false,
+            ),
+            ("unspecified", "0.0.0.0:40000", "127.0.0.1:4566", false),
+        ] {
+            assert_eq!(is_loopback(addr(peer), addr(local)), want, "{case}");
+        }
+    }
+
+    #[test]
+    fn from_elsewhere_only_the_agents_admin_calls_answer() {
+        for path in HOST_ADMIN {
+            assert!(admin_allowed(false, path), "{path}");
+            assert!(admin_allowed(true, path), "{path}");
+        }
+        for path in [
+            "reset",
+            "faults",
+            "state",
+            "calls",
+            "callers",
+            "disappear",
+            "hosts/stop",
+            "hosts/fail-zone",
+            "ssm/connectivity",
+            "ssm/register/../../reset",
+            "",
+        ] {
+            assert!(!admin_allowed(false, path), "{path}");
+            assert!(admin_allowed(true, path), "{path}");
+        }
+    }
 }

@@ -57,20 +57,67 @@ impl Credential {
     }
 }
 
-fn expired_token() -> AwsError {
-    AwsError::new(
-        400,
-        "ExpiredTokenException",
-        "The security token included in the request is expired",
-    )
+/// Why a request's signature is refused. The words are AWS's; the code and HTTP status depend on
+/// the service's protocol family (`Dialect`), as AWS's front ends answer differently.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum Refusal {
+    #[error("Missing Authentication Token")]
+    MissingToken,
+    #[error("Authorization header requires 'Credential', 'Signature' and 'SignedHeaders' parameters. Authorization={0}")]
+    Incomplete(String),
+    /// An access key no credential has, or temporary credentials without their session token.
+    #[error("The security token included in the request is invalid.")]
+    UnknownKey,
+    #[error("The security token included in the request is expired")]
+    ExpiredToken,
+    #[error("The request signature we calculated does not match the signature you provided. Check your AWS Secret Access Key and signing method. Consult the service documentation for details.")]
+    Mismatch,
+    /// Signed too long ago or too far ahead (`Signature expired: …` / `Signature not yet current: …`).
+    #[error("{0}")]
+    Skew(String),
+    #[error("Credential should be scoped to correct service: '{0}'.")]
+    WrongService(String),
 }
 
-fn invalid_token() -> AwsError {
-    AwsError::new(
-        400,
-        "UnrecognizedClientException",
-        "The security token included in the request is invalid.",
-    )
+/// How a service family words a refused signature.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Dialect {
+    /// awsJson services (Lightsail, SSM, Logs): HTTP 400, `…Exception` codes.
+    Json,
+    /// awsQuery services (STS): the query error codes, HTTP 403 for most.
+    Query,
+    /// awsQueryCompatible services spoken in JSON or CBOR (CloudWatch): the JSON shape name in
+    /// `__type`, the query code (which SDKs report) in `x-amzn-query-error`, the query status.
+    QueryCompatible,
+}
+
+impl Refusal {
+    /// The error AWS answers with (AWS's "Common Errors": InvalidClientTokenId,
+    /// MissingAuthenticationToken, SignatureDoesNotMatch 403, IncompleteSignature 400; STS's
+    /// ExpiredToken 403; the awsJson services' `…Exception` codes all 400).
+    pub fn to_error(&self, dialect: Dialect) -> AwsError {
+        let (json_code, query_code, query_status) = match self {
+            Refusal::MissingToken => (
+                "MissingAuthenticationTokenException",
+                "MissingAuthenticationToken",
+                403,
+            ),
+            Refusal::Incomplete(_) => ("IncompleteSignatureException", "IncompleteSignature", 400),
+            Refusal::UnknownKey => ("UnrecognizedClientException", "InvalidClientTokenId", 403),
+            Refusal::ExpiredToken => ("ExpiredTokenException", "ExpiredToken", 403),
+            Refusal::Mismatch | Refusal::Skew(_) | Refusal::WrongService(_) => {
+                ("InvalidSignatureException", "SignatureDoesNotMatch", 403)
+            }
+        };
+        let message = self.to_string();
+        match dialect {
+            Dialect::Json => AwsError::new(400, json_code, message),
+            Dialect::Query => AwsError::new(query_status, query_code, message),
+            Dialect::QueryCompatible => {
+                AwsError::query_compatible(query_status, json_code, query_code, message)
+            }
+        }
+    }
 }
 
 /// What verification needs from an HTTP request.
@@ -199,16 +246,15 @@ fn parse_authorization(v: &str) -> Option<Authorization<'_>> {
     })
 }
 
-fn invalid_signature() -> AwsError {
-    AwsError::new(
-        400,
-        "InvalidSignatureException",
-        "The request signature we calculated does not match the signature you provided. Check your AWS Secret Access Key and signing method. Consult the service documentation for details.",
-    )
+/// How far a request's `X-Amz-Date` may be from the server's time, either way, for a signing
+/// name. AWS's front ends differ: SSM, CloudWatch Logs and CloudWatch refuse beyond 5 minutes
+/// ("Signature expired: … (… - 5 min.)" in their answers), STS and the rest beyond 15.
+pub fn max_skew_secs(service: &str) -> i64 {
+    match service {
+        "ssm" | "logs" | "monitoring" => 5 * 60,
+        _ => 15 * 60,
+    }
 }
-
-/// How far a request's `X-Amz-Date` may be from the server's time, either way (AWS: 15 min).
-const MAX_SKEW_SECS: i64 = 15 * 60;
 
 /// `YYYYMMDDTHHMMSSZ` as seconds since the Unix epoch.
 fn amz_epoch(s: &str) -> Option<i64> {
@@ -245,72 +291,74 @@ fn format_amz(epoch: i64) -> String {
 
 /// Verify a request's SigV4 signature against the credential `lookup` finds for its access
 /// key; temporary credentials must come with their session token and not be expired at `now`
-/// (the emulator's clock). `wall` is the real time: a signature more than 15 minutes from it
-/// either way is refused, as AWS does, whatever the emulator's clock says.
+/// (the emulator's clock). `wall` is the real time: a signature further from it either way than
+/// its service allows (`max_skew_secs`) is refused, as AWS does, whatever the emulator's clock
+/// says. Errors are worded as the awsJson services word them; `check` tells why.
 pub fn verify(
     r: &SignedRequest<'_>,
     lookup: &dyn Fn(&str) -> Option<Credential>,
     now: f64,
     wall: f64,
 ) -> Result<Caller, AwsError> {
+    check(r, lookup, now, wall).map_err(|why| why.to_error(Dialect::Json))
+}
+
+/// `verify`, with the reason for a refusal.
+pub fn check(
+    r: &SignedRequest<'_>,
+    lookup: &dyn Fn(&str) -> Option<Credential>,
+    now: f64,
+    wall: f64,
+) -> Result<Caller, Refusal> {
     let Some(auth_header) = header(r, "authorization") else {
-        return Err(AwsError::new(
-            400,
-            "MissingAuthenticationTokenException",
-            "Missing Authentication Token",
-        ));
+        return Err(Refusal::MissingToken);
     };
-    let auth = parse_authorization(auth_header).ok_or_else(|| {
-        AwsError::new(400, "IncompleteSignatureException", format!("Authorization header requires 'Credential', 'Signature' and 'SignedHeaders' parameters. Authorization={auth_header}"))
-    })?;
-    let cred = lookup(auth.access_key).ok_or_else(invalid_token)?;
+    let auth = parse_authorization(auth_header)
+        .ok_or_else(|| Refusal::Incomplete(auth_header.to_string()))?;
+    let cred = lookup(auth.access_key).ok_or(Refusal::UnknownKey)?;
     if let Some(token) = &cred.session_token {
         if header(r, "x-amz-security-token") != Some(token.as_str()) {
-            return Err(invalid_token());
+            return Err(Refusal::UnknownKey);
         }
     }
     if cred.expires.is_some_and(|t| now >= t) {
-        return Err(expired_token());
+        return Err(Refusal::ExpiredToken);
     }
-    let amz_date = header(r, "x-amz-date").ok_or_else(invalid_signature)?;
+    let amz_date = header(r, "x-amz-date").ok_or(Refusal::Mismatch)?;
     if !amz_date.starts_with(auth.date) {
-        return Err(invalid_signature());
+        return Err(Refusal::Mismatch);
     }
-    let signed_at = amz_epoch(amz_date).ok_or_else(invalid_signature)?;
+    let signed_at = amz_epoch(amz_date).ok_or(Refusal::Mismatch)?;
     let wall = wall as i64;
-    if (signed_at - wall).abs() > MAX_SKEW_SECS {
-        let (earliest, latest) = (
-            format_amz(wall - MAX_SKEW_SECS),
-            format_amz(wall + MAX_SKEW_SECS),
+    let window = max_skew_secs(auth.service);
+    if (signed_at - wall).abs() > window {
+        let (earliest, latest, minutes) = (
+            format_amz(wall - window),
+            format_amz(wall + window),
+            window / 60,
         );
-        let message = if signed_at < wall {
+        return Err(Refusal::Skew(if signed_at < wall {
             format!(
-                "Signature expired: {amz_date} is now earlier than {earliest} ({} - 15 min.)",
+                "Signature expired: {amz_date} is now earlier than {earliest} ({} - {minutes} min.)",
                 format_amz(wall)
             )
         } else {
             format!(
-                "Signature not yet current: {amz_date} is still later than {latest} ({} + 15 min.)",
+                "Signature not yet current: {amz_date} is still later than {latest} ({} + {minutes} min.)",
                 format_amz(wall)
             )
-        };
-        return Err(AwsError::new(400, "InvalidSignatureException", message));
+        }));
     }
     let mut canonical_headers = String::new();
     for name in &auth.signed_headers {
-        let value = header(r, name).ok_or_else(invalid_signature)?;
+        let value = header(r, name).ok_or(Refusal::Mismatch)?;
         let folded = value.split_whitespace().collect::<Vec<_>>().join(" ");
         canonical_headers.push_str(&format!("{name}:{folded}\n"));
     }
-    // The signature covers the header's hash, so the body must match it (a client may send
-    // UNSIGNED-PAYLOAD instead).
-    let payload_hash = match header(r, "x-amz-content-sha256") {
-        Some(h) if h != "UNSIGNED-PAYLOAD" && h != sha256_hex(r.body) => {
-            return Err(invalid_signature())
-        }
-        Some(h) => h.to_string(),
-        None => sha256_hex(r.body),
-    };
+    // The hash of the body received, whatever `x-amz-content-sha256` says: only S3 takes
+    // UNSIGNED-PAYLOAD; AWS's other services refuse a signature made with it, and a body that
+    // is not the one signed.
+    let payload_hash = sha256_hex(r.body);
     let canonical = format!(
         "{}\n{}\n{}\n{}\n{}\n{}",
         r.method,
@@ -337,7 +385,7 @@ pub fn verify(
     }
     let expected = hex::encode(hmac(&key, to_sign.as_bytes()));
     if expected != auth.signature {
-        return Err(invalid_signature());
+        return Err(Refusal::Mismatch);
     }
     Ok(Caller {
         access_key: cred.access_key.clone(),
@@ -475,6 +523,129 @@ mod tests {
             verify(&r, &among(&creds), 0.0, VANILLA).unwrap_err().code,
             "InvalidSignatureException"
         );
+    }
+
+    #[test]
+    fn refusals_are_worded_per_protocol_family() {
+        use Dialect::{Json, Query, QueryCompatible};
+        let skew = || Refusal::Skew("Signature expired: a is now earlier than b".into());
+        for (case, why, dialect, status, code, query_error) in [
+            (
+                "json mismatch",
+                Refusal::Mismatch,
+                Json,
+                400,
+                "InvalidSignatureException",
+                None,
+            ),
+            (
+                "query mismatch",
+                Refusal::Mismatch,
+                Query,
+                403,
+                "SignatureDoesNotMatch",
+                None,
+            ),
+            (
+                "query-compatible mismatch",
+                Refusal::Mismatch,
+                QueryCompatible,
+                403,
+                "InvalidSignatureException",
+                Some("SignatureDoesNotMatch;Sender"),
+            ),
+            (
+                "json skew",
+                skew(),
+                Json,
+                400,
+                "InvalidSignatureException",
+                None,
+            ),
+            (
+                "query skew",
+                skew(),
+                Query,
+                403,
+                "SignatureDoesNotMatch",
+                None,
+            ),
+            (
+                "json unknown key",
+                Refusal::UnknownKey,
+                Json,
+                400,
+                "UnrecognizedClientException",
+                None,
+            ),
+            (
+                "query unknown key",
+                Refusal::UnknownKey,
+                Query,
+                403,
+                "InvalidClientTokenId",
+                None,
+            ),
+            (
+                "query-compatible unknown key",
+                Refusal::UnknownKey,
+                QueryCompatible,
+                403,
+                "UnrecognizedClientException",
+                Some("InvalidClientTokenId;Sender"),
+            ),
+            (
+                "query no signature",
+                Refusal::MissingToken,
+                Query,
+                403,
+                "MissingAuthenticationToken",
+                None,
+            ),
+            (
+                "query incomplete",
+                Refusal::Incomplete("x".into()),
+                Query,
+                400,
+                "IncompleteSignature",
+                None,
+            ),
+            (
+                "json expired token",
+                Refusal::ExpiredToken,
+                Json,
+                400,
+                "ExpiredTokenException",
+                None,
+            ),
+            (
+                "query expired token",
+                Refusal::ExpiredToken,
+                Query,
+                403,
+                "ExpiredToken",
+                None,
+            ),
+        ] {
+            let e = why.to_error(dialect);
+            assert_eq!((e.status, e.code.as_str()), (status, code), "{case}");
+            assert_eq!(e.query_error.as_deref(), query_error, "{case}");
+            assert_eq!(e.message, why.to_string(), "{case}");
+        }
+    }
+
+    #[test]
+    fn skew_windows_are_the_services_own() {
+        for (service, minutes) in [
+            ("ssm", 5),
+            ("logs", 5),
+            ("monitoring", 5),
+            ("lightsail", 15),
+            ("sts", 15),
+            ("service", 15),
+        ] {
+            assert_eq!(max_skew_secs(service), minutes * 60, "{service}");
+        }
     }
 
     #[test]
