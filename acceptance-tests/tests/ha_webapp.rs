@@ -7,7 +7,10 @@
 //!   `validate`, `apply`), then: an empty plan, the app answering through the load balancer from
 //!   every web instance with a write on the database primary, a read on a replica and a count
 //!   in Redis, the app log in CloudWatch Logs (a stream per web instance), and a destroy that
-//!   leaves no instance, load balancer or parameter behind.
+//!   leaves no instance, load balancer or parameter behind. dev's apply is also scanned for
+//!   its secrets (trace-level provider log, state, output, Run Command records, boot logs,
+//!   histories).
+//! - The dev environment under random API faults and failed operations (chaos).
 mod common;
 
 use std::path::{Path, PathBuf};
@@ -17,7 +20,7 @@ use acceptance_tests::emulator::Emulator;
 use acceptance_tests::Workdir;
 use common::{
     block_on, calls_and_faults, hosts_emulator, http_get, lb_port, lightsail_on, logs_on,
-    parameter_exists,
+    parameter_exists, secret, secrets_hidden,
 };
 use serde_json::{json, Value as Json};
 
@@ -52,7 +55,14 @@ fn copy_tree(w: &Workdir, from: &Path, to: &str) {
 /// A work dir holding examples/environments/`env` and the module it calls. The root calls the
 /// module by its place in the repository (`../../modules/ha-webapp`); here it sits beside it.
 fn environment(e: &Emulator, env: &str, name: &str) -> Workdir {
-    let w = Workdir::new(name, e.env()).expect("workdir");
+    environment_with(e, env, name, &[])
+}
+
+/// [`environment`] with more environment variables for every terraform run.
+fn environment_with(e: &Emulator, env: &str, name: &str, more: &[(&str, String)]) -> Workdir {
+    let mut vars = e.env();
+    vars.extend(more.iter().map(|(k, v)| (k.to_string(), v.clone())));
+    let w = Workdir::new(name, vars).expect("workdir");
     copy_tree(
         &w,
         &examples().join("modules/ha-webapp"),
@@ -125,7 +135,22 @@ fn ha_webapp_environments_apply_and_serve() {
     let mut figures = Vec::new();
     for env in ["dev", "staging", "prod"] {
         let started = Instant::now();
-        let mut w = environment(&e, env, &format!("ha_webapp_{env}"));
+        // dev's runs log the provider at trace level for the secrets scan.
+        let trace = std::env::temp_dir().join(format!(
+            "hastack-ha-webapp-{env}-{}.trace",
+            std::process::id()
+        ));
+        let logging = [
+            ("TF_LOG_PROVIDER", "trace".to_string()),
+            ("TF_LOG_PATH", trace.display().to_string()),
+        ];
+        let scan = env == "dev";
+        let mut w = environment_with(
+            &e,
+            env,
+            &format!("ha_webapp_{env}"),
+            if scan { &logging } else { &[] },
+        );
         let tf = |w: &mut Workdir, args: &[&str]| {
             w.terraform(args)
                 .unwrap_or_else(|err| panic!("{env}: terraform {args:?}: {err}"))
@@ -147,6 +172,10 @@ fn ha_webapp_environments_apply_and_serve() {
         let outputs: Json = serde_json::from_str(&tf(&mut w, &["output", "-json"])).unwrap();
         let served = serves(&e, env, &outputs);
         logs_shipped(&e, env, &outputs);
+        if scan {
+            secrets_stay_secret(&e, &mut w, env, &trace);
+            let _ = std::fs::remove_file(&trace);
+        }
         tf(
             &mut w,
             &["destroy", "-auto-approve", "-input=false", "-no-color"],
@@ -162,6 +191,67 @@ fn ha_webapp_environments_apply_and_serve() {
         "ha-webapp environments on hastack-local:\n  {}",
         figures.join("\n  ")
     );
+}
+
+/// The stack's parameters: its secrets (the database's and Redis's passwords) and the agent
+/// configuration.
+fn stack_parameters(env: &str) -> [String; 4] {
+    let stack = format!("shop-{env}");
+    [
+        format!("/hastack/mysql/{stack}-db/users/app"),
+        format!("/hastack/mysql/{stack}-db/replication-password"),
+        format!("/hastack/redis/{stack}-cache/auth-token"),
+        format!("AmazonCloudWatch-hastack-{stack}-web"),
+    ]
+}
+
+/// The database and Redis passwords of the applied stack are in none of: the state files,
+/// `terraform show -json`, anything Terraform printed, the provider's trace log, hastack-local's
+/// record of Run Command parameters and output, the hosts' boot logs, the nodes' shell and
+/// client histories.
+fn secrets_stay_secret(e: &Emulator, w: &mut Workdir, env: &str, trace: &Path) {
+    let show = w
+        .terraform(&["show", "-json", "-no-color"])
+        .unwrap_or_else(|err| panic!("{env}: terraform show: {err}"));
+    let secrets: Vec<String> = stack_parameters(env)[..3]
+        .iter()
+        .map(|p| secret(e.port, p).unwrap_or_else(|err| panic!("{env}: {p}: {err}")))
+        .collect();
+    let mut nodes = Vec::new();
+    collect_strings(
+        &serde_json::from_str(&show).expect("show -json"),
+        "ssm_instance_id",
+        &mut nodes,
+    );
+    nodes.sort();
+    nodes.dedup();
+    assert!(nodes.len() >= 7, "{env}: nodes in state: {nodes:?}");
+    let printed = format!("{}\n{show}", w.log());
+    secrets_hidden(e.port, w.path(), &printed, trace, &secrets, &nodes)
+        .unwrap_or_else(|m| panic!("{env}: {m}"));
+    eprintln!(
+        "{env}: {} secrets found in none of the state, output, trace log ({} bytes), Run Command \
+         records, boot logs or the histories of {} nodes",
+        secrets.len(),
+        std::fs::metadata(trace).map(|m| m.len()).unwrap_or(0),
+        nodes.len()
+    );
+}
+
+/// Every string value under a key named `key`, anywhere in `j`.
+fn collect_strings(j: &Json, key: &str, out: &mut Vec<String>) {
+    match j {
+        Json::Object(m) => {
+            for (k, v) in m {
+                match v.as_str() {
+                    Some(s) if k == key && !s.is_empty() => out.push(s.to_string()),
+                    _ => collect_strings(v, key, out),
+                }
+            }
+        }
+        Json::Array(a) => a.iter().for_each(|v| collect_strings(v, key, out)),
+        _ => {}
+    }
 }
 
 /// The web instances' names, from the root's `web_instances` output.
@@ -282,23 +372,32 @@ fn nothing_left(e: &Emulator, env: &str) {
         lbs.load_balancers().is_empty(),
         "{env}: load balancers left"
     );
-    let stack = format!("shop-{env}");
-    let left: Vec<String> = [
-        format!("/hastack/mysql/{stack}-db/users/app"),
-        format!("/hastack/mysql/{stack}-db/replication-password"),
-        format!("/hastack/redis/{stack}-cache/auth-token"),
-        format!("AmazonCloudWatch-hastack-{stack}-web"),
-    ]
-    .into_iter()
-    .filter(|name| parameter_exists(e.port, name).unwrap_or(true))
-    .collect();
+    let left: Vec<String> = stack_parameters(env)
+        .into_iter()
+        .filter(|name| parameter_exists(e.port, name).unwrap_or(true))
+        .collect();
     assert!(left.is_empty(), "{env}: parameters left: {left:?}");
 }
 
+/// The Lightsail calls that return operations, each failed now and then by the chaos test.
+const FAILING_OPERATIONS: [&str; 8] = [
+    "CreateInstances",
+    "PutInstancePublicPorts",
+    "CreateLoadBalancer",
+    "UpdateLoadBalancerAttribute",
+    "AttachInstancesToLoadBalancer",
+    "DetachInstancesFromLoadBalancer",
+    "DeleteLoadBalancer",
+    "DeleteInstance",
+];
+/// The error code those failed operations carry (it must reach the diagnostics verbatim).
+const FAILED_CODE: &str = "ChaosInjectedFailure";
+
 /// The dev environment (every resource type hastack has) under random API faults: about 20 %
-/// of all calls fail (throttling, 503, 500 at 7 % each, on every operation). Apply converges
-/// (an apply that fails must name the AWS error code, and the next one converges), the plan
-/// after it is empty, and destroy (faults still on) leaves nothing behind.
+/// of all calls fail (throttling, 503, 500 at 7 % each, on every operation), and 15 % of
+/// the Lightsail operations each changing call starts end `Failed`. Apply converges (an apply that
+/// fails must name the AWS error code, and a next one converges), the plan after it is empty,
+/// and destroy (faults still on) leaves nothing behind.
 #[test]
 fn ha_webapp_converges_under_random_api_faults() {
     if !acceptance_tests::enabled() {
@@ -324,23 +423,40 @@ fn ha_webapp_converges_under_random_api_faults() {
         );
         assert_eq!(status, 200, "{body}");
     }
+    // Lightsail operations that are accepted and then end `Failed`, on every changing call.
+    for (i, op) in FAILING_OPERATIONS.iter().enumerate() {
+        let (status, body) = e.admin(
+            "POST",
+            "faults",
+            &json!({"operation": format!("Lightsail.{op}"), "fault": "fail_operation",
+                    "error_code": FAILED_CODE, "error_details": "injected by hastack-local's fault schedule",
+                    "rate": 0.15, "seed": base + 10 + i as u64}),
+        );
+        assert_eq!(status, 200, "{body}");
+    }
     let mut w = environment(&e, "dev", "ha_webapp_faults");
     w.terraform(&["get", "-no-color"]).expect("terraform get");
-    // Until it converges: at most 3 applies (and 3 destroys), each failure naming its cause.
+    // Until it converges: at most 5 applies (and 5 destroys), each failure naming its cause.
     let converge = |w: &mut Workdir, args: &[&str]| -> usize {
-        for attempt in 1..=3 {
+        for attempt in 1..=5 {
             let (code, out, err) = w.terraform_output(args);
             if code == Some(0) {
                 return attempt;
             }
             assert!(
-                ["Throttling", "ServiceUnavailable", "InternalFailure"]
-                    .iter()
-                    .any(|c| err.contains(c)),
+                [
+                    "Throttling",
+                    "ServiceUnavailable",
+                    "InternalFailure",
+                    FAILED_CODE
+                ]
+                .iter()
+                .any(|c| err.contains(c)),
                 "terraform {args:?} failed without an injected AWS error code:\n{out}\n{err}"
             );
+            eprintln!("attempt {attempt} of terraform {args:?} failed as injected:\n{err}");
         }
-        panic!("terraform {args:?} did not converge in 3 attempts");
+        panic!("terraform {args:?} did not converge in 5 attempts");
     };
     let applies = converge(
         &mut w,
@@ -355,9 +471,18 @@ fn ha_webapp_converges_under_random_api_faults() {
     );
     nothing_left(&e, "dev");
     let (all, faults, injected) = calls_and_faults(e.port);
+    let failed_operations: u64 = injected
+        .as_object()
+        .map(|m| {
+            m.values()
+                .filter_map(|v| v["fail_operation"].as_u64())
+                .sum()
+        })
+        .unwrap_or(0);
     eprintln!(
         "ha-webapp dev under random faults (seed {base}): {applies} apply run(s), {destroys} \
-         destroy run(s), {all} API calls, {faults} faults injected"
+         destroy run(s), {all} API calls, {faults} faults injected ({failed_operations} failed \
+         operations)"
     );
     assert!(
         faults * 100 >= all * 10,

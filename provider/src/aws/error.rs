@@ -26,7 +26,15 @@ pub enum AwsError {
         code: String,
         message: String,
     },
-    /// An asynchronous operation ended in failure, or a wait saw a state it cannot leave.
+    /// A Lightsail operation ended `Failed`: its id, type, errorCode and errorDetails verbatim.
+    #[error("operation {id} ({operation_type}) failed: {code}: {details}")]
+    OperationFailed {
+        id: String,
+        operation_type: String,
+        code: String,
+        details: String,
+    },
+    /// A wait saw a state it cannot leave.
     #[error("{0}")]
     Wait(String),
     #[error("cancelled (Terraform asked the provider to stop)")]
@@ -76,10 +84,19 @@ impl AwsError {
         matches!(self, AwsError::NotFound { .. })
     }
 
+    /// Whether a Lightsail operation of one of `types` (e.g. `PutInstancePublicPorts`) failed.
+    pub fn is_failed_operation(&self, types: &[&str]) -> bool {
+        matches!(self, AwsError::OperationFailed { operation_type, .. } if types.contains(&operation_type.as_str()))
+    }
+
     /// The AWS error code, when AWS gave one.
     pub fn code(&self) -> Option<&str> {
         match self {
-            AwsError::Throttled { code, .. } | AwsError::Api { code, .. } if !code.is_empty() => {
+            AwsError::Throttled { code, .. }
+            | AwsError::Api { code, .. }
+            | AwsError::OperationFailed { code, .. }
+                if !code.is_empty() =>
+            {
                 Some(code)
             }
             _ => None,

@@ -17,13 +17,16 @@ pub fn client(c: &Configured) -> Client {
 
 /// The operation's failure as an error: id, type, errorCode and errorDetails verbatim.
 fn failed(op: &Operation) -> AwsError {
-    AwsError::Wait(format!(
-        "operation {} ({}) failed: {}: {}",
-        op.id().unwrap_or_default(),
-        op.operation_type().map(|t| t.as_str()).unwrap_or_default(),
-        op.error_code().unwrap_or(""),
-        op.error_details().unwrap_or("")
-    ))
+    AwsError::OperationFailed {
+        id: op.id().unwrap_or_default().to_string(),
+        operation_type: op
+            .operation_type()
+            .map(|t| t.as_str())
+            .unwrap_or_default()
+            .to_string(),
+        code: op.error_code().unwrap_or("").to_string(),
+        details: op.error_details().unwrap_or("").to_string(),
+    }
 }
 
 /// Wait until every operation has succeeded, polling with backoff (100 ms growing by half to

@@ -1,5 +1,7 @@
 //! The user data every member boots with: `bootstrap.sh` rendered with the activation and the
 //! module's own user data.
+use std::io::Write;
+
 use base64::Engine;
 
 const TEMPLATE: &str = include_str!("bootstrap.sh");
@@ -32,7 +34,13 @@ pub fn render(
             return Err(RenderError::Unsafe(what));
         }
     }
-    let encoded = base64::engine::general_purpose::STANDARD.encode(user_data);
+    // gzip first: Lightsail takes at most 16 KiB of launch script, and scripts that carry an
+    // app compress to a third or less.
+    let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::best());
+    gz.write_all(user_data.as_bytes())
+        .expect("writing to memory cannot fail");
+    let packed = gz.finish().expect("writing to memory cannot fail");
+    let encoded = base64::engine::general_purpose::STANDARD.encode(packed);
     // Lines of 76 so the heredoc stays readable and `base64 -d` accepts it.
     let wrapped: Vec<&str> = encoded
         .as_bytes()
@@ -78,13 +86,38 @@ mod tests {
         assert!(s.contains("user-data.done"));
         // sshd is switched off as well as port 22.
         assert!(s.contains("systemctl disable --now \"$unit\""));
-        assert!(
-            s.contains("IyEvYmluL2Jhc2gKZWNobyAnYXBwJwo="),
-            "user data base64"
-        );
+        assert_eq!(user_data_of(&s), "#!/bin/bash\necho 'app'\n");
         // The app runs with the usual umask (files it writes for nginx stay readable).
         assert!(s.find("umask 022").unwrap() > s.find("umask 077").unwrap());
         assert!(s.find("umask 022").unwrap() < s.rfind("bash \"$STATE_DIR/user-data\"").unwrap());
+    }
+
+    /// The user data a rendered script carries (base64 of gzip), decoded.
+    fn user_data_of(script: &str) -> String {
+        let marker = script.find("<<'HASTACK_USER_DATA'").unwrap();
+        let start = script[marker..].find('\n').unwrap() + marker + 1;
+        let end = script[start..].find("\nHASTACK_USER_DATA").unwrap() + start;
+        let b64: String = script[start..end].split('\n').collect();
+        let gz = base64::engine::general_purpose::STANDARD
+            .decode(b64)
+            .unwrap();
+        let mut out = String::new();
+        std::io::Read::read_to_string(&mut flate2::read::GzDecoder::new(&gz[..]), &mut out)
+            .unwrap();
+        out
+    }
+
+    #[test]
+    fn a_large_app_is_carried_compressed() {
+        let app = include_str!("../../../examples/modules/ha-webapp/app.py").repeat(2);
+        let s = render("us-east-1", "id-1", "code", &app).unwrap();
+        assert_eq!(user_data_of(&s), app);
+        assert!(
+            s.len() < app.len(),
+            "{} bytes of script for {} of user data",
+            s.len(),
+            app.len()
+        );
     }
 
     #[test]

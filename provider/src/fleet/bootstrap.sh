@@ -77,7 +77,7 @@ done
 
 # The module's user data, once.
 if [ -n '@HAS_USER_DATA@' ] && [ ! -e "$STATE_DIR/user-data.done" ]; then
-  base64 -d > "$STATE_DIR/user-data" <<'HASTACK_USER_DATA'
+  base64 -d <<'HASTACK_USER_DATA' | gzip -dc > "$STATE_DIR/user-data"
 @USER_DATA_B64@
 HASTACK_USER_DATA
   chmod 0700 "$STATE_DIR/user-data"

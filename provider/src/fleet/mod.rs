@@ -12,7 +12,10 @@ pub mod layout;
 use std::collections::BTreeMap;
 use std::time::Duration;
 
+use std::future::Future;
+
 use async_trait::async_trait;
+use aws_sdk_lightsail::types::Operation;
 use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
 
@@ -174,6 +177,16 @@ pub fn now_epoch() -> f64 {
         .unwrap_or(0.0)
 }
 
+/// The operations whose calls [`Fleet::settled`] makes again when they end `Failed`.
+const IDEMPOTENT: [&str; 4] = [
+    "PutInstancePublicPorts",
+    "DeleteInstance",
+    "DetachInstancesFromLoadBalancer",
+    "StartInstance",
+];
+/// How many more times.
+const AGAIN: u32 = 2;
+
 impl<'a> Fleet<'a> {
     /// The fleet for one call: clients, deadline `timeout` from now, cancellation.
     pub fn new(
@@ -190,8 +203,29 @@ impl<'a> Fleet<'a> {
         }
     }
 
-    async fn wait(&self, ops: &[aws_sdk_lightsail::types::Operation]) -> Result<(), AwsError> {
+    async fn wait(&self, ops: &[Operation]) -> Result<(), AwsError> {
         wait_operations(&self.ls, ops, self.deadline, self.cancel).await
+    }
+
+    /// Make an idempotent call and wait for its operations; when one ends `Failed`, make the
+    /// same call again (at most [`AGAIN`] more times) rather than fail the apply. The call has
+    /// the same input each time, so a retry cannot do more than the first attempt meant to.
+    async fn settled<F, Fut>(&self, call: F) -> Result<(), AwsError>
+    where
+        F: Fn() -> Fut,
+        Fut: Future<Output = Result<Vec<Operation>, AwsError>>,
+    {
+        let mut again = 0;
+        loop {
+            let ops = call().await?;
+            match self.wait(&ops).await {
+                Err(e) if again < AGAIN && e.is_failed_operation(&IDEMPOTENT) => {
+                    again += 1;
+                    tracing::warn!(error = %e, again, "operation failed: making the call again");
+                }
+                done => return done,
+            }
+        }
     }
 
     /// The group's members (by index, oldest first) and its managed nodes (by private IP).
@@ -351,15 +385,14 @@ impl<'a> Fleet<'a> {
     /// each changed only when it differs.
     async fn settle(&self, m: &Member, w: Option<&Wanted>, g: &Group) -> Result<(), AwsError> {
         if m.state == "stopped" {
-            let ops = instances::start(&self.ls, &m.name).await?;
-            self.wait(&ops).await?;
+            self.settled(|| instances::start(&self.ls, &m.name)).await?;
             if let Some(w) = w {
                 self.ready(g, std::slice::from_ref(w)).await?;
             }
         }
         if canonical(&m.ports) != canonical(&g.ports) {
-            let ops = instances::put_ports(&self.ls, &m.name, &g.ports).await?;
-            self.wait(&ops).await?;
+            self.settled(|| instances::put_ports(&self.ls, &m.name, &g.ports))
+                .await?;
         }
         sync_tags(
             &self.ls,
@@ -426,12 +459,24 @@ impl<'a> Fleet<'a> {
                 }
             }
         }
-        self.wait(&ops).await?;
-        let mut ops = Vec::new();
-        for w in later {
-            ops.extend(instances::put_ports(&self.ls, &w.name, &g.ports).await?);
+        if let Err(e) = self.wait(&ops).await {
+            if !e.is_failed_operation(&IDEMPOTENT) {
+                return Err(e);
+            }
+            // A port change ended `Failed`: let the launches finish, then set every member's
+            // rules again.
+            tracing::warn!(error = %e, "operation failed: setting the new members' ports again");
+            let launches: Vec<Operation> = ops
+                .into_iter()
+                .filter(|o| o.operation_type().map(|t| t.as_str()) == Some("CreateInstance"))
+                .collect();
+            self.wait(&launches).await?;
+            later = members.iter().collect();
         }
-        self.wait(&ops).await?;
+        for w in later {
+            self.settled(|| instances::put_ports(&self.ls, &w.name, &g.ports))
+                .await?;
+        }
         self.ready(g, members).await?;
         match &g.setup {
             Some(script) => {
@@ -507,14 +552,13 @@ impl<'a> Fleet<'a> {
     /// and deregister its managed node.
     pub async fn retire(&self, name: &str, node: Option<&Node>) -> Result<(), AwsError> {
         for a in instances::attachments(&self.ls, &[name]).await? {
-            match instances::detach(&self.ls, &a.load_balancer, vec![name.to_string()]).await {
-                Ok(ops) => self.wait(&ops).await?,
+            let detach = || instances::detach(&self.ls, &a.load_balancer, vec![name.to_string()]);
+            match self.settled(detach).await {
                 Err(e) if e.is_not_found() => {}
-                Err(e) => return Err(e),
+                done => done?,
             }
         }
-        let ops = instances::delete(&self.ls, name).await?;
-        self.wait(&ops).await?;
+        self.settled(|| instances::delete(&self.ls, name)).await?;
         if let Some(n) = node {
             ssm::deregister(&self.ssm, &n.id).await?;
         }
@@ -525,13 +569,15 @@ impl<'a> Fleet<'a> {
     pub async fn destroy(&self, g: &Group) -> Result<(), AwsError> {
         // Nodes are listed even with no member left: a destroy retried after a failed
         // deregistration still removes them.
-        let members = instances::members(&self.ls, &g.index_of()).await?;
         let nodes = ssm::nodes(&self.ssm, &g.prefix).await?;
-        let mut ops = Vec::new();
-        for m in &members {
-            ops.extend(instances::delete(&self.ls, &m.name).await?);
-        }
-        self.wait(&ops).await?;
+        self.settled(|| async {
+            let mut ops = Vec::new();
+            for m in instances::members(&self.ls, &g.index_of()).await? {
+                ops.extend(instances::delete(&self.ls, &m.name).await?);
+            }
+            Ok(ops)
+        })
+        .await?;
         for n in nodes.values() {
             ssm::deregister(&self.ssm, &n.id).await?;
         }
