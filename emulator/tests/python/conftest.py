@@ -25,6 +25,9 @@ COMMON_ERRORS = {"UnknownOperationException", "ValidationException", "Throttling
                  "InvalidSignatureException", "UnrecognizedClientException",
                  "MissingAuthenticationTokenException", "SerializationException",
                  "ExpiredTokenException", "ValidationError",
+                 # The query-protocol (STS) and CloudWatch names of the same signing failures.
+                 "SignatureDoesNotMatch", "InvalidClientTokenId", "MissingAuthenticationToken",
+                 "ExpiredToken",
                  # What any service answers when a policy (here: an STS session policy) denies.
                  "AccessDeniedException"}
 
