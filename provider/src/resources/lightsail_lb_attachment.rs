@@ -16,8 +16,17 @@ use crate::aws::lightsail::{client, deadline, lb_health, wait_healthy, wait_oper
 use crate::aws::{AwsError, OrGone};
 use crate::config::Configured;
 use crate::resources::common::aws_error;
+use crate::resources::lightsail_load_balancer::valid_name as valid_lb_name;
 
 pub struct LightsailLbAttachment;
+
+/// A Lightsail instance name.
+fn valid_instance_name(n: &str) -> bool {
+    n.len() <= 255
+        && n.chars().next().is_some_and(|c| c.is_ascii_alphanumeric())
+        && n.chars()
+            .all(|c| c.is_ascii_alphanumeric() || "-_.".contains(c))
+}
 
 fn defaults() -> TimeoutDefaults {
     TimeoutDefaults::default()
@@ -39,8 +48,8 @@ pub fn schema() -> Schema {
         0,
         Block::new("Attaches a group of instances to a Lightsail load balancer and, by default, waits until each is healthy.")
             .attribute(Attribute::new("id", Type::String).computed().use_state_for_unknown().description("The load balancer's name."))
-            .attribute(Attribute::new("load_balancer_name", Type::String).required().requires_replace().description("The load balancer, e.g. `hastack_lightsail_load_balancer.front.name`."))
-            .attribute(Attribute::new("instance_names", Type::set(Type::String)).required().description("The instances to attach, e.g. `hastack_lightsail_ha_instance.app.instances[*].name`. At least one."))
+            .attribute(Attribute::new("load_balancer_name", Type::String).required().requires_replace().description("The load balancer, e.g. `hastack_lightsail_load_balancer.front.name` (2–255 letters, digits, `-`, `_` or `.`, starting with a letter or digit)."))
+            .attribute(Attribute::new("instance_names", Type::set(Type::String)).required().description("The instances to attach, e.g. `hastack_lightsail_ha_instance.app.instances[*].name`. At least one; each 1–255 letters, digits, `-`, `_` or `.`, starting with a letter or digit."))
             .attribute(Attribute::new("wait_for_healthy", Type::Bool).optional().description("Wait until every attached instance passes the load balancer's health check. Default `true`."))
             .attribute(Attribute::new("instance_health", Type::map(Type::String)).computed().description("Health of each attached instance as the load balancer last reported it (`initial`, `healthy`, `unhealthy`, `draining`, …)."))
             .block(timeouts::block(&defaults())),
@@ -163,6 +172,17 @@ impl TypedResource for LightsailLbAttachment {
                 "Empty load balancer name",
                 "load_balancer_name must name a load balancer.",
             );
+        } else if let Some(n) = req
+            .config
+            .load_balancer_name
+            .value()
+            .filter(|n| !valid_lb_name(n))
+        {
+            d.attribute_error(
+                AttributePath::root("load_balancer_name"),
+                "Invalid load balancer name",
+                format!("{n:?} is not a load balancer name (2–255 letters, digits, '-', '_' or '.', starting with a letter or digit)."),
+            );
         }
         if let Some(names) = req.config.instance_names.value() {
             if names.is_empty() {
@@ -177,6 +197,16 @@ impl TypedResource for LightsailLbAttachment {
                     AttributePath::root("instance_names"),
                     "Empty instance name",
                     "instance_names must not contain an empty name.",
+                );
+            }
+            for n in names
+                .iter()
+                .filter(|n| !n.trim().is_empty() && !valid_instance_name(n))
+            {
+                d.attribute_error(
+                    AttributePath::root("instance_names"),
+                    "Invalid instance name",
+                    format!("{n:?} is not a Lightsail instance name (1–255 letters, digits, '-', '_' or '.', starting with a letter or digit)."),
                 );
             }
         }
@@ -326,5 +356,15 @@ mod tests {
             .collect();
         assert!(at.contains(&"load_balancer_name".to_string()), "{at:?}");
         assert!(at.contains(&"instance_names".to_string()), "{at:?}");
+    }
+
+    #[test]
+    fn instance_names() {
+        for ok in ["web-0-abc123", "a", "db_1.x"] {
+            assert!(valid_instance_name(ok), "{ok}");
+        }
+        for bad in ["web 0", "-web", "web/0", &"i".repeat(256)] {
+            assert!(!valid_instance_name(bad), "{bad}");
+        }
     }
 }

@@ -19,6 +19,9 @@ use crate::resources::common::{aws_error, check_tags, merged_tags, own_tags};
 
 pub struct LightsailLoadBalancer;
 
+/// The longest health check path (as Elastic Load Balancing's).
+const MAX_PATH: usize = 1024;
+
 const TYPE: &str = "hastack_lightsail_load_balancer";
 
 fn defaults() -> TimeoutDefaults {
@@ -56,7 +59,7 @@ pub fn schema() -> Schema {
             .attribute(computed("id", Type::String, "The load balancer's name."))
             .attribute(Attribute::new("name", Type::String).required().requires_replace().description("Name, unique in the region: 2–255 letters, digits, `-`, `_` or `.`, starting with a letter or digit. Changing it replaces the load balancer."))
             .attribute(Attribute::new("instance_port", Type::Number).required().requires_replace().description("The port instances serve on (1–65535). Changing it replaces the load balancer."))
-            .attribute(Attribute::new("health_check_path", Type::String).optional().computed().description("Path the load balancer requests on each instance to decide it is healthy. Default `/`."))
+            .attribute(Attribute::new("health_check_path", Type::String).optional().computed().description("Path the load balancer requests on each instance to decide it is healthy: starts with `/`, at most 1024 printable ASCII characters without spaces (percent-encode others). Default `/`."))
             .attribute(Attribute::new("session_stickiness_enabled", Type::Bool).optional().computed().description("Send a client's requests to the same instance (cookie based). Default `false`."))
             .attribute(Attribute::new("session_stickiness_lb_cookie_duration_seconds", Type::Number).optional().computed().description("How long the stickiness cookie lasts, 1–604800 seconds. Default 86400."))
             .attribute(Attribute::new("ip_address_type", Type::String).optional().computed().requires_replace().description("`dualstack` (default), `ipv4` or `ipv6`. Changing it replaces the load balancer."))
@@ -69,7 +72,8 @@ pub fn schema() -> Schema {
     )
 }
 
-fn valid_name(n: &str) -> bool {
+/// A Lightsail load balancer name (also what `hastack_lightsail_lb_attachment` takes).
+pub(crate) fn valid_name(n: &str) -> bool {
     (2..=255).contains(&n.len())
         && n.chars().next().is_some_and(|c| c.is_ascii_alphanumeric())
         && n.chars()
@@ -203,11 +207,12 @@ impl TypedResource for LightsailLoadBalancer {
             }
         }
         if let Some(p) = c.health_check_path.value() {
-            if !p.starts_with('/') {
+            if !p.starts_with('/') || p.len() > MAX_PATH || !p.chars().all(|c| c.is_ascii_graphic())
+            {
                 d.attribute_error(
                     AttributePath::root("health_check_path"),
                     "Invalid health check path",
-                    format!("{p:?} must start with '/'."),
+                    format!("{p:?} must be a URL path: start with '/', at most {MAX_PATH} characters, no spaces or non-ASCII characters (percent-encode them)."),
                 );
             }
         }
@@ -482,5 +487,31 @@ mod tests {
             .collect();
         assert!(at.iter().any(|a| a == "instance_port"), "{at:?}");
         assert!(at.iter().any(|a| a.starts_with("tags")), "{at:?}");
+    }
+
+    #[tokio::test]
+    async fn health_check_paths() {
+        let ctx = tfplugin::resource::Context::default();
+        let long = format!("/{}", "h".repeat(MAX_PATH));
+        for (path, ok) in [
+            ("/", true),
+            ("/health?full=1", true),
+            ("health", false),
+            ("/health check", false),
+            ("/gesundheit/\u{e4}", false),
+            (long.as_str(), false),
+        ] {
+            let m = Model {
+                health_check_path: Attr::some(path.into()),
+                ..Default::default()
+            };
+            let d = LightsailLoadBalancer
+                .validate(Validate {
+                    ctx: &ctx,
+                    config: m,
+                })
+                .await;
+            assert_eq!(!d.has_errors(), ok, "{path:?}: {d:?}");
+        }
     }
 }

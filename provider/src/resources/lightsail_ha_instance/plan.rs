@@ -42,7 +42,24 @@ pub fn validate(c: &Model) -> Diagnostics {
                 "availability_zones must list at least one zone (or be left out for every zone of the region).",
             );
         }
+        let mut region: Option<&str> = None;
         for (i, z) in zones.iter().enumerate() {
+            let at = AttributePath::root("availability_zones").index(i as i64);
+            match zone_region(z) {
+                None => d.attribute_error(
+                    at.clone(),
+                    "Invalid availability zone",
+                    format!("{z:?} is not an availability zone name such as \"us-east-1a\"."),
+                ),
+                Some(r) => match region {
+                    Some(first) if first != r => d.attribute_error(
+                        at.clone(),
+                        "Availability zones in several regions",
+                        format!("{z} is in {r}, the zones before it in {first}: every zone must be in the provider's region."),
+                    ),
+                    _ => region = Some(r),
+                },
+            }
             if zones[..i].contains(z) {
                 d.attribute_error(
                     AttributePath::root("availability_zones").index(i as i64),
@@ -62,6 +79,33 @@ pub fn validate(c: &Model) -> Diagnostics {
                 AttributePath::root(key),
                 "Empty value",
                 format!("{key} must not be empty."),
+            );
+        }
+    }
+    for (key, what, example) in [
+        ("blueprint_id", "blueprint", "debian_12"),
+        ("bundle_id", "bundle", "nano_3_0"),
+    ] {
+        let v = if key == "bundle_id" {
+            &c.bundle_id
+        } else {
+            &c.blueprint_id
+        };
+        if let Some(id) = v.value().filter(|v| !v.trim().is_empty() && !valid_id(v)) {
+            d.attribute_error(
+                AttributePath::root(key),
+                format!("Invalid {what} ID"),
+                format!("{id:?} is not a Lightsail {what} ID such as {example:?} (letters, digits, '_', '-' or '.', at most 255)."),
+            );
+        }
+    }
+    if let Some(u) = c.user_data.value() {
+        let rendered = boot_script_len(u);
+        if rendered > MAX_USER_DATA {
+            d.attribute_error(
+                AttributePath::root("user_data"),
+                "User data too long",
+                format!("user_data is {} bytes; with hastack's bootstrap (which carries it gzipped and base64-encoded) the boot script would be {rendered} bytes, and Lightsail takes at most {MAX_USER_DATA}. Keep user_data under about {} bytes of gzip, e.g. by downloading the rest at boot.", u.len(), max_user_data()),
             );
         }
     }
@@ -131,6 +175,43 @@ pub fn validate(c: &Model) -> Diagnostics {
         );
     }
     d
+}
+
+/// The region of an availability zone name (`us-east-1a` is in `us-east-1`), or `None` when
+/// `z` is not one.
+fn zone_region(z: &str) -> Option<&str> {
+    static RE: std::sync::OnceLock<regex::Regex> = std::sync::OnceLock::new();
+    let re = RE.get_or_init(|| {
+        regex::Regex::new(r"^([a-z]{2}(-gov|-iso[a-z]?)?-[a-z]+-[0-9]+)[a-z]$")
+            .expect("valid regex")
+    });
+    re.captures(z).and_then(|c| c.get(1)).map(|m| m.as_str())
+}
+
+/// What a Lightsail blueprint or bundle ID can be (`debian_12`, `nano_3_0`).
+fn valid_id(id: &str) -> bool {
+    (1..=255).contains(&id.len())
+        && id
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || "_-.".contains(c))
+}
+
+/// The most user data Lightsail (as EC2) takes: 16 KiB.
+pub const MAX_USER_DATA: usize = 16 * 1024;
+
+/// How long a member's boot script is with `user_data` in it (the activation at its longest).
+fn boot_script_len(user_data: &str) -> usize {
+    let id = "0".repeat(36);
+    let code = "A".repeat(64);
+    crate::fleet::bootstrap::render("ap-southeast-5", &id, &code, user_data)
+        .map(|s| s.len())
+        .unwrap_or(usize::MAX)
+}
+
+/// The most gzipped user data that fits (base64 makes 3 bytes 4, plus a newline every 76).
+fn max_user_data() -> usize {
+    let room = MAX_USER_DATA.saturating_sub(boot_script_len(""));
+    room / 77 * 76 * 3 / 4
 }
 
 /// The zones of `region` as Lightsail lists them.
@@ -393,6 +474,20 @@ fn current_members(prior: &Model) -> Option<Vec<String>> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// `n` letters and digits gzip cannot shrink much (xorshift draws, 6 bits a byte).
+    fn noise(n: usize) -> String {
+        const ABC: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+        let mut x: u64 = 0x9e37_79b9_7f4a_7c15;
+        (0..n)
+            .map(|_| {
+                x ^= x << 13;
+                x ^= x >> 7;
+                x ^= x << 17;
+                ABC[(x % 64) as usize] as char
+            })
+            .collect()
+    }
     use std::collections::BTreeMap;
 
     fn config(role: &str, count: &str) -> Model {
@@ -447,6 +542,57 @@ mod tests {
                     ..config("r", "1")
                 },
                 Some("tags"),
+            ),
+            (
+                "malformed zone",
+                Model {
+                    availability_zones: Attr::some(vec!["zone-a".into()]),
+                    ..config("r", "1")
+                },
+                Some("availability_zones[0]"),
+            ),
+            (
+                "zones of two regions",
+                Model {
+                    availability_zones: Attr::some(vec!["us-east-1a".into(), "eu-west-1b".into()]),
+                    ..config("r", "1")
+                },
+                Some("availability_zones[1]"),
+            ),
+            (
+                "gov zones",
+                Model {
+                    availability_zones: Attr::some(vec![
+                        "us-gov-west-1a".into(),
+                        "us-gov-west-1b".into(),
+                    ]),
+                    ..config("hastack-ssm", "2")
+                },
+                None,
+            ),
+            (
+                "malformed bundle",
+                Model {
+                    bundle_id: Attr::some("nano/3.0".into()),
+                    ..config("r", "1")
+                },
+                Some("bundle_id"),
+            ),
+            (
+                "user data over 16 KiB with the bootstrap, even gzipped",
+                Model {
+                    user_data: Attr::some(noise(2 * max_user_data())),
+                    ..config("r", "1")
+                },
+                Some("user_data"),
+            ),
+            (
+                "user data that fits once gzipped",
+                Model {
+                    user_data: Attr::some("x".repeat(3 * MAX_USER_DATA)),
+                    ..config("hastack-ssm", "1")
+                },
+                None,
             ),
             (
                 "bad heal grace",
