@@ -35,7 +35,7 @@ pub fn schema() -> Schema {
             .attribute(Attribute::new("shared_credentials_files", Type::list(Type::String)).optional().description("Paths of shared credentials files. Default `~/.aws/credentials`."))
             .attribute(s("access_key", "Access key ID. Prefer environment variables or profiles over putting keys in configuration.").sensitive())
             .attribute(s("secret_key", "Secret access key; required with `access_key`.").sensitive())
-            .attribute(s("token", "Session token for temporary credentials.").sensitive())
+            .attribute(s("token", "Session token for temporary credentials; only with `access_key` and `secret_key`.").sensitive())
             .attribute(Attribute::new("max_retries", Type::Number).optional().description("How many times a throttled or failed (5xx) AWS call is retried. Default 25."))
             .attribute(Attribute::new("skip_credentials_validation", Type::Bool).optional().description("Do not resolve credentials when the provider is configured. Default `false`."))
             .block(
@@ -44,8 +44,8 @@ pub fn schema() -> Schema {
                     Nesting::Single,
                     Block::new("Assume this IAM role with the base credentials before any call.")
                         .attribute(s("role_arn", "ARN of the role to assume, e.g. `arn:aws:iam::123456789012:role/deployer`. Required in this block."))
-                        .attribute(s("session_name", "Session name recorded in CloudTrail. Default `hastack`."))
-                        .attribute(s("external_id", "External ID the role's trust policy requires.")),
+                        .attribute(s("session_name", "Session name recorded in CloudTrail: 2–64 letters, digits or `_+=,.@-`. Default `hastack`."))
+                        .attribute(s("external_id", "External ID the role's trust policy requires: 2–1224 letters, digits or `_+=,.@:/-`.")),
                 )
                 .max_items(1),
             )
@@ -86,6 +86,13 @@ fn role_arn_re() -> &'static Regex {
     })
 }
 
+/// STS's rules for `RoleSessionName` (2–64) and `ExternalId` (2–1224).
+fn valid_sts_value(s: &str, max: usize, extra: &str) -> bool {
+    (2..=max).contains(&s.len())
+        && s.chars()
+            .all(|c| c.is_ascii_alphanumeric() || "_+=,.@-".contains(c) || extra.contains(c))
+}
+
 fn check_url(s: &str) -> Result<(), String> {
     let u = url::Url::parse(s).map_err(|e| e.to_string())?;
     if !matches!(u.scheme(), "http" | "https") {
@@ -93,6 +100,9 @@ fn check_url(s: &str) -> Result<(), String> {
     }
     if u.host_str().is_none_or(str::is_empty) {
         return Err("it has no host".into());
+    }
+    if u.query().is_some() || u.fragment().is_some() {
+        return Err("an endpoint takes no query string or fragment".into());
     }
     Ok(())
 }
@@ -190,6 +200,20 @@ fn validate_model(m: &ProviderModel) -> Diagnostics {
             "access_key and secret_key must be set together.",
         );
     }
+    if m.profile.value().is_some_and(|p| p.trim().is_empty()) {
+        d.attribute_error(
+            AttributePath::root("profile"),
+            "Empty value",
+            "profile must name a profile; leave it out for AWS_PROFILE or the default profile.",
+        );
+    }
+    if m.token.value().is_some() && ak.is_null() && sk.is_null() {
+        d.attribute_error(
+            AttributePath::root("token"),
+            "Token without keys",
+            "token is the session token of temporary static credentials: set access_key and secret_key with it, or leave all three out.",
+        );
+    }
     if let Some(n) = m.max_retries.value() {
         if n.as_i64().is_none_or(|n| !(0..=100).contains(&n)) {
             d.attribute_error(
@@ -207,6 +231,28 @@ fn validate_model(m: &ProviderModel) -> Diagnostics {
                 d.attribute_error(path, "Invalid role ARN", format!("{a:?} is not an IAM role ARN such as \"arn:aws:iam::123456789012:role/deployer\"."))
             }
             _ => {}
+        }
+        if let Some(n) = ar
+            .session_name
+            .as_deref()
+            .filter(|n| !valid_sts_value(n, 64, ""))
+        {
+            d.attribute_error(
+                AttributePath::root("assume_role").attr("session_name"),
+                "Invalid session name",
+                format!("{n:?} must be 2–64 letters, digits or _+=,.@- (STS's rule for a role session name)."),
+            );
+        }
+        if let Some(x) = ar
+            .external_id
+            .as_deref()
+            .filter(|x| !valid_sts_value(x, 1224, ":/"))
+        {
+            d.attribute_error(
+                AttributePath::root("assume_role").attr("external_id"),
+                "Invalid external ID",
+                format!("{x:?} must be 2–1224 letters, digits or _+=,.@:/- (STS's rule for an external ID)."),
+            );
         }
     }
     for (key, files) in [

@@ -61,7 +61,7 @@ fn validate_cases_name_the_attribute() {
                 "assume_role",
                 Value::object([
                     ("role_arn", Value::Null),
-                    ("session_name", s("x")),
+                    ("session_name", s("ci")),
                     ("external_id", Value::Null),
                 ]),
             )],
@@ -91,6 +91,44 @@ fn validate_cases_name_the_attribute() {
             "endpoint_ftp",
             vec![("endpoints", Value::object([("ssm", s("ftp://x"))]))],
             Some("endpoints.ssm"),
+        ),
+        ("empty_profile", vec![("profile", s(" "))], Some("profile")),
+        (
+            "token_without_keys",
+            vec![("token", s("session-token"))],
+            Some("token"),
+        ),
+        (
+            "assume_role_bad_session_name",
+            vec![(
+                "assume_role",
+                Value::object([
+                    ("role_arn", s("arn:aws:iam::123456789012:role/deployer")),
+                    ("session_name", s("ci run")),
+                    ("external_id", Value::Null),
+                ]),
+            )],
+            Some("assume_role.session_name"),
+        ),
+        (
+            "assume_role_short_external_id",
+            vec![(
+                "assume_role",
+                Value::object([
+                    ("role_arn", s("arn:aws:iam::123456789012:role/deployer")),
+                    ("session_name", s("ci@example.com")),
+                    ("external_id", s("x")),
+                ]),
+            )],
+            Some("assume_role.external_id"),
+        ),
+        (
+            "endpoint_query",
+            vec![(
+                "endpoints",
+                Value::object([("sts", s("https://sts.amazonaws.com/?a=1"))]),
+            )],
+            Some("endpoints.sts"),
         ),
         (
             "endpoint_ok",
