@@ -371,6 +371,82 @@ mod tests {
                 },
             ),
             (
+                "instance_group",
+                Model {
+                    instance_group: some("web servers".into()),
+                    ..base()
+                },
+            ),
+            (
+                "kms_key_arn",
+                Model {
+                    kms_key_arn: some("alias/logs".into()),
+                    ..base()
+                },
+            ),
+            (
+                "files[0].filters[0].expression",
+                Model {
+                    files: some(vec![File {
+                        filters: Some(vec![model::LineFilter {
+                            kind: "include".into(),
+                            expression: "(unclosed".into(),
+                        }]),
+                        ..file("a", "/a")
+                    }]),
+                    ..base()
+                },
+            ),
+            (
+                "metric_filters[\"e\"].unit",
+                Model {
+                    metric_filters: some(
+                        [(
+                            "e".to_string(),
+                            MetricFilter {
+                                file_key: "nginx".into(),
+                                pattern: "x".into(),
+                                metric_name: "m".into(),
+                                unit: Some("Parsecs".into()),
+                                ..Default::default()
+                            },
+                        )]
+                        .into(),
+                    ),
+                    ..base()
+                },
+            ),
+            (
+                "alarms[\"a\"].alarm_actions",
+                Model {
+                    metric_filters: some(
+                        [(
+                            "e".to_string(),
+                            MetricFilter {
+                                file_key: "nginx".into(),
+                                pattern: "x".into(),
+                                metric_name: "m".into(),
+                                ..Default::default()
+                            },
+                        )]
+                        .into(),
+                    ),
+                    alarms: some(
+                        [(
+                            "a".to_string(),
+                            Alarm {
+                                metric_filter: "e".into(),
+                                threshold: 1.0,
+                                alarm_actions: Some(vec!["my-topic".into()]),
+                                ..Default::default()
+                            },
+                        )]
+                        .into(),
+                    ),
+                    ..base()
+                },
+            ),
+            (
                 "metric_filters[\"e\"].file_key",
                 Model {
                     metric_filters: some(
@@ -445,6 +521,23 @@ mod tests {
             assert_eq!(got, [want], "case {want}");
         }
         assert!(validate(&base()).is_empty());
+        let fine = Model {
+            instance_group: some("web".into()),
+            kms_key_arn: some(
+                "arn:aws:kms:us-east-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab"
+                    .into(),
+            ),
+            files: some(vec![File {
+                multi_line_start_pattern: Some("{timestamp_format}".into()),
+                filters: Some(vec![model::LineFilter {
+                    kind: "exclude".into(),
+                    expression: r"^\s*(GET|HEAD) /health".into(),
+                }]),
+                ..file("nginx", "/var/log/nginx/access.log")
+            }]),
+            ..base()
+        };
+        assert!(validate(&fine).is_empty(), "{:?}", validate(&fine));
     }
 
     #[test]

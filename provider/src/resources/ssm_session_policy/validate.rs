@@ -22,6 +22,37 @@ pub(super) fn valid_user(u: &str) -> bool {
         && cs.all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || "_-".contains(c))
 }
 
+/// A KMS key as Session Manager takes it: key id, `mrk-` id, `alias/…`, or a key or alias ARN.
+pub(super) fn valid_kms_key(k: &str) -> bool {
+    static RE: std::sync::OnceLock<regex::Regex> = std::sync::OnceLock::new();
+    RE.get_or_init(|| {
+        regex::Regex::new(concat!(
+            r"^(arn:aws[a-z-]*:kms:[a-z0-9-]+:[0-9]{12}:)?",
+            r"(key/[0-9a-f-]{36}|key/mrk-[0-9a-f]{32}|alias/[A-Za-z0-9/_-]{1,250})$",
+            r"|^([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}|mrk-[0-9a-f]{32})$",
+        ))
+        .expect("valid regex")
+    })
+    .is_match(k)
+}
+
+/// S3's rules for a general purpose bucket name.
+pub(super) fn valid_bucket(b: &str) -> bool {
+    let edge = |c: Option<char>| c.is_some_and(|c| c.is_ascii_lowercase() || c.is_ascii_digit());
+    (3..=63).contains(&b.len())
+        && b.chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || ".-".contains(c))
+        && edge(b.chars().next())
+        && edge(b.chars().last())
+        && !b.contains("..")
+        && b.parse::<std::net::Ipv4Addr>().is_err()
+        && !["xn--", "sthree-"].iter().any(|p| b.starts_with(p))
+        && !["-s3alias", "--ol-s3"].iter().any(|p| b.ends_with(p))
+}
+
+/// The longest S3 key (and so key prefix).
+const MAX_KEY: usize = 1024;
+
 pub(super) fn validate(c: &Model) -> Diagnostics {
     let mut d = Diagnostics::new();
     let at = AttributePath::root;
@@ -80,6 +111,34 @@ pub(super) fn validate(c: &Model) -> Diagnostics {
                 format!("{g:?} must be 1–512 letters, digits, '_', '-', '/', '.' or '#'."),
             );
         }
+    }
+    if let Some(k) = c
+        .kms_key_id
+        .value()
+        .filter(|k| !k.is_empty() && !valid_kms_key(k))
+    {
+        d.attribute_error(
+            at("kms_key_id"),
+            "Invalid KMS key",
+            format!("{k:?} is not a KMS key id, alias (\"alias/…\") or key or alias ARN."),
+        );
+    }
+    if let Some(b) = c
+        .s3_bucket_name
+        .value()
+        .filter(|b| !b.is_empty() && !valid_bucket(b))
+    {
+        d.attribute_error(at("s3_bucket_name"), "Invalid bucket name", format!("{b:?} is not an S3 bucket name: 3–63 lower-case letters, digits, '.' or '-', starting and ending with a letter or digit, not an IP address."));
+    }
+    if let Some(p) = c.s3_key_prefix.value().filter(|p| p.len() > MAX_KEY) {
+        d.attribute_error(
+            at("s3_key_prefix"),
+            "Invalid key prefix",
+            format!(
+                "s3_key_prefix is {} bytes; an S3 key is at most {MAX_KEY}.",
+                p.len()
+            ),
+        );
     }
     let set = |a: &Attr<String>| !a.is_null();
     if c.cloudwatch_encryption_required.value() == Some(&true)
@@ -204,6 +263,36 @@ mod tests {
             ..Default::default()
         };
         assert!(validate(&ok).is_empty());
+    }
+
+    #[test]
+    fn kms_keys_and_buckets() {
+        for ok in [
+            "1234abcd-12ab-34cd-56ef-1234567890ab",
+            "mrk-1234abcd12ab34cd56ef1234567890ab",
+            "alias/sessions",
+            "arn:aws:kms:us-east-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab",
+            "arn:aws-us-gov:kms:us-gov-west-1:123456789012:alias/sessions",
+        ] {
+            assert!(valid_kms_key(ok), "{ok}");
+        }
+        for bad in ["my key", "sessions", "arn:aws:s3:::bucket", "alias/"] {
+            assert!(!valid_kms_key(bad), "{bad}");
+        }
+        for ok in ["transcripts", "my.bucket-1", "abc"] {
+            assert!(valid_bucket(ok), "{ok}");
+        }
+        for bad in [
+            "ab",
+            "My_Bucket",
+            "-x-",
+            "a..b",
+            "192.168.5.4",
+            "xn--abc",
+            &"b".repeat(64),
+        ] {
+            assert!(!valid_bucket(bad), "{bad}");
+        }
     }
 
     #[test]
