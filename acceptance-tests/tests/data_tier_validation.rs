@@ -2,8 +2,7 @@
 //! type with one resource block per bad input, one `terraform validate -json`, and for every
 //! case an error diagnostic on that block whose source line names the attribute. Nothing is
 //! created (no hosts, no API calls).
-use acceptance_tests::Workdir;
-use serde_json::Value;
+mod validation;
 
 /// (block label, the lines that make it bad, the attribute its error must point at, words of
 /// the summary).
@@ -139,67 +138,13 @@ const MYSQL: &[Case] = &[
     ("tag", "  name = \"d\"\n  tags = {\n    \"aws:reserved\" = \"x\"\n  }", "aws:reserved", ""),
 ];
 
-/// Each case's block gets its error, on a line naming the attribute (or, for an attribute
-/// left out, naming it in the detail); returns how many.
+/// The shared sweep for a table of literal cases; returns how many.
 fn sweep(kind: &str, base: &str, cases: &[Case]) -> usize {
-    let mut hcl = String::from(
-        "terraform {\n  required_providers {\n    hastack = { source = \"hastack/hastack\" }\n  }\n}\n\n",
-    );
-    for (label, lines, _, _) in cases {
-        // A case's own lines win over the base's (Terraform refuses an attribute set twice).
-        let keys: Vec<&str> = lines
-            .lines()
-            .filter_map(|l| l.split('=').next())
-            .map(str::trim)
-            .collect();
-        let base: Vec<&str> = base
-            .lines()
-            .filter(|l| !keys.contains(&l.split('=').next().unwrap_or("").trim()))
-            .collect();
-        hcl.push_str(&format!(
-            "resource \"{kind}\" \"{label}\" {{\n{}\n{lines}\n}}\n\n",
-            base.join("\n")
-        ));
-    }
-    let mut w = Workdir::new(&format!("validation-{kind}"), Vec::new()).expect("workdir");
-    w.write("main.tf", &hcl);
-    let (code, stdout, stderr) = w.terraform_output(&["validate", "-json", "-no-color"]);
-    assert_eq!(code, Some(1), "validate must fail: {stdout}{stderr}");
-    let out: Value = serde_json::from_str(&stdout).expect("validate -json");
-    let diags = out["diagnostics"].as_array().expect("diagnostics");
-    for (label, _, attr, summary) in cases {
-        let context = format!("resource \"{kind}\" \"{label}\"");
-        let found = diags.iter().any(|d| {
-            d["severity"] == "error"
-                && d["snippet"]["context"].as_str() == Some(context.as_str())
-                // On the attribute's line, or (an attribute left out) named in the detail.
-                && (d["snippet"]["code"].as_str().is_some_and(|c| c.contains(attr))
-                    || d["detail"].as_str().is_some_and(|c| c.contains(attr)))
-                && d["summary"].as_str().is_some_and(|s| s.contains(summary))
-        });
-        assert!(
-            found,
-            "{kind}.{label}: no error on a line naming {attr:?} with summary {summary:?}; diagnostics for it: {}",
-            serde_json::to_string_pretty(
-                &diags
-                    .iter()
-                    .filter(|d| d["snippet"]["context"].as_str() == Some(context.as_str()))
-                    .collect::<Vec<_>>()
-            )
-            .unwrap_or_default()
-        );
-    }
-    // Nothing else is wrong with the blocks: no error on a block that is not a case.
-    for d in diags.iter().filter(|d| d["severity"] == "error") {
-        let ctx = d["snippet"]["context"].as_str().unwrap_or("");
-        assert!(
-            cases
-                .iter()
-                .any(|(label, ..)| ctx == format!("resource \"{kind}\" \"{label}\"")),
-            "an error outside the cases: {d}"
-        );
-    }
-    cases.len()
+    let cases: Vec<validation::Case> = cases
+        .iter()
+        .map(|(label, lines, attr, summary)| validation::case(label, lines, attr, summary))
+        .collect();
+    validation::sweep(kind, base, &cases)
 }
 
 #[test]

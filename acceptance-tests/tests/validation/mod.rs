@@ -1,5 +1,5 @@
-//! The plan-time validation sweep shared by `web_tier_validation` and `ops_tier_validation`
-//! (the pattern of `data_tier_validation`): one configuration per block type with one block
+//! The plan-time validation sweep shared by `web_tier_validation`, `ops_tier_validation` and
+//! `data_tier_validation`: one configuration per block type with one block
 //! per bad input, one `terraform validate -json`, and for every case an error diagnostic
 //! inside that block whose source line names the attribute. Nothing is created.
 #![allow(dead_code)]
