@@ -9,7 +9,11 @@
 # and plain writes. Prints one row per round and the RTO figures (fault → first acknowledged
 # write; detection / election / routing). Then the whole stack (the ha-webapp module's dev
 # environment, every resource type) under random API faults (~20 % of calls: throttling, 503,
-# 500), once per seed: applies and destroys needed, API calls, faults injected.
+# 500; 15 % of changing Lightsail calls' operations end Failed), once per seed: applies and
+# destroys needed, API calls, faults injected. Then interrupted runs of the web tier (realistic
+# latencies): 5 rounds per seed of SIGINT to apply and to destroy at seeded moments (10 per
+# seed), SIGKILL of terraform and of the provider mid-apply; how fast terraform stopped, and
+# whether the next apply adopted what the killed one made.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROUNDS=${1:-10}
@@ -75,4 +79,33 @@ for r in rows:
     print(f"{r[0]:>5} {r[1]:>7} {r[2]:>8} {r[3]:>6} {r[4]:>6} {int(r[4]) / int(r[3]):>6.1%}")
 if rows:
     print(f"\n{len(rows)} runs converged, each with an empty plan after apply and nothing left after destroy")
+PY
+
+ilog=$(mktemp /tmp/hastack-chaos-interrupts.XXXXXX)
+echo "== interrupted runs: 5 rounds (10 SIGINT moments) and 2 kills per seed, $ROUNDS seeds; log $ilog" >&2
+for seed in $(seq 1 "$ROUNDS"); do
+  HASTACK_INTERRUPT_ROUNDS=5 HASTACK_INTERRUPT_SEED=$seed cargo test -q -p acceptance-tests \
+    --test interrupts -- --nocapture >>"$ilog" 2>&1 \
+    || { tail -n 60 "$ilog"; echo "FAILED at seed $seed (log $ilog)"; exit 1; }
+done
+python3 - "$ilog" <<'PY'
+import re, statistics, sys
+sig = re.compile(r"round (\d+): SIGINT to (\w+) at ([\d.]+)s: (stopped ([\d.]+)s after the signal|finished before the signal); exit (\S+); the next \w+ took ([\d.]+)s")
+kill = re.compile(r"(KillTerraform|KillProvider) at ([\d.]+)s: exit (\S+); provider processes left running 10 s later: (\d+); the next apply (.*)")
+seeds = re.compile(r"interrupts \(seed (\d+)\): uninterrupted apply ([\d.]+)s, destroy ([\d.]+)s")
+lines = open(sys.argv[1]).read().splitlines()
+print(f"{'seed':>4} {'run':<8} {'at s':>6} {'stopped in s':>12} {'exit':>8} {'next run s':>10}")
+seed, stops = "?", []
+for l in lines:
+    if m := seeds.search(l):
+        seed = m.group(1)
+    elif m := sig.search(l):
+        stopped = m.group(5) or "-"
+        if m.group(5):
+            stops.append(float(m.group(5)))
+        print(f"{seed:>4} {m.group(2):<8} {float(m.group(3)):>6.2f} {stopped:>12} {m.group(6):>8} {float(m.group(7)):>10.1f}")
+    elif m := kill.search(l):
+        print(f"{seed:>4} {m.group(1):<14} at {float(m.group(2)):.2f}s exit {m.group(3)}, orphaned providers {m.group(4)}; next apply {m.group(5)}")
+if stops:
+    print(f"\n{len(stops)} SIGINTs during a run: terraform stopped in p50 {statistics.median(stops):.2f}s, max {max(stops):.2f}s; every next run converged")
 PY

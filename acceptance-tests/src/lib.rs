@@ -326,6 +326,24 @@ impl Workdir {
         )
     }
 
+    /// Start terraform with `args` and `env` without waiting for it (for tests that signal it):
+    /// its stdout and stderr go to `<name>.out` and `<name>.err` in the work dir.
+    pub fn spawn(
+        &mut self,
+        name: &str,
+        args: &[&str],
+        env: &[(String, String)],
+    ) -> std::io::Result<std::process::Child> {
+        let dir = self.run.dir.clone();
+        let mut cmd = self.run.command(&dir, args, env);
+        cmd.stdout(std::fs::File::create(dir.join(format!("{name}.out")))?)
+            .stderr(std::fs::File::create(dir.join(format!("{name}.err")))?);
+        self.run
+            .log
+            .push_str(&format!("$ terraform {} (started)\n", args.join(" ")));
+        cmd.spawn()
+    }
+
     /// Everything terraform printed so far.
     pub fn log(&self) -> &str {
         &self.run.log
@@ -372,6 +390,22 @@ impl Run<'_> {
     }
 
     fn terraform(&mut self, dir: &Path, args: &[&str], step_env: &[(String, String)]) -> Output {
+        let out = self
+            .command(dir, args, step_env)
+            .output()
+            .expect("run terraform");
+        self.log.push_str(&format!(
+            "$ terraform {} (exit {})\n{}{}\n",
+            args.join(" "),
+            out.status.code().unwrap_or(-1),
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        ));
+        out
+    }
+
+    /// The terraform command for `args` in `dir`, in the test's clean environment.
+    fn command(&self, dir: &Path, args: &[&str], step_env: &[(String, String)]) -> Command {
         let mut cmd = Command::new(&self.h.terraform);
         cmd.current_dir(dir).args(args);
         // A clean, offline environment: no developer credentials, no instance metadata calls.
@@ -388,15 +422,7 @@ impl Run<'_> {
         for (k, v) in self.env.iter().chain(step_env) {
             cmd.env(k, v);
         }
-        let out = cmd.output().expect("run terraform");
-        self.log.push_str(&format!(
-            "$ terraform {} (exit {})\n{}{}\n",
-            args.join(" "),
-            out.status.code().unwrap_or(-1),
-            String::from_utf8_lossy(&out.stdout),
-            String::from_utf8_lossy(&out.stderr)
-        ));
-        out
+        cmd
     }
 
     fn ok(

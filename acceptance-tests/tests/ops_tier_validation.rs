@@ -175,6 +175,12 @@ fn session_policy() -> Vec<Case> {
             "Invalid idle timeout",
         ),
         case(
+            "idle_fraction",
+            "  idle_timeout_minutes = 1.5",
+            "idle_timeout_minutes",
+            "Not a whole number",
+        ),
+        case(
             "duration_zero",
             "  max_duration_minutes = 0",
             "max_duration_minutes",
@@ -286,6 +292,7 @@ fn pipeline() -> Vec<Case> {
         ("file_stream_chars", files(&["key = \"app\", path = \"/a.log\", stream_name = \"a:b\""]), "a:b", "Invalid stream name"),
         case("retention_odd", "  retention_in_days = 31", "retention_in_days", "Invalid retention"),
         case("retention_negative", "  retention_in_days = -1", "retention_in_days", "Invalid retention"),
+        case("retention_fraction", "  retention_in_days = 7.5", "retention_in_days", "Not a whole number"),
         case("kms_malformed", "  kms_key_arn = \"alias/logs\"", "kms_key_arn", "Invalid KMS key ARN"),
         case("kms_service", "  kms_key_arn = \"arn:aws:s3:::logs\"", "kms_key_arn", "Invalid KMS key ARN"),
         case("class", "  log_group_class = \"COLD\"", "log_group_class", "Invalid log group class"),

@@ -283,6 +283,10 @@ impl<R: TypedResource> Typed<R> {
 fn decode<M: DeserializeOwned>(v: &Value, type_name: &str, what: &str) -> Result<M, Diagnostics> {
     v.to_model().map_err(|e| {
         let mut d = Diagnostics::new();
+        if let crate::value::ValueError::NotWholeNumber { .. } = e {
+            d.error("Not a whole number", format!("{type_name}: {e}."));
+            return d;
+        }
         d.error(
             format!("Unreadable {what}"),
             format!("{type_name}: the {what} does not fit the resource's model: {e}. This is a bug in the provider."),

@@ -177,6 +177,11 @@ pub fn now_epoch() -> f64 {
         .unwrap_or(0.0)
 }
 
+/// How long after its launch a member may still be registering with SSM: until then a member
+/// without a managed node is waited for (an interrupted apply launched it); after, it is made
+/// again (its bootstrap failed).
+const REGISTRATION_GRACE: Duration = Duration::from_secs(600);
+
 /// The operations whose calls [`Fleet::settled`] makes again when they end `Failed`.
 const IDEMPOTENT: [&str; 4] = [
     "PutInstancePublicPorts",
@@ -293,15 +298,36 @@ impl<'a> Fleet<'a> {
             .iter()
             .chain(plan.replace.iter().map(|(_, old)| old))
             .collect();
-        // A running member with no managed node never registered (its bootstrap failed or an
-        // earlier apply gave up waiting): it cannot be managed, so it is made again.
+        // A member launched less than REGISTRATION_GRACE ago may still be booting (an apply
+        // that was interrupted launched it): it is waited for, not made again.
+        let now = now_epoch();
+        let young = |m: &Member| now - m.created_at < REGISTRATION_GRACE.as_secs_f64();
+        // A running member with no managed node that long after its launch never registered
+        // (its bootstrap failed): it cannot be managed, so it is made again.
         let unregistered: Vec<&Wanted> = wanted
             .iter()
             .filter(|w| {
                 members.iter().any(|m| {
-                    m.name == w.name && m.state == "running" && !nodes.contains_key(&m.private_ip)
+                    m.name == w.name
+                        && m.state == "running"
+                        && !nodes.contains_key(&m.private_ip)
+                        && !young(m)
                 })
             })
+            .collect();
+        let booting: Vec<Wanted> = wanted
+            .iter()
+            .filter(|w| !leaving.contains(&&w.name))
+            .filter(|w| {
+                members.iter().any(|m| {
+                    m.name == w.name
+                        && (m.state == "pending"
+                            || (m.state == "running"
+                                && young(m)
+                                && !nodes.get(&m.private_ip).is_some_and(|n| n.online)))
+                })
+            })
+            .cloned()
             .collect();
         // What the plan announced, of what still exists, stays, and is not made again anyway.
         let healing: Vec<&Wanted> = wanted
@@ -326,6 +352,18 @@ impl<'a> Fleet<'a> {
         {
             let w = wanted.iter().find(|w| w.name == m.name);
             self.settle(m, w, g).await?;
+        }
+        if !booting.is_empty() {
+            tracing::info!(
+                members = booting.len(),
+                "waiting for members an earlier apply launched"
+            );
+            self.ready(g, &booting).await?;
+            if let Some(script) = &g.setup {
+                let names: Vec<&str> = booting.iter().map(|w| w.name.as_str()).collect();
+                self.run_on(g, &names, "hastack member setup", script)
+                    .await?;
+            }
         }
         for name in &plan.delete {
             let m = members.iter().find(|m| &m.name == name);

@@ -15,7 +15,7 @@ use crate::aws::lightsail::{
 };
 use crate::aws::{AwsError, OrGone};
 use crate::config::Configured;
-use crate::resources::common::{aws_error, check_tags, merged_tags, own_tags};
+use crate::resources::common::{aws_error, check_tags, error, merged_tags, own_tags};
 
 pub struct LightsailLoadBalancer;
 
@@ -290,13 +290,24 @@ impl TypedResource for LightsailLoadBalancer {
         let ops = match create.send().await {
             Ok(o) => o.operations.unwrap_or_default(),
             Err(e) => {
-                return Applied::failed(
-                    None,
-                    aws_error(
-                        "Error creating Lightsail load balancer",
-                        &AwsError::from_sdk("CreateLoadBalancer", &e),
+                let e = AwsError::from_sdk("CreateLoadBalancer", &e);
+                // A load balancer of this name that Terraform does not know: most likely made
+                // by an apply that was killed before it could save state. Name it and say how
+                // to adopt it.
+                let summary = match find_load_balancer(&c, &name).await {
+                    Ok(_) => format!(
+                        "Load balancer {name} already exists but is not in Terraform's state \
+                         (an interrupted apply may have made it). To manage it, import it: \
+                         terraform import ADDRESS {name} (ADDRESS: this resource's address, \
+                         shown above)"
                     ),
-                )
+                    Err(_) => String::new(),
+                };
+                let mut d = aws_error("Error creating Lightsail load balancer", &e);
+                if !summary.is_empty() {
+                    d = error("Load balancer already exists", format!("{summary}\n\n{e}"));
+                }
+                return Applied::failed(None, d);
             }
         };
         // From here on the load balancer may exist: every failure keeps it in state, so

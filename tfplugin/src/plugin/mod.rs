@@ -287,6 +287,10 @@ pub async fn serve<P: Provider>(
                 // Terraform forwards Ctrl-C as StopProvider; like go-plugin we ignore SIGINT
                 // unless we were started by hand for debugging.
                 _ = async { match int.as_mut() { Some(t) => { t.recv().await; } None => futures::future::pending().await } } => if debug { break },
+                _ = parent_gone() => {
+                    tracing::warn!("the process that started the provider is gone: shutting down");
+                    break;
+                }
             }
         }
         let _ = shutdown_tx.send(true);
@@ -307,4 +311,18 @@ pub async fn serve<P: Provider>(
         let _ = std::fs::remove_file(p);
     }
     result
+}
+
+/// Resolves when the process that started this one has exited (Terraform killed with SIGKILL,
+/// a CI runner torn down): nothing will call Shutdown then, so the provider must not linger.
+/// The parent is looked at twice a second; a provider started by init (parent 1) never ends
+/// this way.
+async fn parent_gone() {
+    let parent = std::os::unix::process::parent_id();
+    if parent == 1 {
+        return futures::future::pending().await;
+    }
+    while std::os::unix::process::parent_id() == parent {
+        tokio::time::sleep(Duration::from_millis(500)).await;
+    }
 }

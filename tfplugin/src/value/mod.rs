@@ -46,12 +46,29 @@ pub enum ValueError {
          tuples and dynamic values one inside another)"
     )]
     TooDeep,
+    /// A fractional number where the model takes a whole one (e.g. `1.5` minutes): the user's
+    /// input, not a provider bug.
+    #[error("{path} is {value}: it must be a whole number")]
+    NotWholeNumber { path: String, value: String },
 }
 
 impl ValueError {
     pub fn new(msg: impl Into<String>) -> Self {
         ValueError::Invalid(msg.into())
     }
+}
+
+/// The JSON value at a deserializer's error path.
+fn at_path<'a>(
+    j: &'a serde_json::Value,
+    path: &serde_path_to_error::Path,
+) -> Option<&'a serde_json::Value> {
+    use serde_path_to_error::Segment;
+    path.iter().try_fold(j, |v, seg| match seg {
+        Segment::Seq { index } => v.get(*index),
+        Segment::Map { key } => v.get(key.as_str()),
+        _ => None,
+    })
 }
 
 /// A Terraform value, possibly null or not yet known.
@@ -203,8 +220,17 @@ impl Value {
     /// error names the attribute's path.
     pub fn to_model<T: serde::de::DeserializeOwned>(&self) -> Result<T, ValueError> {
         let j = json::to_model_json(self)?;
-        serde_path_to_error::deserialize(j).map_err(|e| {
+        serde_path_to_error::deserialize(&j).map_err(|e| {
             let path = e.path().to_string();
+            // A fraction met by an integer field: the user's input, named as such.
+            if let Some(n) =
+                at_path(&j, e.path()).filter(|n| n.as_f64().is_some_and(|f| f.fract() != 0.0))
+            {
+                return ValueError::NotWholeNumber {
+                    path,
+                    value: n.to_string(),
+                };
+            }
             ValueError::new(if path == "." {
                 e.inner().to_string()
             } else {

@@ -145,7 +145,7 @@ mod tests {
     use std::collections::BTreeMap;
 
     use super::*;
-    use crate::value::{Type, Value};
+    use crate::value::{Type, Value, ValueError};
 
     #[derive(Serialize, Deserialize, Debug, PartialEq)]
     struct M {
@@ -218,6 +218,26 @@ mod tests {
         ]);
         let e = v.to_model::<M>().unwrap_err().to_string();
         assert!(e.contains("count"), "{e}");
+    }
+
+    #[test]
+    fn a_fraction_for_a_whole_number_names_the_attribute() {
+        let v = Value::object([(
+            "ports",
+            Value::List(vec![Value::object([(
+                "from_port",
+                Value::number("80.5".parse::<bigdecimal::BigDecimal>().unwrap()),
+            )])]),
+        )]);
+        match v.to_model::<M>() {
+            Err(ValueError::NotWholeNumber { path, value }) => {
+                assert_eq!(
+                    (path.as_str(), value.as_str()),
+                    ("ports[0].from_port", "80.5")
+                )
+            }
+            other => panic!("{other:?}"),
+        }
     }
 
     #[test]
