@@ -1,7 +1,7 @@
 //! Benchmark (run by scripts/bench.sh, ignored otherwise): `terraform apply` of examples/web-tier
 //! on hastack-local's `realistic` profile, as a ratio of its critical path, and the API calls
-//! each AWS operation took against the fewest that could do the job. Prints numbers; asserts
-//! only that the apply and destroy worked.
+//! each AWS operation took against the fewest that could do the job; and the same at 5, 20 and
+//! 50 instances. Prints numbers; asserts only that the applies and destroys worked.
 
 use std::collections::BTreeMap;
 use std::time::Instant;
@@ -184,6 +184,124 @@ fn bench_web_tier_apply_realistic() {
         total.1,
         total.0 as f64 / total.1 as f64
     );
+    let (_, state) = e.admin("GET", "state", &json!({}));
+    assert_eq!(
+        state["123456789012/us-east-1"]["lightsail"]["instances"],
+        Json::Array(vec![])
+    );
+}
+
+/// (operation, calls) of hastack-local's call counts.
+fn call_counts(e: &Emulator) -> BTreeMap<String, u64> {
+    let (_, calls) = e.admin("GET", "calls", &json!({}));
+    calls
+        .as_object()
+        .map(|m| {
+            m.iter()
+                .map(|(k, v)| (k.clone(), v.as_u64().unwrap_or(0)))
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+/// The web tier at 5, 20 and 50 instances (`HASTACK_SCALE_COUNTS` to change) on the
+/// `realistic` profile: apply and destroy time against the critical path (which does not grow
+/// with the count: members launch and boot in parallel), API calls against the minimum, and
+/// how time grows from the smallest to the largest fleet (goal: ≤ 2×). Then `terraform plan`
+/// of the largest state with its refresh against `-refresh=false` (the same plan without the
+/// provider's reads; goal ≤ 1.1×).
+#[test]
+#[ignore = "benchmark: run by scripts/bench.sh"]
+fn bench_web_tier_scale_realistic() {
+    let counts: Vec<u64> = std::env::var("HASTACK_SCALE_COUNTS")
+        .unwrap_or_else(|_| "5,20,50".into())
+        .split(',')
+        .filter_map(|n| n.trim().parse().ok())
+        .collect();
+    let e = Emulator::start_with_profile("realistic");
+    let (_, status) = e.admin("GET", "status", &json!({}));
+    if status["hosts"]["available"] != true {
+        eprintln!(
+            "benchmark skipped: hastack-local has no hosts here: {}",
+            status["hosts"]["reason"]
+        );
+        return;
+    }
+    let p = &status["profile"];
+    let f = |k: &str| p[k].as_f64().unwrap_or(0.0);
+    let (op, boot, interval) = (
+        f("operation"),
+        f("instance_boot"),
+        f("health_check_interval"),
+    );
+    let critical = boot.max(2.0 * op).max(op) + op + interval;
+    println!("web tier by fleet size on hastack-local `realistic` (critical path {critical:.0} s with a full health-check interval):");
+    println!(
+        "  {:>9} {:>8} {:>6} {:>9} {:>6} {:>8} {:>6}",
+        "instances", "apply s", "ratio", "destroy s", "calls", "minimum", "ratio"
+    );
+    let mut w = Workdir::new("bench-scale", e.env()).expect("workdir");
+    w.write("main.tf", &web_tier());
+    let mut rows = Vec::new();
+    let mut plans = None;
+    for (i, n) in counts.iter().enumerate() {
+        let var = format!("-var=instance_count={n}");
+        e.admin("POST", "calls/reset", &json!({}));
+        let t = Instant::now();
+        w.terraform(&["apply", "-auto-approve", "-input=false", "-no-color", &var])
+            .unwrap_or_else(|err| panic!("apply of {n} failed: {err}"));
+        let apply_s = t.elapsed().as_secs_f64();
+        let calls: u64 = call_counts(&e).values().sum();
+        let min: u64 = minimum(*n, 3).iter().map(|(_, m, _)| m).sum();
+        if i + 1 == counts.len() {
+            // Plans of the largest state: with the provider's reads, and without them.
+            let mut timed = |args: &[&str]| {
+                let mut all: Vec<f64> = (0..3)
+                    .map(|_| {
+                        let t = Instant::now();
+                        w.terraform(args).expect("plan");
+                        t.elapsed().as_secs_f64()
+                    })
+                    .collect();
+                all.sort_by(f64::total_cmp);
+                all[1]
+            };
+            let refreshed = timed(&["plan", "-input=false", "-no-color", &var]);
+            let bare = timed(&["plan", "-input=false", "-no-color", "-refresh=false", &var]);
+            plans = Some((*n, refreshed, bare));
+        }
+        let t = Instant::now();
+        w.terraform(&[
+            "destroy",
+            "-auto-approve",
+            "-input=false",
+            "-no-color",
+            &var,
+        ])
+        .unwrap_or_else(|err| panic!("destroy of {n} failed: {err}"));
+        let destroy_s = t.elapsed().as_secs_f64();
+        println!(
+            "  {n:>9} {apply_s:>8.2} {:>6.2} {destroy_s:>9.2} {calls:>6} {min:>8} {:>6.2}",
+            apply_s / critical,
+            calls as f64 / min as f64
+        );
+        rows.push((*n, apply_s, destroy_s));
+    }
+    if let (Some(first), Some(last)) = (rows.first(), rows.last()) {
+        println!(
+            "  growth {} → {} instances: apply {:.2}×, destroy {:.2}× (goal ≤ 2×)",
+            first.0,
+            last.0,
+            last.1 / first.1,
+            last.2 / first.2
+        );
+    }
+    if let Some((n, refreshed, bare)) = plans {
+        println!(
+            "  plan of the {n}-instance state (median of 3): {refreshed:.2} s with the provider's reads, {bare:.2} s with -refresh=false: ratio {:.2} (goal ≤ 1.1)",
+            refreshed / bare
+        );
+    }
     let (_, state) = e.admin("GET", "state", &json!({}));
     assert_eq!(
         state["123456789012/us-east-1"]["lightsail"]["instances"],
