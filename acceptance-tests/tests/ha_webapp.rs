@@ -238,13 +238,14 @@ fn secrets_stay_secret(e: &Emulator, w: &mut Workdir, env: &str, trace: &Path) {
     );
 }
 
-/// Every string value under a key named `key`, anywhere in `j`.
+/// Every managed node id (`mi-…`) under a key named `key`, anywhere in `j` (output types in
+/// `show -json` name the key too, with the value "string").
 fn collect_strings(j: &Json, key: &str, out: &mut Vec<String>) {
     match j {
         Json::Object(m) => {
             for (k, v) in m {
                 match v.as_str() {
-                    Some(s) if k == key && !s.is_empty() => out.push(s.to_string()),
+                    Some(s) if k == key && s.starts_with("mi-") => out.push(s.to_string()),
                     _ => collect_strings(v, key, out),
                 }
             }
