@@ -7,8 +7,12 @@
 //! Both providers are measured over plaintext gRPC: tf-provider 0.2.2 cannot complete a
 //! TLS handshake with Terraform's AutoMTLS client certificate (it carries the CA bit, which
 //! webpki rejects as an end-entity), so Terraform cannot launch it. For `terraform plan` both
-//! are started by the benchmark and attached with TF_REATTACH_PROVIDERS. Our TLS numbers are
-//! printed on their own.
+//! are started by the benchmark and attached with TF_REATTACH_PROVIDERS. Our AutoMTLS numbers
+//! (how Terraform always starts a provider) are printed on their own, with their ratios to the
+//! baseline's plaintext ones, since that is the baseline's best case.
+//!
+//! `HASTACK_BENCH_PROVIDER=<path>` measures another build of our provider (e.g. a saved copy
+//! of the previous one) instead of `<target>/release/terraform-provider-hastack`.
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::{Duration, Instant};
@@ -25,6 +29,9 @@ const PLANS: usize = 5;
 const PLAN_FUNCTION_CALLS: usize = 100;
 
 fn ours() -> PathBuf {
+    if let Some(p) = std::env::var_os("HASTACK_BENCH_PROVIDER") {
+        return PathBuf::from(p);
+    }
     // <target>/release/deps/protocol-xxxx → <target>/release/terraform-provider-hastack
     let exe = std::env::current_exe().unwrap();
     let p = exe
@@ -59,6 +66,9 @@ fn peak_rss_kib(pid: u32) -> u64 {
 
 struct Numbers {
     start: Duration,
+    /// Process start to the first GetProviderSchema answer on a new connection: with AutoMTLS
+    /// this includes the TLS handshake, which Terraform always waits for next.
+    first_call: Duration,
     schema: Duration,
     call: Duration,
     plan: Duration,
@@ -73,6 +83,19 @@ async fn measure(bin: &Path, address: &str, tls: bool) -> Numbers {
         let t = Instant::now();
         let p = launch_with(bin_s, &[], id);
         starts.push(t.elapsed());
+        drop(p);
+    }
+    let mut first_calls = Vec::new();
+    for _ in 0..STARTS {
+        let id = tls.then(client_identity);
+        let t = Instant::now();
+        let p = launch_with(bin_s, &[], id);
+        provider_client(&p)
+            .await
+            .get_provider_schema(pb::get_provider_schema::Request {})
+            .await
+            .unwrap();
+        first_calls.push(t.elapsed());
         drop(p);
     }
 
@@ -121,6 +144,7 @@ async fn measure(bin: &Path, address: &str, tls: bool) -> Numbers {
 
     Numbers {
         start: median(starts),
+        first_call: median(first_calls),
         schema: median(schema),
         call: median(calls),
         plan: plan_time(bin, address),
@@ -199,6 +223,12 @@ async fn main() {
         "ms",
     );
     row(
+        &format!("start → first GetProviderSchema answer (median of {STARTS})"),
+        ms(ours.first_call),
+        ms(base.first_call),
+        "ms",
+    );
+    row(
         &format!("GetProviderSchema round trip (median of {SCHEMA_CALLS})"),
         ms(ours.schema),
         ms(base.schema),
@@ -223,11 +253,37 @@ async fn main() {
         "MiB",
     );
     println!(
-        "\nhastack with AutoMTLS, as Terraform runs it (the baseline cannot complete that handshake): \
-start {:.3}ms, GetProviderSchema {:.3}ms, CallFunction {:.3}ms, peak RSS {:.1}MiB",
+        "\n{:<52} {:>11} {:>11}   ratio (hastack AutoMTLS/baseline plaintext)",
+        "hastack with AutoMTLS, as Terraform runs it", "hastack", "tf-provider"
+    );
+    row(
+        "process start → handshake line",
         ms(ours_tls.start),
+        ms(base.start),
+        "ms",
+    );
+    row(
+        "start → first GetProviderSchema (with TLS handshake)",
+        ms(ours_tls.first_call),
+        ms(base.first_call),
+        "ms",
+    );
+    row(
+        "GetProviderSchema round trip",
         ms(ours_tls.schema),
+        ms(base.schema),
+        "ms",
+    );
+    row(
+        "CallFunction round trip",
         ms(ours_tls.call),
-        ours_tls.rss_kib as f64 / 1024.0
+        ms(base.call),
+        "ms",
+    );
+    row(
+        "peak RSS after the calls above",
+        ours_tls.rss_kib as f64 / 1024.0,
+        base.rss_kib as f64 / 1024.0,
+        "MiB",
     );
 }
