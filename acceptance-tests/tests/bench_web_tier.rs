@@ -80,9 +80,9 @@ fn completions(out: &str) -> Vec<(String, f64)> {
 
 const RUNS: usize = 3;
 
-#[test]
-#[ignore = "benchmark: run by scripts/bench.sh"]
-fn bench_web_tier_apply_realistic() {
+/// hastack-local with hosts on its `realistic` profile and the profile's (operation, instance
+/// boot, health-check interval) seconds, or `None` (said why) where hosts cannot run.
+fn realistic() -> Option<(Emulator, (f64, f64, f64))> {
     let e = Emulator::start_with_profile("realistic");
     let (_, status) = e.admin("GET", "status", &json!({}));
     if status["hosts"]["available"] != true {
@@ -90,15 +90,25 @@ fn bench_web_tier_apply_realistic() {
             "benchmark skipped: hastack-local has no hosts here: {}",
             status["hosts"]["reason"]
         );
-        return;
+        return None;
     }
-    let p = &status["profile"];
-    let f = |k: &str| p[k].as_f64().unwrap_or(0.0);
-    let (op, boot, interval) = (
-        f("operation"),
-        f("instance_boot"),
-        f("health_check_interval"),
-    );
+    let f = |k: &str| status["profile"][k].as_f64().unwrap_or(0.0);
+    Some((
+        e,
+        (
+            f("operation"),
+            f("instance_boot"),
+            f("health_check_interval"),
+        ),
+    ))
+}
+
+#[test]
+#[ignore = "benchmark: run by scripts/bench.sh"]
+fn bench_web_tier_apply_realistic() {
+    let Some((e, (op, boot, interval))) = realistic() else {
+        return;
+    };
     // Members create (one op) and get their ports (one op) while booting; the attachment needs
     // the members Online and the load balancer's create op; then its attach op; then the first
     // health check after it, which comes within one interval.
@@ -218,22 +228,9 @@ fn bench_web_tier_scale_realistic() {
         .split(',')
         .filter_map(|n| n.trim().parse().ok())
         .collect();
-    let e = Emulator::start_with_profile("realistic");
-    let (_, status) = e.admin("GET", "status", &json!({}));
-    if status["hosts"]["available"] != true {
-        eprintln!(
-            "benchmark skipped: hastack-local has no hosts here: {}",
-            status["hosts"]["reason"]
-        );
+    let Some((e, (op, boot, interval))) = realistic() else {
         return;
-    }
-    let p = &status["profile"];
-    let f = |k: &str| p[k].as_f64().unwrap_or(0.0);
-    let (op, boot, interval) = (
-        f("operation"),
-        f("instance_boot"),
-        f("health_check_interval"),
-    );
+    };
     let critical = boot.max(2.0 * op).max(op) + op + interval;
     println!("web tier by fleet size on hastack-local `realistic` (critical path {critical:.0} s with a full health-check interval):");
     println!(

@@ -21,7 +21,7 @@ use std::time::{Duration, Instant};
 
 use acceptance_tests::emulator::Emulator;
 use acceptance_tests::Workdir;
-use common::{block_on, lightsail_on};
+use common::{block_on, hosts_emulator_with, lightsail_on};
 use rustix::process::{kill_process, Pid, Signal};
 
 const VARS: &str = "-var=instance_count=2";
@@ -291,18 +291,9 @@ fn interrupted_runs_converge() {
     if !acceptance_tests::enabled() {
         return;
     }
-    let e = Emulator::start_with_profile("realistic");
-    let (_, status) = e.admin("GET", "status", &serde_json::json!({}));
-    if status["hosts"]["available"] != true {
-        acceptance_tests::cannot_run(
-            "interrupted_runs_converge",
-            &format!(
-                "hastack-local has no hosts here: {}",
-                status["hosts"]["reason"]
-            ),
-        );
+    let Some((_hosts, e)) = hosts_emulator_with("realistic") else {
         return;
-    }
+    };
     let rounds = env_or("HASTACK_INTERRUPT_ROUNDS", 1).max(1);
     let seed = env_or("HASTACK_INTERRUPT_SEED", 7);
     let mut rng = fastrand::Rng::with_seed(seed);

@@ -158,8 +158,13 @@ static HOSTS: Mutex<()> = Mutex::new(());
 /// An emulator with hosts and the guard that keeps other tests of this binary off the
 /// bridge, or `None` (with the reason printed) where hosts cannot run.
 pub fn hosts_emulator() -> Option<(MutexGuard<'static, ()>, Emulator)> {
+    hosts_emulator_with("fast")
+}
+
+/// [`hosts_emulator`] on latency profile `profile` (`fast` or `realistic`).
+pub fn hosts_emulator_with(profile: &str) -> Option<(MutexGuard<'static, ()>, Emulator)> {
     let guard = HOSTS.lock().unwrap_or_else(|p| p.into_inner());
-    let e = Emulator::start_with_hosts();
+    let e = Emulator::start_with_profile(profile);
     let (_, status) = e.admin("GET", "status", &serde_json::json!({}));
     if status["hosts"]["available"] != true {
         acceptance_tests::cannot_run(
