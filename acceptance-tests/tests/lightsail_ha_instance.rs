@@ -495,7 +495,8 @@ fn lightsail_ha_instance_bad_inputs_fail_at_plan() {
     );
 }
 
-/// A failed CreateInstances operation's errorCode reaches the diagnostic verbatim.
+/// A CreateInstances operation that keeps failing: launched three times, then its errorCode
+/// reaches the diagnostic verbatim.
 #[test]
 fn lightsail_ha_instance_failed_operation() {
     if !acceptance_tests::enabled() {
@@ -505,15 +506,22 @@ fn lightsail_ha_instance_failed_operation() {
     let (status, _) = e.admin(
         "POST",
         "faults",
-        &json!({"operation": "Lightsail.CreateInstances", "fault": "fail_operation", "error_code": "InsufficientCapacity", "error_details": "no nano_3_0 capacity in us-east-1a", "count": 1}),
+        &json!({"operation": "Lightsail.CreateInstances", "fault": "fail_operation", "error_code": "InsufficientCapacity", "error_details": "no nano_3_0 capacity in us-east-1a", "count": 3}),
     );
     assert_eq!(status, 200);
+    // Three failed launches: the provider launches again twice, then reports the third.
     with_emulator("lightsail_ha_instance_failed_operation", &e)
         .step(
             Step::new(config(&group("doomed", 1, HTTP, "", "")))
                 .expect_error("InsufficientCapacity: no nano_3_0 capacity in us-east-1a"),
         )
         .run();
+    let (_, calls) = e.admin("GET", "calls", &json!({}));
+    assert_eq!(
+        calls["Lightsail.CreateInstances"],
+        json!(3),
+        "one launch and two more: {calls}"
+    );
     nothing_left(&e, "after a failed launch and destroy");
 }
 

@@ -212,6 +212,28 @@ impl<'a> Fleet<'a> {
         wait_operations(&self.ls, ops, self.deadline, self.cancel).await
     }
 
+    /// Launch `members`; when a launch operation ends `Failed`, delete what that launch made
+    /// (and any managed node it registered) and launch again, at most [`AGAIN`] more times.
+    async fn launch_again_on_failure(&self, g: &Group, members: &[Wanted]) -> Result<(), AwsError> {
+        let mut again = 0;
+        loop {
+            match self.launch(g, members).await {
+                Err(e) if again < AGAIN && e.is_failed_operation(&["CreateInstance"]) => {
+                    again += 1;
+                    tracing::warn!(error = %e, again, "a launch failed: deleting its members and launching them again");
+                    let (existing, nodes) = self.observe(g).await?;
+                    for m in existing
+                        .iter()
+                        .filter(|m| members.iter().any(|w| w.name == m.name))
+                    {
+                        self.retire(&m.name, nodes.get(&m.private_ip)).await?;
+                    }
+                }
+                done => return done,
+            }
+        }
+    }
+
     /// Make an idempotent call and wait for its operations; when one ends `Failed`, make the
     /// same call again (at most [`AGAIN`] more times) rather than fail the apply. The call has
     /// the same input each time, so a retry cannot do more than the first attempt meant to.
@@ -384,7 +406,7 @@ impl<'a> Fleet<'a> {
             .chain(unregistered.into_iter().cloned())
             .collect();
         if !create.is_empty() {
-            self.launch(g, &create).await?;
+            self.launch_again_on_failure(g, &create).await?;
         }
         for w in healing {
             tracing::warn!(
