@@ -1,7 +1,10 @@
 //! SSM: hybrid activations and the managed nodes of an instance group.
 use std::collections::BTreeMap;
 
-use aws_sdk_ssm::types::{InstanceInformationStringFilter, PingStatus, Tag};
+use aws_sdk_ssm::types::{
+    DescribeActivationsFilter, DescribeActivationsFilterKeys, InstanceInformationStringFilter,
+    PingStatus, Tag,
+};
 use aws_sdk_ssm::Client;
 
 use super::error::AwsError;
@@ -83,6 +86,42 @@ pub async fn delete_activation(c: &Client, id: &str) -> Result<(), AwsError> {
             Ok(())
         }
         Err(e) => Err(AwsError::from_sdk("DeleteActivation", &e)),
+    }
+}
+
+/// The ids of group `group`'s activations (made for it, and tagged so). A launch deletes its
+/// own when it ends, so any found between launches is one an interrupted apply left.
+#[tracing::instrument(skip_all, fields(group = group))]
+pub async fn activations(c: &Client, group: &str) -> Result<Vec<String>, AwsError> {
+    let mut ids = Vec::new();
+    let mut token = None;
+    loop {
+        let out = c
+            .describe_activations()
+            .filters(
+                DescribeActivationsFilter::builder()
+                    .filter_key(DescribeActivationsFilterKeys::DefaultInstanceName)
+                    .filter_values(group)
+                    .build(),
+            )
+            .set_next_token(token)
+            .send()
+            .await
+            .map_err(|e| AwsError::from_sdk("DescribeActivations", &e))?;
+        ids.extend(
+            out.activation_list()
+                .iter()
+                .filter(|a| {
+                    a.tags()
+                        .iter()
+                        .any(|t| t.key() == GROUP_TAG && t.value() == group)
+                })
+                .filter_map(|a| a.activation_id().map(str::to_string)),
+        );
+        token = out.next_token;
+        if token.is_none() {
+            return Ok(ids);
+        }
     }
 }
 

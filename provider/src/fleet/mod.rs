@@ -212,25 +212,46 @@ impl<'a> Fleet<'a> {
         wait_operations(&self.ls, ops, self.deadline, self.cancel).await
     }
 
-    /// Launch `members`; when a launch operation ends `Failed`, delete what that launch made
-    /// (and any managed node it registered) and launch again, at most [`AGAIN`] more times.
-    async fn launch_again_on_failure(&self, g: &Group, members: &[Wanted]) -> Result<(), AwsError> {
-        let mut again = 0;
-        loop {
-            match self.launch(g, members).await {
-                Err(e) if again < AGAIN && e.is_failed_operation(&["CreateInstance"]) => {
-                    again += 1;
-                    tracing::warn!(error = %e, again, "a launch failed: deleting its members and launching them again");
-                    let (existing, nodes) = self.observe(g).await?;
-                    for m in existing
-                        .iter()
-                        .filter(|m| members.iter().any(|w| w.name == m.name))
-                    {
-                        self.retire(&m.name, nodes.get(&m.private_ip)).await?;
-                    }
-                }
-                done => return done,
-            }
+    /// Delete the activations of group `g` that interrupted launches left.
+    async fn delete_left_activations(&self, g: &Group) -> Result<(), AwsError> {
+        for id in ssm::activations(&self.ssm, &g.prefix).await? {
+            tracing::warn!(
+                activation = id,
+                "deleting an activation an interrupted apply left"
+            );
+            ssm::delete_activation(&self.ssm, &id).await?;
+        }
+        Ok(())
+    }
+
+    /// Wait for members an earlier apply launched to run with their node Online, no longer than
+    /// the registration grace of the youngest (`created`: their launch times). `false` when
+    /// the grace ran out first.
+    async fn came_up(
+        &self,
+        g: &Group,
+        members: &[Wanted],
+        created: impl Iterator<Item = f64>,
+    ) -> Result<bool, AwsError> {
+        let youngest = created.fold(0.0, f64::max);
+        let left = (youngest + REGISTRATION_GRACE.as_secs_f64() - now_epoch()).max(0.0);
+        let grace_ends = Instant::now() + Duration::from_secs_f64(left);
+        tracing::info!(
+            members = members.len(),
+            grace_left_s = left,
+            "waiting for members an earlier apply launched"
+        );
+        let within_grace = Fleet {
+            ls: self.ls.clone(),
+            ssm: self.ssm.clone(),
+            region: self.region.clone(),
+            cancel: self.cancel,
+            deadline: self.deadline.min(grace_ends),
+        };
+        match within_grace.ready(g, members).await {
+            Ok(()) => Ok(true),
+            Err(AwsError::TimedOut { .. }) if grace_ends < self.deadline => Ok(false),
+            Err(e) => Err(e),
         }
     }
 
@@ -320,13 +341,14 @@ impl<'a> Fleet<'a> {
             .iter()
             .chain(plan.replace.iter().map(|(_, old)| old))
             .collect();
-        // A member launched less than REGISTRATION_GRACE ago may still be booting (an apply
-        // that was interrupted launched it): it is waited for, not made again.
+        // A member launched less than REGISTRATION_GRACE ago that is still pending or has no
+        // managed node yet may be booting (an interrupted apply launched it): it is waited
+        // for, not made again. Past the grace, a running member without a node never
+        // registered (its bootstrap failed): it cannot be managed, so it is made again. A node
+        // that registered and went silent is the heal's business, not this.
         let now = now_epoch();
         let young = |m: &Member| now - m.created_at < REGISTRATION_GRACE.as_secs_f64();
-        // A running member with no managed node that long after its launch never registered
-        // (its bootstrap failed): it cannot be managed, so it is made again.
-        let unregistered: Vec<&Wanted> = wanted
+        let mut unregistered: Vec<Wanted> = wanted
             .iter()
             .filter(|w| {
                 members.iter().any(|m| {
@@ -336,20 +358,16 @@ impl<'a> Fleet<'a> {
                         && !young(m)
                 })
             })
-            .collect();
-        let booting: Vec<Wanted> = wanted
-            .iter()
-            .filter(|w| !leaving.contains(&&w.name))
-            .filter(|w| {
-                members.iter().any(|m| {
-                    m.name == w.name
-                        && (m.state == "pending"
-                            || (m.state == "running"
-                                && young(m)
-                                && !nodes.get(&m.private_ip).is_some_and(|n| n.online)))
-                })
-            })
             .cloned()
+            .collect();
+        let booting: Vec<(&Member, &Wanted)> = wanted
+            .iter()
+            .filter(|w| !leaving.contains(&&w.name) && !g.heal.contains(&w.name))
+            .filter_map(|w| {
+                let m = members.iter().find(|m| m.name == w.name)?;
+                let unregistered_yet = m.state == "running" && !nodes.contains_key(&m.private_ip);
+                (young(m) && (m.state == "pending" || unregistered_yet)).then_some((m, w))
+            })
             .collect();
         // What the plan announced, of what still exists, stays, and is not made again anyway.
         let healing: Vec<&Wanted> = wanted
@@ -368,7 +386,8 @@ impl<'a> Fleet<'a> {
             .filter(|m| {
                 !unregistered
                     .iter()
-                    .chain(&healing)
+                    .chain(healing.iter().copied())
+                    .chain(booting.iter().map(|(_, w)| *w))
                     .any(|w| w.name == m.name)
             })
         {
@@ -376,17 +395,26 @@ impl<'a> Fleet<'a> {
             self.settle(m, w, g).await?;
         }
         if !booting.is_empty() {
-            tracing::info!(
-                members = booting.len(),
-                "waiting for members an earlier apply launched"
-            );
-            self.ready(g, &booting).await?;
-            if let Some(script) = &g.setup {
-                let names: Vec<&str> = booting.iter().map(|w| w.name.as_str()).collect();
-                self.run_on(g, &names, "hastack member setup", script)
-                    .await?;
+            let names: Vec<Wanted> = booting.iter().map(|(_, w)| (*w).clone()).collect();
+            if self
+                .came_up(g, &names, booting.iter().map(|(m, _)| m.created_at))
+                .await?
+            {
+                // Their ports and tags once they run (a pending instance may refuse them).
+                for (m, w) in &booting {
+                    self.settle(m, Some(w), g).await?;
+                }
+            } else {
+                tracing::warn!(
+                    members = names.len(),
+                    "members an earlier apply launched did not register within their grace: replacing them"
+                );
+                unregistered.extend(names);
             }
         }
+        // No launch of ours runs now, and the booting members are up: an activation of the
+        // group is one an interrupted apply left. Its code must not stay usable.
+        self.delete_left_activations(g).await?;
         for name in &plan.delete {
             let m = members.iter().find(|m| &m.name == name);
             self.retire(name, m.and_then(|m| nodes.get(&m.private_ip)))
@@ -399,14 +427,9 @@ impl<'a> Fleet<'a> {
             );
             self.retire(&w.name, None).await?;
         }
-        let create: Vec<Wanted> = plan
-            .create
-            .iter()
-            .cloned()
-            .chain(unregistered.into_iter().cloned())
-            .collect();
+        let create: Vec<Wanted> = plan.create.iter().cloned().chain(unregistered).collect();
         if !create.is_empty() {
-            self.launch_again_on_failure(g, &create).await?;
+            self.launch(g, &create).await?;
         }
         for w in healing {
             tracing::warn!(
@@ -465,10 +488,34 @@ impl<'a> Fleet<'a> {
         .await
     }
 
+    /// [`Fleet::launch_once`]; when a CreateInstance operation ends `Failed`, delete what the
+    /// launch made (and any node it registered) and launch again, at most [`AGAIN`] more
+    /// times. All of the launch goes again, not only the failed member: the others were cut
+    /// off before their ports, boot and setup were seen through.
+    pub async fn launch(&self, g: &Group, members: &[Wanted]) -> Result<(), AwsError> {
+        let mut again = 0;
+        loop {
+            match self.launch_once(g, members).await {
+                Err(e) if again < AGAIN && e.is_failed_operation(&["CreateInstance"]) => {
+                    again += 1;
+                    tracing::warn!(error = %e, again, "a launch failed: deleting its members and launching them again");
+                    let (existing, nodes) = self.observe(g).await?;
+                    for m in existing
+                        .iter()
+                        .filter(|m| members.iter().any(|w| w.name == m.name))
+                    {
+                        self.retire(&m.name, nodes.get(&m.private_ip)).await?;
+                    }
+                }
+                done => return done,
+            }
+        }
+    }
+
     /// Create `members` with one activation: instances (one call per zone), exact public
     /// ports right after, then wait until each runs and its SSM node is Online.
     /// The activation is deleted whatever happens.
-    pub async fn launch(&self, g: &Group, members: &[Wanted]) -> Result<(), AwsError> {
+    async fn launch_once(&self, g: &Group, members: &[Wanted]) -> Result<(), AwsError> {
         let activation = ssm::create_activation(
             &self.ssm,
             &g.prefix,
@@ -533,9 +580,16 @@ impl<'a> Fleet<'a> {
             self.wait(&launches).await?;
             later = members.iter().collect();
         }
-        for w in later {
-            self.settled(|| instances::put_ports(&self.ls, &w.name, &g.ports))
-                .await?;
+        // All calls, then one wait (a failed operation: all again).
+        if !later.is_empty() {
+            self.settled(|| async {
+                let mut ops = Vec::new();
+                for w in &later {
+                    ops.extend(instances::put_ports(&self.ls, &w.name, &g.ports).await?);
+                }
+                Ok(ops)
+            })
+            .await?;
         }
         self.ready(g, members).await?;
         match &g.setup {
@@ -632,7 +686,12 @@ impl<'a> Fleet<'a> {
         let nodes = ssm::nodes(&self.ssm, &g.prefix).await?;
         self.settled(|| async {
             let mut ops = Vec::new();
-            for m in instances::members(&self.ls, &g.index_of()).await? {
+            // Again after a failed operation: not the members whose delete is under way.
+            for m in instances::members(&self.ls, &g.index_of())
+                .await?
+                .iter()
+                .filter(|m| !["shutting-down", "terminated"].contains(&m.state.as_str()))
+            {
                 ops.extend(instances::delete(&self.ls, &m.name).await?);
             }
             Ok(ops)
@@ -641,7 +700,7 @@ impl<'a> Fleet<'a> {
         for n in nodes.values() {
             ssm::deregister(&self.ssm, &n.id).await?;
         }
-        Ok(())
+        self.delete_left_activations(g).await
     }
 }
 

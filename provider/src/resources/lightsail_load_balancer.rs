@@ -291,22 +291,24 @@ impl TypedResource for LightsailLoadBalancer {
             Ok(o) => o.operations.unwrap_or_default(),
             Err(e) => {
                 let e = AwsError::from_sdk("CreateLoadBalancer", &e);
-                // A load balancer of this name that Terraform does not know: most likely made
+                // The name taken by a load balancer Terraform does not know: most likely made
                 // by an apply that was killed before it could save state. Name it and say how
                 // to adopt it.
-                let summary = match find_load_balancer(&c, &name).await {
-                    Ok(_) => format!(
-                        "Load balancer {name} already exists but is not in Terraform's state \
-                         (an interrupted apply may have made it). To manage it, import it: \
-                         terraform import ADDRESS {name} (ADDRESS: this resource's address, \
-                         shown above)"
-                    ),
-                    Err(_) => String::new(),
+                let taken = e.code() == Some("InvalidInputException")
+                    && find_load_balancer(&c, &name).await.is_ok();
+                let d = if taken {
+                    error(
+                        "Load balancer already exists",
+                        format!(
+                            "Load balancer {name} already exists but is not in Terraform's \
+                             state (an interrupted apply may have made it). To manage it, import \
+                             it: terraform import ADDRESS {name} (ADDRESS: this resource's \
+                             address, shown above)\n\n{e}"
+                        ),
+                    )
+                } else {
+                    aws_error("Error creating Lightsail load balancer", &e)
                 };
-                let mut d = aws_error("Error creating Lightsail load balancer", &e);
-                if !summary.is_empty() {
-                    d = error("Load balancer already exists", format!("{summary}\n\n{e}"));
-                }
                 return Applied::failed(None, d);
             }
         };

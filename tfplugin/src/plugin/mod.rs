@@ -159,6 +159,8 @@ pub async fn serve<P: Provider>(
     opts: ServeOptions,
     env: &dyn Env,
 ) -> Result<(), PluginError> {
+    // Who started us, read first: the provider ends when this process is gone.
+    let parent = std::os::unix::process::parent_id();
     if !opts.debug {
         handshake::check_cookie(env)?;
     }
@@ -280,6 +282,10 @@ pub async fn serve<P: Provider>(
             tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()).ok();
         let mut int =
             tokio::signal::unix::signal(tokio::signal::unix::SignalKind::interrupt()).ok();
+        // One watch for the whole loop: restarted on each ignored SIGINT it would take a new
+        // parent (init, after Terraform died) for the original.
+        let orphaned = parent_gone(parent);
+        tokio::pin!(orphaned);
         loop {
             tokio::select! {
                 _ = stop_rx.wait_for(|s| *s) => break,
@@ -287,7 +293,7 @@ pub async fn serve<P: Provider>(
                 // Terraform forwards Ctrl-C as StopProvider; like go-plugin we ignore SIGINT
                 // unless we were started by hand for debugging.
                 _ = async { match int.as_mut() { Some(t) => { t.recv().await; } None => futures::future::pending().await } } => if debug { break },
-                _ = parent_gone() => {
+                _ = &mut orphaned => {
                     tracing::warn!("the process that started the provider is gone: shutting down");
                     break;
                 }
@@ -313,12 +319,11 @@ pub async fn serve<P: Provider>(
     result
 }
 
-/// Resolves when the process that started this one has exited (Terraform killed with SIGKILL,
-/// a CI runner torn down): nothing will call Shutdown then, so the provider must not linger.
-/// The parent is looked at twice a second; a provider started by init (parent 1) never ends
-/// this way.
-async fn parent_gone() {
-    let parent = std::os::unix::process::parent_id();
+/// Resolves when `parent`, the process that started this one, has exited (Terraform killed
+/// with SIGKILL, a CI runner torn down): nothing will call Shutdown then, so the provider must
+/// not linger. The parent is looked at twice a second; a provider started by init (parent 1)
+/// never ends this way.
+async fn parent_gone(parent: u32) {
     if parent == 1 {
         return futures::future::pending().await;
     }

@@ -46,9 +46,9 @@ pub enum ValueError {
          tuples and dynamic values one inside another)"
     )]
     TooDeep,
-    /// A fractional number where the model takes a whole one (e.g. `1.5` minutes): the user's
-    /// input, not a provider bug.
-    #[error("{path} is {value}: it must be a whole number")]
+    /// A fraction, or a whole number out of range, where the model takes a whole number (e.g.
+    /// `1.5` minutes): the user's input, not a provider bug.
+    #[error("{path} is {value}: it must be a whole number in range")]
     NotWholeNumber { path: String, value: String },
 }
 
@@ -222,10 +222,9 @@ impl Value {
         let j = json::to_model_json(self)?;
         serde_path_to_error::deserialize(&j).map_err(|e| {
             let path = e.path().to_string();
-            // A fraction met by an integer field: the user's input, named as such.
-            if let Some(n) =
-                at_path(&j, e.path()).filter(|n| n.as_f64().is_some_and(|f| f.fract() != 0.0))
-            {
+            // A number the model's integer field cannot hold (a fraction, or out of range):
+            // the user's input, named as such.
+            if let Some(n) = at_path(&j, e.path()).filter(|n| n.is_number()) {
                 return ValueError::NotWholeNumber {
                     path,
                     value: n.to_string(),
