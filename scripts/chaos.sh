@@ -82,7 +82,7 @@ if rows:
 PY
 
 ilog=$(mktemp /tmp/hastack-chaos-interrupts.XXXXXX)
-echo "== interrupted runs: 5 rounds (10 SIGINT moments) and 2 kills per seed, $ROUNDS seeds; log $ilog" >&2
+echo "== interrupted runs: 5 rounds (10 SIGINT moments) and 3 kills per seed, $ROUNDS seeds; log $ilog" >&2
 for seed in $(seq 1 "$ROUNDS"); do
   HASTACK_INTERRUPT_ROUNDS=5 HASTACK_INTERRUPT_SEED=$seed cargo test -q -p acceptance-tests \
     --test interrupts -- --nocapture >>"$ilog" 2>&1 \

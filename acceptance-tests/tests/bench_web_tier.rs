@@ -6,14 +6,12 @@
 use std::collections::BTreeMap;
 use std::time::Instant;
 
+mod common;
+
 use acceptance_tests::emulator::Emulator;
 use acceptance_tests::Workdir;
+use common::web_tier;
 use serde_json::{json, Value as Json};
-
-fn web_tier() -> String {
-    let p = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../examples/web-tier/main.tf");
-    std::fs::read_to_string(p).expect("examples/web-tier/main.tf")
-}
 
 /// The fewest calls of each operation an apply of the web tier (3 instances in 3 zones, one
 /// load balancer, one attachment) needs, and why. Polls count one per thing waited for.
@@ -80,6 +78,15 @@ fn completions(out: &str) -> Vec<(String, f64)> {
 
 const RUNS: usize = 3;
 
+/// The web tier's critical path in seconds, before the first health check and with a full
+/// health-check interval after the attach: members create (one op) and get their ports (one
+/// op) while booting; the attachment needs the members Online and the load balancer's create
+/// op; then its attach op; then the first health check after it, within one interval.
+fn critical_path(op: f64, boot: f64, interval: f64) -> (f64, f64) {
+    let before_health = boot.max(2.0 * op) + op;
+    (before_health, before_health + interval)
+}
+
 /// hastack-local with hosts on its `realistic` profile and the profile's (operation, instance
 /// boot, health-check interval) seconds, or `None` (said why) where hosts cannot run.
 fn realistic() -> Option<(Emulator, (f64, f64, f64))> {
@@ -109,12 +116,7 @@ fn bench_web_tier_apply_realistic() {
     let Some((e, (op, boot, interval))) = realistic() else {
         return;
     };
-    // Members create (one op) and get their ports (one op) while booting; the attachment needs
-    // the members Online and the load balancer's create op; then its attach op; then the first
-    // health check after it, which comes within one interval.
-    let members_ready = boot.max(2.0 * op);
-    let before_health = members_ready.max(op) + op;
-    let critical_hi = before_health + interval;
+    let (before_health, critical_hi) = critical_path(op, boot, interval);
     println!("web-tier apply on hastack-local `realistic` (operation {op} s, boot {boot} s, health check every {interval} s), {RUNS} runs:");
     let mut w = Workdir::new("bench-web-tier", e.env()).expect("workdir");
     w.write("main.tf", &web_tier());
@@ -129,16 +131,8 @@ fn bench_web_tier_apply_realistic() {
             .unwrap_or_else(|err| panic!("apply failed: {err}\n{}", w.log()));
         let apply_s = t.elapsed().as_secs_f64();
         applies.push(apply_s);
-        let (_, calls) = e.admin("GET", "calls", &json!({}));
         if run == 1 {
-            counted = calls
-                .as_object()
-                .map(|m| {
-                    m.iter()
-                        .map(|(k, v)| (k.clone(), v.as_u64().unwrap_or(0)))
-                        .collect()
-                })
-                .unwrap_or_default();
+            counted = call_counts(&e);
         }
         let parts: Vec<String> = completions(&out)
             .iter()
@@ -231,7 +225,7 @@ fn bench_web_tier_scale_realistic() {
     let Some((e, (op, boot, interval))) = realistic() else {
         return;
     };
-    let critical = boot.max(2.0 * op).max(op) + op + interval;
+    let (_, critical) = critical_path(op, boot, interval);
     println!("web tier by fleet size on hastack-local `realistic` (critical path {critical:.0} s with a full health-check interval):");
     println!(
         "  {:>9} {:>8} {:>6} {:>9} {:>6} {:>8} {:>6}",

@@ -9,13 +9,8 @@ use std::net::TcpStream;
 use std::time::Duration;
 
 use acceptance_tests::{State, Step};
-use common::{calls_and_faults, hosts_emulator, with_emulator};
+use common::{calls_and_faults, hosts_emulator, web_tier, with_emulator};
 use serde_json::json;
-
-fn web_tier() -> String {
-    let p = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../examples/web-tier/main.tf");
-    std::fs::read_to_string(&p).unwrap_or_else(|e| panic!("{}: {e}", p.display()))
-}
 
 /// GET `http://host/` (port 80, the name through the system resolver) with a 2 s budget.
 fn get_by_name(host: &str) -> Result<String, String> {

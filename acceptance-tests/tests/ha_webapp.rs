@@ -174,13 +174,14 @@ fn ha_webapp_environments_apply_and_serve() {
         logs_shipped(&e, env, &outputs);
         if scan {
             secrets_stay_secret(&e, &mut w, env, &trace);
-            let _ = std::fs::remove_file(&trace);
         }
         tf(
             &mut w,
             &["destroy", "-auto-approve", "-input=false", "-no-color"],
         );
         nothing_left(&e, env);
+        // After destroy, which logs to it too.
+        let _ = std::fs::remove_file(&trace);
         figures.push(format!(
             "{env}: apply {:.1} s, {served} requests served, total with checks and destroy {:.1} s",
             applied.as_secs_f64(),

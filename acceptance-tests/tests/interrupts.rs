@@ -17,23 +17,17 @@
 //! (default 7) shape the schedule; scripts/chaos.sh runs 5 rounds (10 moments) per seed.
 mod common;
 
-use std::path::Path;
 use std::time::{Duration, Instant};
 
 use acceptance_tests::emulator::Emulator;
 use acceptance_tests::Workdir;
-use common::{block_on, hosts_emulator_with, lightsail_on};
+use common::{block_on, hosts_emulator_with, lightsail_on, web_tier};
 use rustix::process::{kill_process, Pid, Signal};
 
 const VARS: &str = "-var=instance_count=2";
 /// Terraform must have exited this long after Ctrl-C (it waits for the provider's calls to
 /// return; the provider's waits stop at once).
 const PROMPT: Duration = Duration::from_secs(15);
-
-fn web_tier() -> String {
-    let p = Path::new(env!("CARGO_MANIFEST_DIR")).join("../examples/web-tier/main.tf");
-    std::fs::read_to_string(&p).unwrap_or_else(|e| panic!("{}: {e}", p.display()))
-}
 
 fn env_or(name: &str, default: u64) -> u64 {
     std::env::var(name)
@@ -64,6 +58,12 @@ fn nothing_left(e: &Emulator, when: &str) {
     assert!(
         instances.is_empty() && lbs.is_empty(),
         "{when}: instances {instances:?} and load balancers {lbs:?} left"
+    );
+    let (_, state) = e.admin("GET", "state", &serde_json::json!({}));
+    assert_eq!(
+        state["123456789012/us-east-1"]["ssm"]["activations"],
+        serde_json::json!([]),
+        "{when}: SSM activations left"
     );
 }
 
@@ -213,6 +213,10 @@ fn cut_at(w: &mut Workdir, name: &str, args: &[&str], when: When, cut: Cut) -> C
                 }
                 Cut::KillTerraform => {
                     providers = providers_of(pid);
+                    assert!(
+                        !providers.is_empty(),
+                        "terraform {args:?} runs no provider at {now:?}: nothing to orphan"
+                    );
                     child.kill().expect("SIGKILL terraform");
                     sent = Some(now);
                 }
@@ -373,8 +377,8 @@ fn interrupted_runs_converge() {
         }
     }
     assert!(
-        signalled * 2 >= rounds as usize,
-        "only {signalled} of {} runs were still going when signalled",
+        signalled >= rounds as usize,
+        "only {signalled} of {} runs were still going when signalled (want at least half)",
         2 * rounds
     );
 

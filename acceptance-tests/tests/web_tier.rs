@@ -10,15 +10,10 @@ use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
 use acceptance_tests::{State, Step};
-use common::{block_on, hosts_emulator, http_get, lb_port, lightsail_on, with_emulator};
+use common::{block_on, hosts_emulator, http_get, lb_port, lightsail_on, web_tier, with_emulator};
 use serde_json::json;
 
-fn web_tier() -> String {
-    let p = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../examples/web-tier/main.tf");
-    std::fs::read_to_string(&p).unwrap_or_else(|e| panic!("{}: {e}", p.display()))
-}
-
-/// What a traffic run saw: per request (instant, body or error), and the fewest healthy
+/// What a traffic run saw: per request (when it was sent, body or error), and the fewest healthy
 /// instances the load balancer reported while it ran.
 #[derive(Default)]
 struct Seen {
@@ -45,8 +40,9 @@ impl Traffic {
                 if s.load(Ordering::Relaxed) || started.elapsed() > Duration::from_secs(240) {
                     break;
                 }
+                let sent = Instant::now();
                 let r = http_get(lb, "/");
-                out.lock().unwrap().requests.push((Instant::now(), r));
+                out.lock().unwrap().requests.push((sent, r));
                 if i % 5 == 0 {
                     let healthy = lb_health(&c)
                         .ok()

@@ -299,6 +299,12 @@ pub fn cloudwatch_on(port: u16) -> aws_sdk_cloudwatch::Client {
     )
 }
 
+/// examples/web-tier/main.tf: the web tier (instance group, load balancer, attachment).
+pub fn web_tier() -> String {
+    let p = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../examples/web-tier/main.tf");
+    std::fs::read_to_string(&p).unwrap_or_else(|e| panic!("{}: {e}", p.display()))
+}
+
 /// An example under `examples/resources/<dir>/resource.tf`, with the provider requirement.
 pub fn resource_example(dir: &str) -> String {
     let p = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
