@@ -228,6 +228,7 @@ fn lightsail_ha_instance_basic_update_disappears_tags() {
     let trace_dir = tempfile::tempdir().expect("tempdir");
     let trace_log = trace_dir.path().join("provider-trace.log");
     let trace_log2 = trace_log.clone();
+    let trace_log3 = trace_log.clone();
     with_emulator("lightsail_ha_instance_basic", &e)
         .env("TF_LOG_PROVIDER", "trace")
         .env("TF_LOG_PATH", trace_log.to_str().expect("utf-8 path"))
@@ -365,8 +366,17 @@ fn lightsail_ha_instance_basic_update_disappears_tags() {
                 .expect_drift(),
         )
         .step(
-            Step::new(config(&group("web", 3, &ports2, NGINX, app)))
-                .check(|s| healthy_members(s, 3)),
+            Step::new(config(&group("web", 3, &ports2, NGINX, app))).check(move |s| {
+                healthy_members(s, 3)?;
+                // No activation can take its registration any more, so it is not mistaken
+                // for a member an interrupted apply left booting (waited for up to 10 min).
+                let log =
+                    std::fs::read_to_string(&trace_log3).map_err(|e| format!("trace log: {e}"))?;
+                if log.contains("waiting for members an earlier apply launched") {
+                    return Err("the apply waited for a deregistered member to boot".into());
+                }
+                Ok(())
+            }),
         )
         // _update_count (down): the highest index goes.
         .step(

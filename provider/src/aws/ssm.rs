@@ -89,10 +89,18 @@ pub async fn delete_activation(c: &Client, id: &str) -> Result<(), AwsError> {
     }
 }
 
-/// The ids of group `group`'s activations (made for it, and tagged so). A launch deletes its
-/// own when it ends, so any found between launches is one an interrupted apply left.
+/// An activation found for a group.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct LeftActivation {
+    pub id: String,
+    /// Not expired and below its registration limit: an instance may still register with it.
+    pub usable: bool,
+}
+
+/// Group `group`'s activations (made for it, and tagged so). A launch deletes its own when it
+/// ends, so any found between launches is one an interrupted apply left.
 #[tracing::instrument(skip_all, fields(group = group))]
-pub async fn activations(c: &Client, group: &str) -> Result<Vec<String>, AwsError> {
+pub async fn activations(c: &Client, group: &str) -> Result<Vec<LeftActivation>, AwsError> {
     let mut ids = Vec::new();
     let mut token = None;
     loop {
@@ -116,7 +124,14 @@ pub async fn activations(c: &Client, group: &str) -> Result<Vec<String>, AwsErro
                         .iter()
                         .any(|t| t.key() == GROUP_TAG && t.value() == group)
                 })
-                .filter_map(|a| a.activation_id().map(str::to_string)),
+                .filter_map(|a| {
+                    Some(LeftActivation {
+                        id: a.activation_id()?.to_string(),
+                        usable: !a.expired()
+                            && a.registrations_count().unwrap_or(0)
+                                < a.registration_limit().unwrap_or(1),
+                    })
+                }),
         );
         token = out.next_token;
         if token.is_none() {

@@ -212,14 +212,23 @@ impl<'a> Fleet<'a> {
         wait_operations(&self.ls, ops, self.deadline, self.cancel).await
     }
 
-    /// Delete the activations of group `g` that interrupted launches left.
-    async fn delete_left_activations(&self, g: &Group) -> Result<(), AwsError> {
-        for id in ssm::activations(&self.ssm, &g.prefix).await? {
+    /// Delete the activations of group `g` that interrupted launches left (`left`, or all found
+    /// when `None`).
+    async fn delete_left_activations(
+        &self,
+        g: &Group,
+        left: Option<Vec<ssm::LeftActivation>>,
+    ) -> Result<(), AwsError> {
+        let left = match left {
+            Some(l) => l,
+            None => ssm::activations(&self.ssm, &g.prefix).await?,
+        };
+        for a in left {
             tracing::warn!(
-                activation = id,
+                activation = a.id,
                 "deleting an activation an interrupted apply left"
             );
-            ssm::delete_activation(&self.ssm, &id).await?;
+            ssm::delete_activation(&self.ssm, &a.id).await?;
         }
         Ok(())
     }
@@ -341,13 +350,19 @@ impl<'a> Fleet<'a> {
             .iter()
             .chain(plan.replace.iter().map(|(_, old)| old))
             .collect();
-        // A member launched less than REGISTRATION_GRACE ago that is still pending or has no
-        // managed node yet may be booting (an interrupted apply launched it): it is waited
-        // for, not made again. Past the grace, a running member without a node never
-        // registered (its bootstrap failed): it cannot be managed, so it is made again. A node
-        // that registered and went silent is the heal's business, not this.
+        // A member launched less than REGISTRATION_GRACE ago that is still pending, or has no
+        // managed node yet while an activation of the group can still take a registration,
+        // may be booting (an interrupted apply launched it): it is waited for, not made again.
+        // Otherwise a running member without a node cannot register any more (its bootstrap
+        // failed, its node was deregistered): it cannot be managed, so it is made again. A
+        // node that registered and went silent is the heal's business, not this.
+        let left = ssm::activations(&self.ssm, &g.prefix).await?;
+        let may_register = left.iter().any(|a| a.usable);
         let now = now_epoch();
-        let young = |m: &Member| now - m.created_at < REGISTRATION_GRACE.as_secs_f64();
+        let young = |m: &Member| {
+            now - m.created_at < REGISTRATION_GRACE.as_secs_f64()
+                && (m.state == "pending" || may_register)
+        };
         let mut unregistered: Vec<Wanted> = wanted
             .iter()
             .filter(|w| {
@@ -414,7 +429,7 @@ impl<'a> Fleet<'a> {
         }
         // No launch of ours runs now, and the booting members are up: an activation of the
         // group is one an interrupted apply left. Its code must not stay usable.
-        self.delete_left_activations(g).await?;
+        self.delete_left_activations(g, Some(left)).await?;
         for name in &plan.delete {
             let m = members.iter().find(|m| &m.name == name);
             self.retire(name, m.and_then(|m| nodes.get(&m.private_ip)))
@@ -700,7 +715,7 @@ impl<'a> Fleet<'a> {
         for n in nodes.values() {
             ssm::deregister(&self.ssm, &n.id).await?;
         }
-        self.delete_left_activations(g).await
+        self.delete_left_activations(g, None).await
     }
 }
 
