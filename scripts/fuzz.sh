@@ -6,6 +6,8 @@
 #   scripts/fuzz.sh [SECONDS] [TARGET...]   SECONDS per target (default 300), all targets by default
 #   scripts/fuzz.sh --ci [TARGET...]        what CI runs: 8 s per target, seed 1 (the same run each
 #                                           time: a CI failure is a finding, not chance)
+#   scripts/fuzz.sh --build-only            install cargo-fuzz and build the targets, run nothing
+#                                           (scripts/test.sh builds ahead this way)
 #   scripts/fuzz.sh --keep-going [SECONDS] [TARGET...]
 #                                           hunting: keep fuzzing past a finding (libFuzzer's fork
 #                                           mode), so one known bug does not hide the next
@@ -31,6 +33,11 @@ log() { printf '[fuzz] %s\n' "$*" >&2; }
 
 secs=300
 mode=()
+build_only=false
+if [ "${1:-}" = --build-only ]; then
+  build_only=true
+  shift
+fi
 if [ "${1:-}" = --keep-going ]; then
   mode=(-fork=1 -ignore_crashes=1 -ignore_timeouts=1 -ignore_ooms=1)
   shift
@@ -57,6 +64,7 @@ log "building ${#targets[@]} targets into $CARGO_TARGET_DIR"
 start=$SECONDS
 cargo fuzz build --fuzz-dir fuzz --sanitizer none --debug-assertions --target-dir "$CARGO_TARGET_DIR"
 log "built in $((SECONDS - start)) s"
+$build_only && exit 0
 bin="$CARGO_TARGET_DIR/$TRIPLE/release"
 
 # Inputs libFuzzer kept for a crash, a timeout or running out of memory.

@@ -24,6 +24,8 @@
 #                 local tries, never for distribution
 #   --unsigned    no SHA256SUMS.sig (filesystem mirrors do not check signatures); refused
 #                 together with a signing key
+#   --build-only  step 2 only (no key needed, nothing packed): scripts/test.sh builds ahead
+#                 this way, in the background while the host tests run
 # Environment:
 #   HASTACK_RELEASE_GPG_KEY      an armored secret key (RSA or DSA) to sign with, imported into
 #                                a throwaway GNUPGHOME (what CI secrets provide)
@@ -40,7 +42,7 @@ export CARGO_TERM_COLOR=never
 log() { printf '[release] %s\n' "$*" >&2; }
 die() { printf '[release] error: %s\n' "$*" >&2; exit 1; }
 
-OUT="" HOST=registry.terraform.io DEV=false UNSIGNED=false VERSION="" DOWNLOAD_BASE=""
+OUT="" HOST=registry.terraform.io DEV=false UNSIGNED=false VERSION="" DOWNLOAD_BASE="" BUILD_ONLY=false
 while [ $# -gt 0 ]; do
   case "$1" in
     --out) OUT=${2:?--out needs a folder}; shift 2 ;;
@@ -48,6 +50,7 @@ while [ $# -gt 0 ]; do
     --download-base) DOWNLOAD_BASE=${2:?--download-base needs a URL}; shift 2 ;;
     --dev) DEV=true; shift ;;
     --unsigned) UNSIGNED=true; shift ;;
+    --build-only) BUILD_ONLY=true; shift ;;
     -h|--help) sed -n '2,/^set -euo/p' "$0" | sed '$d; s/^# \{0,1\}//'; exit 0 ;;
     -*) die "unknown option $1 (see --help)" ;;
     *) [ -z "$VERSION" ] || die "one VERSION only"; VERSION=$1; shift ;;
@@ -63,7 +66,7 @@ VERSION=${VERSION#v}
   || die "version '$VERSION' is not MAJOR.MINOR.PATCH[-PRERELEASE]"
 [ "$VERSION" = "$CARGO_VERSION" ] \
   || die "version $VERSION differs from Cargo.toml's $CARGO_VERSION: bump [workspace.package] version (and CHANGELOG.md) first"
-if ! $DEV && ! grep -q "^## \[$VERSION\]" CHANGELOG.md; then
+if ! $DEV && ! $BUILD_ONLY && ! grep -q "^## \[$VERSION\]" CHANGELOG.md; then
   die "CHANGELOG.md has no '## [$VERSION]' section"
 fi
 OUT=${OUT:-$ROOT/dist/$VERSION}
@@ -83,7 +86,7 @@ if [ -n "${HASTACK_RELEASE_GPG_KEY:-}" ] || [ -n "${HASTACK_RELEASE_GPG_KEY_ID:-
   else
     GNUPG_ARGS=(--gpg-key-id "$HASTACK_RELEASE_GPG_KEY_ID")
   fi
-elif $UNSIGNED; then
+elif $UNSIGNED || $BUILD_ONLY; then
   GNUPG_ARGS=(--unsigned)
 else
   die "no signing key: set HASTACK_RELEASE_GPG_KEY (armored) or HASTACK_RELEASE_GPG_KEY_ID, or pass --unsigned"
@@ -145,6 +148,11 @@ else
   LINUX_BIN=$CARGO_TARGET_DIR/x86_64-unknown-linux-gnu/release/terraform-provider-hastack
 fi
 built=$(date +%s)
+if $BUILD_ONLY; then
+  log "built ${BUILT[*]} in $((built - started)) s (--build-only: nothing packed)"
+  [ "${#NOT_BUILT[@]}" = 0 ] || log "not built: ${NOT_BUILT[*]}"
+  exit 0
+fi
 
 # 3. Check the binary Terraform will run on Linux.
 got=$("$LINUX_BIN" --version)
