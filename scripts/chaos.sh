@@ -35,6 +35,14 @@ for r in rows:
 rto = sorted(float(r[4]) for r in rows)
 if rto:
     print(f"\n{len(rows)} rounds: acknowledged writes lost {sum(int(r[3]) for r in rows)}; RTO p50 {statistics.median(rto):.2f}s max {rto[-1]:.2f}s")
+# Per fault: RTO p50/max and the split's medians (a kill mostly restarts mariadbd in place:
+# its detection/election are then 0 and the RTO is the restart).
+for fault in dict.fromkeys(r[1] for r in rows):
+    rs = [r for r in rows if r[1] == fault]
+    f = sorted(float(r[4]) for r in rs)
+    med = lambda i: statistics.median(float(r[i]) for r in rs)
+    print(f"{fault:<9} {len(rs):>2} rounds: RTO p50 {statistics.median(f):.2f}s max {f[-1]:.2f}s; "
+          f"detection p50 {med(5):.2f}s, election p50 {med(6):.2f}s, routing p50 {med(7):.2f}s")
 for line in open(sys.argv[1]):
     if "negative control" in line:
         print(line.strip())

@@ -52,6 +52,38 @@ pub fn cannot_run(test: &str, reason: &str) {
     eprintln!("SKIPPED {test}: {reason}");
 }
 
+/// A measured figure (write loss, RTO, latency, API calls): printed like any test output, and
+/// also appended to the file `HASTACK_FIGURES` names, which `scripts/test.sh` prints at the end
+/// of a run (cargo captures a passing test's output, and the figures are what a run is for).
+pub fn figure(line: &str) {
+    eprintln!("{line}");
+    if let Some(path) = std::env::var_os("HASTACK_FIGURES") {
+        use std::io::Write;
+        let test = std::thread::current()
+            .name()
+            .unwrap_or("?")
+            .rsplit("::")
+            .next()
+            .unwrap_or("?")
+            .to_string();
+        if let Ok(mut f) = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(path)
+        {
+            let _ = writeln!(f, "{test}: {}", line.replace('\n', "\n    "));
+        }
+    }
+}
+
+/// [`figure`] with `format!` arguments.
+#[macro_export]
+macro_rules! figure {
+    ($($arg:tt)*) => {
+        $crate::figure(&format!($($arg)*))
+    };
+}
+
 fn find_terraform() -> Result<PathBuf, HarnessError> {
     if let Ok(p) = std::env::var("TF_ACC_TERRAFORM_PATH") {
         return Ok(PathBuf::from(p));

@@ -75,7 +75,7 @@ fn web_tier_converges_under_random_faults() {
         .step(Step::new(web_tier()).check(serves_through_its_name))
         .run();
     let (all, faults, injected) = calls_and_faults(e.port);
-    eprintln!("{all} API calls, {faults} faults injected: {injected}");
+    acceptance_tests::figure!("{all} API calls, {faults} faults injected: {injected}");
     assert!(
         faults * 100 >= all * 10,
         "only {faults} faults in {all} calls: {injected}"

@@ -188,7 +188,7 @@ fn ha_webapp_environments_apply_and_serve() {
             started.elapsed().as_secs_f64()
         ));
     }
-    eprintln!(
+    acceptance_tests::figure!(
         "ha-webapp environments on hastack-local:\n  {}",
         figures.join("\n  ")
     );
@@ -230,7 +230,7 @@ fn secrets_stay_secret(e: &Emulator, w: &mut Workdir, env: &str, trace: &Path) {
     let printed = format!("{}\n{show}", w.log());
     secrets_hidden(e.port, w.path(), &printed, trace, &secrets, &nodes)
         .unwrap_or_else(|m| panic!("{env}: {m}"));
-    eprintln!(
+    acceptance_tests::figure!(
         "{env}: {} secrets found in none of the state, output, trace log ({} bytes), Run Command \
          records, boot logs or the histories of {} nodes",
         secrets.len(),
@@ -481,7 +481,7 @@ fn ha_webapp_converges_under_random_api_faults() {
                 .sum()
         })
         .unwrap_or(0);
-    eprintln!(
+    acceptance_tests::figure!(
         "ha-webapp dev under random faults (seed {base}): {applies} apply run(s), {destroys} \
          destroy run(s), {all} API calls, {faults} faults injected ({failed_operations} failed \
          operations)"

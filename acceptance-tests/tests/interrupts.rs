@@ -310,7 +310,7 @@ fn interrupted_runs_converge() {
     plan_is_empty(&mut w, "uninterrupted apply");
     let destroy_time = destroy(&mut w);
     nothing_left(&e, "after an uninterrupted destroy");
-    eprintln!(
+    acceptance_tests::figure!(
         "interrupts (seed {seed}): uninterrupted apply {:.1}s, destroy {:.1}s",
         apply_time.as_secs_f64(),
         destroy_time.as_secs_f64()
@@ -362,7 +362,7 @@ fn interrupted_runs_converge() {
                 }
                 None => assert_eq!(c.code, Some(0), "{when}: ended before the signal, failing"),
             }
-            eprintln!(
+            acceptance_tests::figure!(
                 "{when}: {}; exit {:?}; the next {run} took {:.1}s and converged",
                 match c.at {
                     Some(_) => format!(
@@ -402,7 +402,7 @@ fn interrupted_runs_converge() {
         plan_is_empty(&mut w, &format!("after {cut:?}"));
         destroy(&mut w);
         nothing_left(&e, &format!("after {cut:?} and destroy"));
-        eprintln!(
+        acceptance_tests::figure!(
             "{cut:?} at {:.2}s: exit {:?}; provider processes left running 10 s later: {}; the \
              next apply {}",
             at.as_secs_f64(),
@@ -419,7 +419,7 @@ fn interrupted_runs_converge() {
             "{cut:?}: provider processes outlived terraform"
         );
     }
-    eprintln!(
+    acceptance_tests::figure!(
         "interrupts (seed {seed}): {signalled} SIGINT moments, slowest stop {:.2}s",
         worst.as_secs_f64()
     );

@@ -484,7 +484,7 @@ resource "hastack_lightsail_ha_instance" "other" {
             }),
         )
         .run();
-    eprintln!(
+    acceptance_tests::figure!(
         "ssm_session_policy_audited_session took {:?}",
         started.elapsed()
     );

@@ -171,7 +171,7 @@ fn under_load(
         .iter()
         .filter(|(_, r)| r.as_ref().is_ok_and(|b| b.starts_with(victim)))
         .count();
-    eprintln!(
+    acceptance_tests::figure!(
         "{fault}: detected unhealthy after {:?}; {} requests, {failed_before} failed before \
          detection, {} after detection with {failed_after} failed and {to_victim} answered by {victim}",
         detected - injected,
@@ -280,7 +280,7 @@ fn web_tier_survives_a_killed_host_and_restores_a_deleted_instance() {
             let seen = t2.lock().unwrap().take().ok_or("no traffic running")?.finish();
             let failed = seen.requests.iter().filter(|(_, r)| r.is_err()).count();
             let v2 = seen.requests.iter().filter(|(_, r)| r.as_ref().is_ok_and(|b| b.ends_with("v2"))).count();
-            eprintln!(
+            acceptance_tests::figure!(
                 "rolling replace: {} requests, {failed} failed, {v2} answered by v2, fewest healthy instances seen {:?}",
                 seen.requests.len(),
                 seen.min_healthy
@@ -309,7 +309,7 @@ fn web_tier_survives_a_killed_host_and_restores_a_deleted_instance() {
             let port = *lb4.lock().unwrap();
             let seen = t4.lock().unwrap().take().ok_or("no traffic running")?.finish();
             let failed = seen.requests.iter().filter(|(_, r)| r.is_err()).count();
-            eprintln!(
+            acceptance_tests::figure!(
                 "failed roll then resumed roll: {} requests, {failed} failed, fewest healthy instances seen {:?}",
                 seen.requests.len(),
                 seen.min_healthy
@@ -370,7 +370,7 @@ fn web_tier_serves_through_host_faults() {
                 }
                 std::thread::sleep(Duration::from_millis(200));
             }
-            eprintln!(
+            acceptance_tests::figure!(
                 "partition: {partitioned} healthy again {:?} after restore",
                 restored.elapsed()
             );
@@ -455,7 +455,7 @@ fn web_tier_heals_a_member_whose_host_stopped() {
                 .finish();
             let failed = seen.requests.iter().filter(|(_, r)| r.is_err()).count();
             let (name, old_node) = v2.lock().unwrap().clone();
-            eprintln!(
+            acceptance_tests::figure!(
                 "heal: {} requests, {failed} failed, fewest healthy instances seen {:?}",
                 seen.requests.len(),
                 seen.min_healthy
@@ -546,7 +546,7 @@ fn web_tier_heals_a_member_the_load_balancer_reports_unhealthy() {
             let seen = t2.lock().unwrap().take().ok_or("no traffic running")?.finish();
             let failed = seen.requests.iter().filter(|(_, r)| r.is_err()).count();
             let (name, old_node) = v2.lock().unwrap().clone();
-            eprintln!(
+            acceptance_tests::figure!(
                 "heal (load balancer side): {} requests, {failed} failed, fewest healthy instances seen {:?}",
                 seen.requests.len(),
                 seen.min_healthy
