@@ -52,9 +52,12 @@ out = [
     "  timeout server 1h",
     "  timeout check 1s",
 ]
+# A server is named after its address: after a reload HAProxy applies the saved state of a
+# server of the same name, address included (init-addr starts with "last"), so a member moved
+# to a new instance under a reused name was still reached at its old, deleted address.
 def servers(s, port, check):
-    for i, b in enumerate(s["backends"]):
-        out.append(f"  server {s['name']}-{i} {b}:{port} {check}")
+    for b in s["backends"]:
+        out.append(f"  server {s['name']}-{b.replace('.', '-').replace(':', '-')} {b}:{port} {check}")
 for s in spec:
     name = s["name"]
     if s["engine"] == "redis":
