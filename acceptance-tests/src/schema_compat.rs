@@ -212,8 +212,17 @@ fn block_changes(o: &Json, n: &Json, prefix: &str, out: &mut Vec<(String, Rule)>
             out.push((join(name), Rule::AttributeRemoved));
             continue;
         };
-        if attr_type(a) != attr_type(b) {
-            out.push((join(name), Rule::TypeChanged));
+        match (a.get("nested_type"), b.get("nested_type")) {
+            // A nested attribute is compared like a block, attribute by attribute: a new
+            // optional one (null in older state) or a new description breaks nothing.
+            (Some(x), Some(y)) => {
+                if x.get("nesting_mode") != y.get("nesting_mode") {
+                    out.push((join(name), Rule::NestingChanged));
+                }
+                block_changes(x, y, &join(name), out);
+            }
+            _ if attr_type(a) != attr_type(b) => out.push((join(name), Rule::TypeChanged)),
+            _ => {}
         }
         if !flag(a, "required") && flag(b, "required") {
             out.push((join(name), Rule::OptionalToRequired));
@@ -271,7 +280,11 @@ mod tests {
                 "name": {"type": "string", "required": true},
                 "size": {"type": "number", "optional": true},
                 "id": {"type": "string", "computed": true},
-                "zone": {"type": "string", "optional": true, "computed": true}
+                "zone": {"type": "string", "optional": true, "computed": true},
+                "users": {"nested_type": {"nesting_mode": "list", "attributes": {
+                    "name": {"type": "string", "required": true},
+                    "role": {"type": "string", "optional": true}
+                }}, "optional": true}
             },
             "block_types": {
                 "timeouts": {"nesting_mode": "single", "block": {"attributes": {"create": {"type": "string", "optional": true}}}}
@@ -356,6 +369,44 @@ mod tests {
                 "nesting_changed",
                 with(|b| b["block_types"]["timeouts"]["nesting_mode"] = json!("list")),
                 Some(("timeouts", Rule::NestingChanged)),
+            ),
+            (
+                "nested_attribute_new_optional_is_fine",
+                with(|b| {
+                    b["attributes"]["users"]["nested_type"]["attributes"]["password_wo"] =
+                        json!({"type": "string", "optional": true, "write_only": true})
+                }),
+                None,
+            ),
+            (
+                "nested_attribute_field_removed",
+                with(|b| {
+                    b["attributes"]["users"]["nested_type"]["attributes"]
+                        .as_object_mut()
+                        .unwrap()
+                        .remove("role");
+                }),
+                Some(("users.role", Rule::AttributeRemoved)),
+            ),
+            (
+                "nested_attribute_new_required",
+                with(|b| {
+                    b["attributes"]["users"]["nested_type"]["attributes"]["db"] =
+                        json!({"type": "string", "required": true})
+                }),
+                Some(("users.db", Rule::NewRequiredAttribute)),
+            ),
+            (
+                "nested_attribute_nesting_changed",
+                with(|b| b["attributes"]["users"]["nested_type"]["nesting_mode"] = json!("set")),
+                Some(("users", Rule::NestingChanged)),
+            ),
+            (
+                "nested_attribute_to_plain_type",
+                with(|b| {
+                    b["attributes"]["users"] = json!({"type": ["list", "string"], "optional": true})
+                }),
+                Some(("users", Rule::TypeChanged)),
             ),
         ];
         for (name, new_block, want) in cases {

@@ -420,7 +420,7 @@ fn cloudwatch_log_pipeline_ships_every_members_lines() {
                 )?);
             }
             delays.sort();
-            eprintln!(
+            acceptance_tests::figure!(
                 "log delivery over {} lines: p50 {:?}, max {:?}",
                 delays.len(),
                 delays[delays.len() / 2],
@@ -461,8 +461,10 @@ fn cloudwatch_log_pipeline_ships_every_members_lines() {
                 .find(|(n, _)| n.starts_with("logs-2-"))
                 .ok_or("no member 2")?;
             let d = ship_one(port, node, name, &format!("late-{n2}"))?;
-            eprintln!("log delivery from the member added later: {d:?}");
-            Ok(())
+            acceptance_tests::figure!("log delivery from the member added later: {d:?}");
+            // The member added later came up with port 22 closed, like the others.
+            let names: Vec<String> = m.iter().map(|(n, _)| n.clone()).collect();
+            common::port_22_closed(port, &names)
         }))
         .check_destroy(move |_| {
             check(
@@ -471,7 +473,7 @@ fn cloudwatch_log_pipeline_ships_every_members_lines() {
             )
         })
         .run();
-    eprintln!(
+    acceptance_tests::figure!(
         "cloudwatch_log_pipeline_ships_every_members_lines took {:?}",
         started.elapsed()
     );

@@ -155,7 +155,9 @@ fn no_write_lost(
             .map(str::to_string)
             .collect();
     let (acked, lost, phantom, _) = loss::tally(&log, &fin);
-    eprintln!("mysql {what}: {acked} writes acknowledged, {lost} lost, {phantom} never written");
+    acceptance_tests::figure!(
+        "mysql {what}: {acked} writes acknowledged, {lost} lost, {phantom} never written"
+    );
     if lost > 0 || phantom > 0 || acked < 100 {
         return Err(format!(
             "{what}: {acked} acknowledged, {lost} lost, {phantom} phantom"
@@ -187,6 +189,22 @@ fn mysql_replica_set_basic() {
     assert!(switched.contains("primary    = \"db-1\""));
     let switched_bigger = switched.replacen("bundle_id", "bundle_id = \"large_3_0\"\n  #", 1);
     assert!(switched_bigger.contains("large_3_0"));
+    // A password given write-only (password_wo + password_version) replaces the generated one.
+    let given = format!(
+        "Given-{}-pw",
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.as_nanos())
+            .unwrap_or(0)
+    );
+    let report_given = switched_bigger.replace(
+        "privileges = [\"SELECT\"] }",
+        &format!("privileges = [\"SELECT\"], password_wo = \"{given}\", password_version = 1 }}"),
+    );
+    assert!(report_given.contains("password_wo"));
+    let given1 = given.clone();
+    let report_pw: std::sync::Arc<std::sync::Mutex<String>> = Default::default();
+    let (r1, r2) = (report_pw.clone(), report_pw.clone());
     let writers: std::sync::Arc<std::sync::Mutex<Option<std::process::Child>>> = Default::default();
     let (w1, w2, w3, w4) = (
         writers.clone(),
@@ -308,12 +326,45 @@ fn mysql_replica_set_basic() {
                 f.0.push(secret(api, p.as_str().unwrap_or(""))?);
             }
             f.1 = ms.into_iter().map(|m| m.node).collect();
+            *r1.lock().unwrap() = secret(api, params["report"].as_str().unwrap_or(""))?;
+            Ok(())
+        }))
+        // password_wo: the given password becomes the report user's (its parameter's new
+        // version); the generated one it replaces no longer logs in.
+        .step(Step::new(report_given).check(move |s| {
+            let g = set(s)?;
+            let param = g["password_parameters"]["report"].as_str().unwrap_or("");
+            if secret(api, param)? != given1 {
+                return Err(format!(
+                    "{param} does not hold the password given in password_wo"
+                ));
+            }
+            if g["users"].to_string().contains(&given1) {
+                return Err("the state holds password_wo".into());
+            }
+            let app = app_ns(s)?;
+            sql(
+                &app,
+                "127.0.0.1",
+                3306,
+                "report",
+                &given1,
+                "SELECT COUNT(*) FROM shop.ids",
+            )
+            .map_err(|e| format!("report with the given password: {e}"))?;
+            let old = r2.lock().unwrap().clone();
+            if sql(&app, "127.0.0.1", 3306, "report", &old, "SELECT 1").is_ok() {
+                return Err(
+                    "the generated password still logs in after password_wo replaced it".into(),
+                );
+            }
             Ok(())
         }))
         // No password in the state, any plan or apply output, the provider's trace log, a Run
         // Command's record, a boot log or a member's histories.
         .check_output(move |dir, output| {
-            let f = f2.lock().unwrap();
+            let mut f = f2.lock().unwrap().clone();
+            f.0.push(given.clone());
             if f.0.len() < 2 {
                 return Err(format!(
                     "{} passwords found (app and replication expected)",
@@ -729,7 +780,7 @@ mod loss {
             events(api, &ms, p, newp, fault_t - 1.0)
         };
         if lost > 0 {
-            eprintln!("{fault}: {lost} acknowledged writes lost, acknowledged {:.2}s to {:.2}s after the fault", lost_times.iter().cloned().fold(f64::MAX, f64::min) - fault_at, lost_times.iter().cloned().fold(f64::MIN, f64::max) - fault_at);
+            acceptance_tests::figure!("{fault}: {lost} acknowledged writes lost, acknowledged {:.2}s to {:.2}s after the fault", lost_times.iter().cloned().fold(f64::MAX, f64::min) - fault_at, lost_times.iter().cloned().fold(f64::MIN, f64::max) - fault_at);
         }
         Ok(Round {
             acked,
@@ -778,15 +829,19 @@ fn mysql_replica_set_loses_no_acknowledged_write() {
     assert!(config.contains("failover_block_period"));
     let params: std::sync::Arc<std::sync::Mutex<Vec<String>>> = Default::default();
     let (p1, p2) = (params.clone(), params.clone());
+    // The primary the apply left, and the one the rounds left: a moved primary is a plan warning.
+    let primaries: std::sync::Arc<std::sync::Mutex<(String, String)>> = Default::default();
+    let (moved1, moved2) = (primaries.clone(), primaries.clone());
     with_emulator("mysql_replica_set_loss", &e)
         .step(Step::new(config.clone()).check(move |s| {
+            let applied = set(s)?["current_primary"].as_str().unwrap_or("").to_string();
             let pw = secret(api, set(s)?["password_parameters"]["app"].as_str().unwrap_or(""))?;
             let app = app_ns(s)?;
             sql(&app, "127.0.0.1", 3306, "app", &pw, "CREATE TABLE IF NOT EXISTS shop.ids (id VARCHAR(64) PRIMARY KEY)")?;
             let mut rtos = Vec::new();
             for (n, fault) in faults.iter().enumerate() {
                 let r = loss::round(api, s, &pw, n, fault)?;
-                eprintln!(
+                acceptance_tests::figure!(
                     "mysql loss round {n} ({fault}): {} acknowledged, {} lost; RTO {:.2}s (detection {:.2}s, election {:.2}s, routing {:.2}s); at most {} writable member(s) at once",
                     r.acked, r.lost, r.rto, r.detection, r.election, r.routing, r.max_writable
                 );
@@ -800,7 +855,7 @@ fn mysql_replica_set_loses_no_acknowledged_write() {
             }
             rtos.sort_by(|a, b| a.total_cmp(b));
             if !rtos.is_empty() {
-                eprintln!("mysql loss: {} rounds, 0 acknowledged writes lost; RTO p50 {:.2}s max {:.2}s", rtos.len(), rtos[rtos.len() / 2], rtos[rtos.len() - 1]);
+                acceptance_tests::figure!("mysql loss: {} rounds, 0 acknowledged writes lost; RTO p50 {:.2}s max {:.2}s", rtos.len(), rtos[rtos.len() / 2], rtos[rtos.len() - 1]);
             }
             // The negative control: with a 10 ms semi-sync timeout (it falls back to asynchronous
             // replication), the same isolation must lose acknowledged writes, or this test
@@ -811,11 +866,14 @@ fn mysql_replica_set_loses_no_acknowledged_write() {
                     common::run_shell(api, &m.node, "mariadb -e 'SET GLOBAL rpl_semi_sync_master_timeout = 10'")?;
                 }
                 match loss::round(api, s, &pw, 99, "isolate") {
-                    Ok(r) if r.lost > 0 => eprintln!("mysql negative control (semi-sync timeout 10 ms, primary isolated): {} of {} acknowledged writes lost, as expected", r.lost, r.acked),
+                    Ok(r) if r.lost > 0 => acceptance_tests::figure!("mysql negative control (semi-sync timeout 10 ms, primary isolated): {} of {} acknowledged writes lost, as expected", r.lost, r.acked),
                     Ok(r) => return Err(format!("negative control: semi-sync at 10 ms lost nothing of {} writes: the test cannot see a loss", r.acked)),
                     Err(e) => return Err(format!("negative control: {e}")),
                 }
             }
+            let ms = loss::members(s)?;
+            let now = loss::settled(&app, &ms, std::time::Duration::from_secs(180))?;
+            *moved1.lock().unwrap() = (applied, ms[now].name.clone());
             Ok(())
         }))
         // _disappears: every member deleted out of band is drift (the set is gone from state)…
@@ -836,6 +894,10 @@ fn mysql_replica_set_loses_no_acknowledged_write() {
                 .collect();
             Ok(())
         }))
+        .check_output(move |_, out| {
+            let (applied, now) = moved2.lock().unwrap().clone();
+            common::failover_warned(out, &applied, &now)
+        })
         // Destroy leaves no password parameter behind.
         .check_destroy(move |_| {
             let names = p2.lock().unwrap().clone();

@@ -157,7 +157,7 @@ fn no_write_lost(
                 .collect();
         let (acked, lost, phantom) = loss::tally(&log, mode, &fin);
         let refused = log[mode]["auth_refused"].as_u64().unwrap_or(u64::MAX);
-        eprintln!("{what}: {mode} writes {acked} acknowledged, {lost} lost, {phantom} never written, {refused} refused for auth");
+        acceptance_tests::figure!("{what}: {mode} writes {acked} acknowledged, {lost} lost, {phantom} never written, {refused} refused for auth");
         if lost > 0 || phantom > 0 || acked < 100 || refused > 0 {
             return Err(format!("{what}, {mode} writes: {acked} acknowledged, {lost} lost, {phantom} phantom, {refused} auth refusals"));
         }
@@ -650,7 +650,7 @@ PY"#
                 lost_ids.iter().map(|(_, t)| t - fault_at).reduce(f64::min),
                 lost_ids.iter().map(|(_, t)| t - fault_at).reduce(f64::max),
             ) {
-                eprintln!(
+                acceptance_tests::figure!(
                     "{fault}/{mode}: {} lost, acknowledged from {a:.2}s to {b:.2}s after the fault",
                     lost_ids.len()
                 );
@@ -858,14 +858,18 @@ fn redis_replica_group_loses_no_wait_confirmed_write() {
     assert!(config.contains("redis_writer") && !config.contains("redis_primary"));
     let param: std::sync::Arc<std::sync::Mutex<String>> = Default::default();
     let (p1, p2) = (param.clone(), param.clone());
+    // The primary the apply left, and the one the rounds left: a moved primary is a plan warning.
+    let primaries: std::sync::Arc<std::sync::Mutex<(String, String)>> = Default::default();
+    let (moved1, moved2) = (primaries.clone(), primaries.clone());
     with_emulator("redis_replica_group_loss", &e)
         .step(Step::new(config.clone()).check(move |s| {
             let g = group(s)?;
+            let applied = g["current_primary"].as_str().unwrap_or("").to_string();
             let token = secret(api, g["auth_token_parameter"].as_str().unwrap_or(""))?;
             let mut table = Vec::new();
             for (n, fault) in faults.iter().enumerate() {
                 let r = loss::round(api, s, &token, n, fault)?;
-                eprintln!(
+                acceptance_tests::figure!(
                     "redis loss round {n} ({fault}): WAIT writes {} acked, {} lost; plain writes {} acked, {} lost; RTO {:.2}s (detection {:.2}s, election {:.2}s, routing {:.2}s); two writable primaries for {:.1}s at most",
                     r.acked_wait, r.lost_wait, r.acked_plain, r.lost_plain, r.rto, r.detection, r.election, r.routing, r.two_writers
                 );
@@ -876,7 +880,7 @@ fn redis_replica_group_loses_no_wait_confirmed_write() {
             }
             let mut rtos: Vec<f64> = table.iter().map(|r| r.rto).collect();
             rtos.sort_by(|a, b| a.total_cmp(b));
-            eprintln!(
+            acceptance_tests::figure!(
                 "redis loss: {} rounds, 0 WAIT-confirmed writes lost, {} plain writes lost of {}; RTO p50 {:.2}s max {:.2}s",
                 table.len(),
                 table.iter().map(|r| r.lost_plain).sum::<usize>(),
@@ -884,6 +888,9 @@ fn redis_replica_group_loses_no_wait_confirmed_write() {
                 rtos[rtos.len() / 2],
                 rtos[rtos.len() - 1]
             );
+            let ms = loss::members(s)?;
+            let now = loss::settled(&ms, &token, std::time::Duration::from_secs(120))?;
+            *moved1.lock().unwrap() = (applied, ms[now].name.clone());
             Ok(())
         }))
         // Update in place: a fourth member joins as a replica and Sentinel's detection time
@@ -906,6 +913,10 @@ fn redis_replica_group_loses_no_wait_confirmed_write() {
                 .to_string();
             Ok(())
         }))
+        .check_output(move |_, out| {
+            let (applied, now) = moved2.lock().unwrap().clone();
+            common::failover_warned(out, &applied, &now)
+        })
         // Destroy leaves no token parameter behind.
         .check_destroy(move |_| {
             let name = p2.lock().unwrap().clone();

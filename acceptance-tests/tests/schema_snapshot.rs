@@ -219,3 +219,76 @@ fn workspace_version_is_read_from_its_section() {
         "the acceptance tests' crate version is the workspace version"
     );
 }
+
+/// A version whose CHANGELOG section has a heading (`## [X.Y.Z] - date`) is released: from the
+/// commit that added that heading on, the working tree's schema may not break what the release
+/// had until the version moves on (and gets its own section). Otherwise `[Unreleased]` could
+/// break users under a version number already published.
+#[test]
+fn released_version_keeps_its_schema() {
+    use acceptance_tests::schema_compat::breaking_changes;
+    let root = snapshot_path()
+        .parent()
+        .unwrap()
+        .parent()
+        .unwrap()
+        .to_path_buf();
+    let git = |args: &[&str]| -> Option<String> {
+        std::process::Command::new("git")
+            .current_dir(&root)
+            .args(args)
+            .output()
+            .ok()
+            .filter(|o| o.status.success())
+            .map(|o| String::from_utf8_lossy(&o.stdout).into_owned())
+    };
+    if git(&["rev-parse", "--is-shallow-repository"]).map(|o| o.trim().to_string())
+        != Some("false".into())
+    {
+        acceptance_tests::cannot_run(
+            "released_version_keeps_its_schema",
+            "not a full git clone (the release's schema comes from git history; `git fetch --unshallow`)",
+        );
+        return;
+    }
+    let text = std::fs::read_to_string(root.join("Cargo.toml")).unwrap();
+    let cur = workspace_version(&text).expect("Cargo.toml has a [workspace.package] version");
+    let heading = format!("## [{cur}]");
+    let changelog = std::fs::read_to_string(root.join("CHANGELOG.md")).unwrap();
+    if !changelog.lines().any(|l| l.starts_with(&heading)) {
+        eprintln!("{cur} is not released (no `{heading}` section in CHANGELOG.md)");
+        return;
+    }
+    // The oldest commit that changed how often the heading occurs: the one that added it.
+    let log = git(&[
+        "log",
+        "--first-parent",
+        "--format=%H",
+        "-S",
+        &heading,
+        "--",
+        "CHANGELOG.md",
+    ])
+    .unwrap_or_default();
+    let Some(release) = log.lines().last().map(str::to_string) else {
+        // Released in the working tree, not yet committed: nothing published to compare with.
+        eprintln!("`{heading}` is not committed yet: nothing released to compare with");
+        return;
+    };
+    let released: Json = git(&["show", &format!("{release}:schemas/hastack.json")])
+        .and_then(|t| serde_json::from_str(&t).ok())
+        .unwrap_or_else(|| panic!("{release} has no readable schemas/hastack.json"));
+    let now: Json =
+        serde_json::from_str(&std::fs::read_to_string(snapshot_path()).unwrap()).unwrap();
+    let breaking = breaking_changes(&released, &now);
+    eprintln!(
+        "{cur} released at {release}: {} breaking schema change(s) since",
+        breaking.len()
+    );
+    assert!(
+        breaking.is_empty(),
+        "{cur} was released at {release} (CHANGELOG `{heading}`), and the schema broke since: \
+         {breaking:?}. Move Cargo.toml's [workspace.package] version on (a major bump; 0.x: minor) \
+         and give it a CHANGELOG section"
+    );
+}

@@ -587,3 +587,27 @@ impl Drop for SessionClient {
         let _ = self.child.wait();
     }
 }
+
+/// After an automatic failover (the primary moved from `applied` to `now` with no apply in
+/// between), Terraform's output must carry the replica resources' plan warning naming `now`;
+/// when the primary came back to `applied`, it must not claim a failover. `out`: every
+/// command's output so far (Terraform wraps diagnostics, so words are compared, not lines).
+#[allow(dead_code)]
+pub fn failover_warned(out: &str, applied: &str, now: &str) -> Result<(), String> {
+    let flat = out
+        .split_whitespace()
+        .filter(|w| *w != "│")
+        .collect::<Vec<_>>()
+        .join(" ");
+    let said = format!("{now} was promoted: an automatic failover happened since the last apply, which left {applied} primary.");
+    let warned = flat.contains(&said);
+    match (applied == now, warned) {
+        (false, true) | (true, false) => Ok(()),
+        (false, false) => Err(format!(
+            "the primary moved from {applied} to {now}, and no plan warned: {said:?}"
+        )),
+        (true, true) => Err(format!(
+            "{now} is still the applied primary, yet a plan warned of a failover"
+        )),
+    }
+}

@@ -11,6 +11,9 @@ resource "hastack_mysql_replica_set" "db" {
   ssm_role           = "hastack-ssm"
 
   databases = ["shop"]
+  # A user may bring its own password, write-only (never in plan or state; Terraform 1.11+):
+  #   { name = "app", database = "shop", password_wo = var.app_password, password_version = 1 }
+  # Change password_version to write a new one (or, without password_wo, to generate one).
   users = [
     { name = "app", database = "shop" },
     { name = "report", database = "shop", privileges = ["SELECT"] },

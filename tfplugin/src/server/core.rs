@@ -12,7 +12,7 @@ use crate::resource::{
     DataSourceReadResponse, DeleteRequest, ImportRequest, PlanRequest, PlanResponse, ReadRequest,
     ReadResult, Resource, UpdateRequest, UpgradeRequest, ValidateRequest,
 };
-use crate::schema::{Attribute, Schema};
+use crate::schema::{Attribute, AttributeType, Schema};
 use crate::value::{Type, Value};
 
 pub(crate) struct ResourceEntry {
@@ -245,15 +245,20 @@ impl Core {
         write_only_allowed: bool,
     ) -> Diagnostics {
         let mut d = Diagnostics::new();
-        for a in e.schema.block.attributes.iter().filter(|a| a.write_only) {
-            if !write_only_allowed && !config.get(&a.name).is_null() {
+        if !write_only_allowed {
+            let mut set = Vec::new();
+            write_only_set(
+                &config,
+                &e.schema.block.attributes,
+                &AttributePath::default(),
+                &mut set,
+            );
+            for path in set {
+                let name = path.to_string();
                 d.attribute_error(
-                    AttributePath::root(&a.name),
+                    path,
                     "Write-only attribute not supported",
-                    format!(
-                        "{:?} is write-only and needs Terraform 1.11 or later.",
-                        a.name
-                    ),
+                    format!("{name:?} is write-only and needs Terraform 1.11 or later."),
                 );
             }
         }
@@ -624,10 +629,138 @@ impl Core {
     }
 }
 
+/// Null every write-only attribute of object `v`, also inside nested attributes (a write-only
+/// attribute of `users[0]` is nulled in every element): Terraform keeps none in plan or state.
 fn null_write_only(v: &mut Value, attrs: &[Attribute]) {
-    if let Value::Object(m) = v {
-        for a in attrs.iter().filter(|a| a.write_only) {
+    let Value::Object(m) = v else {
+        return;
+    };
+    for a in attrs {
+        if a.write_only {
             m.insert(a.name.clone(), Value::Null);
+            continue;
         }
+        let (AttributeType::Nested { attributes, .. }, Some(inner)) = (&a.ty, m.get_mut(&a.name))
+        else {
+            continue;
+        };
+        match inner {
+            Value::Object(_) => null_write_only(inner, attributes),
+            Value::List(items) | Value::Set(items) | Value::Tuple(items) => {
+                for i in items {
+                    null_write_only(i, attributes);
+                }
+            }
+            Value::Map(items) => {
+                for i in items.values_mut() {
+                    null_write_only(i, attributes);
+                }
+            }
+            _ => {}
+        }
+    }
+}
+
+/// The paths of write-only attributes `config` sets (`v`: an object of `attrs`), nested ones
+/// included, for clients that cannot send them.
+fn write_only_set(
+    v: &Value,
+    attrs: &[Attribute],
+    at: &AttributePath,
+    out: &mut Vec<AttributePath>,
+) {
+    let Value::Object(m) = v else {
+        return;
+    };
+    for a in attrs {
+        let Some(inner) = m.get(&a.name) else {
+            continue;
+        };
+        let here = at.clone().attr(&a.name);
+        if a.write_only {
+            if !inner.is_null() {
+                out.push(here);
+            }
+            continue;
+        }
+        let AttributeType::Nested { attributes, .. } = &a.ty else {
+            continue;
+        };
+        match inner {
+            Value::Object(_) => write_only_set(inner, attributes, &here, out),
+            Value::List(items) | Value::Tuple(items) => {
+                for (i, item) in items.iter().enumerate() {
+                    write_only_set(item, attributes, &here.clone().index(i as i64), out);
+                }
+            }
+            Value::Map(items) => {
+                for (k, item) in items {
+                    write_only_set(item, attributes, &here.clone().key(k), out);
+                }
+            }
+            _ => {}
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::schema::Nesting;
+
+    fn schema() -> Vec<Attribute> {
+        vec![
+            Attribute::new("name", Type::String).required(),
+            Attribute::new("token_wo", Type::String)
+                .optional()
+                .write_only(),
+            Attribute::nested(
+                "users",
+                Nesting::List,
+                vec![
+                    Attribute::new("name", Type::String).required(),
+                    Attribute::new("password_wo", Type::String)
+                        .optional()
+                        .write_only(),
+                ],
+            )
+            .optional(),
+        ]
+    }
+
+    fn config() -> Value {
+        let user = |n: &str, pw: Option<&str>| {
+            Value::object([
+                ("name", Value::string(n)),
+                ("password_wo", pw.map(Value::string).unwrap_or(Value::Null)),
+            ])
+        };
+        Value::object([
+            ("name", Value::string("db")),
+            ("token_wo", Value::string("t0ps3cret")),
+            (
+                "users",
+                Value::List(vec![user("app", None), user("ops", Some("s3cret"))]),
+            ),
+        ])
+    }
+
+    #[test]
+    fn write_only_nested_in_a_list_is_nulled() {
+        let mut v = config();
+        null_write_only(&mut v, &schema());
+        assert!(v.get("token_wo").is_null());
+        let users = v.get("users").elements().unwrap().to_vec();
+        assert!(users.iter().all(|u| u.get("password_wo").is_null()));
+        assert_eq!(users[1].get("name"), &Value::string("ops"));
+        assert_eq!(v.get("name"), &Value::string("db"));
+    }
+
+    #[test]
+    fn write_only_set_names_each_path_given() {
+        let mut paths = Vec::new();
+        write_only_set(&config(), &schema(), &AttributePath::default(), &mut paths);
+        let names: Vec<String> = paths.iter().map(|p| p.to_string()).collect();
+        assert_eq!(names, ["token_wo", "users[1].password_wo"]);
     }
 }

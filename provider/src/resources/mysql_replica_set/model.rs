@@ -45,6 +45,8 @@ pub struct User {
     pub name: String,
     pub database: String,
     pub privileges: Option<Vec<String>>,
+    /// Write-only: set in the configuration only, null in plan and state.
+    pub password_wo: Option<String>,
     pub password_version: Option<Number>,
 }
 

@@ -259,6 +259,7 @@ mod tests {
                 name: "web".into(),
                 database: "app".into(),
                 privileges: Some(vec!["SELECT".into(), "CREATE TEMPORARY TABLES".into()]),
+                password_wo: None,
                 password_version: None,
             }]),
             ..Default::default()

@@ -147,6 +147,23 @@ pub fn validate(c: &Model) -> Diagnostics {
                     format!("{:?} is not in databases.", u.database),
                 );
             }
+            if let Some(pw) = &u.password_wo {
+                if !password_ok(pw) {
+                    // Never the value itself: it is a secret.
+                    d.attribute_error(
+                        at.clone().attr("password_wo"),
+                        "Invalid password",
+                        "password_wo must be 16–128 characters: letters, digits or -_.~+=:@%^*!#, (no quotes, backslashes, spaces or $).",
+                    );
+                }
+                if u.password_version.is_none() {
+                    d.attribute_error(
+                        at.clone().attr("password_version"),
+                        "Missing version",
+                        "Set password_version with password_wo (and change it to write a new password): write-only values are not stored, so the version is how the provider sees a change.",
+                    );
+                }
+            }
             for p in u.privileges() {
                 if !PRIVILEGES.contains(&p.trim().to_uppercase().as_str()) {
                     d.attribute_error(at.clone().attr("privileges"), "Invalid privilege", format!("{p:?} is not a database privilege ({}). Global privileges (SUPER, READ ONLY ADMIN, …) are never granted: they would let the app write on a read-only member.", PRIVILEGES.join(", ")));
@@ -213,4 +230,13 @@ pub async fn modify(req: Plan<'_, Configured, Model>) -> Planned<Model> {
         private: req.private,
         diagnostics: d,
     }
+}
+
+/// A password the provider may write for a user: 16–128 characters none of which SQL or a shell
+/// would treat specially.
+fn password_ok(pw: &str) -> bool {
+    (16..=128).contains(&pw.chars().count())
+        && pw
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || "-_.~+=:@%^*!#,".contains(c))
 }

@@ -62,7 +62,8 @@ pub fn schema() -> Schema {
         Attribute::new("name", Type::String).required().description("User name (1–32 letters, digits or `_`)."),
         Attribute::new("database", Type::String).required().description("The database it may use (one of `databases`)."),
         Attribute::new("privileges", Type::list(Type::String)).optional().description("Privileges on that database, e.g. `[\"SELECT\", \"INSERT\"]`. Default `[\"ALL\"]` (never a global privilege)."),
-        Attribute::new("password_version", Type::Number).optional().description("Change it to generate a new password."),
+        Attribute::new("password_wo", Type::String).optional().sensitive().write_only().description("The user's password (write-only: never in plan or state; Terraform 1.11+). 16–128 letters, digits or `-_.~+=:@%^*!#,`. Set `password_version` with it. Default: a generated 32-character password."),
+        Attribute::new("password_version", Type::Number).optional().description("Change it to write a new password: the one `password_wo` gives, or a new generated one. Each is a new version of the user's SecureString parameter; the user is altered on the primary in the same apply."),
     ];
     Schema::new(
         0,
@@ -80,7 +81,7 @@ pub fn schema() -> Schema {
             .attribute(Attribute::new("failure_detection_timeout", Type::String).optional().description("The leader lease: how long a primary may not renew it before replicas elect another. Default `\"5s\"`; 3s to 60s."))
             .attribute(Attribute::new("failover_block_period", Type::String).optional().description("No second automatic failover within this time of the last one (default `\"300s\"`): a flapping set waits for a human."))
             .attribute(Attribute::new("databases", Type::list(Type::String)).optional().description("Databases to create (1–64 letters, digits or `_`). Removing one from the list never drops it."))
-            .attribute(Attribute::nested("users", Nesting::List, user).optional().description("App users, each with a generated password in `password_parameters[name]`. Removing a user drops it."))
+            .attribute(Attribute::nested("users", Nesting::List, user).optional().description("App users, each with its password in the SecureString `password_parameters[name]` (given write-only in `password_wo`, or generated). Removing a user drops it."))
             .attribute(Attribute::new("parameters", Type::map(Type::String)).optional().description("Other server variables (e.g. `{ max_connections = \"500\" }`): in the members' configuration, and set at once with `SET GLOBAL`. Settings hastack owns (replication, durability, binlog, `read_only`, network) are rejected."))
             .attribute(Attribute::new("tags", Type::map(Type::String)).optional().description("Tags of every member and managed node, merged with the provider's `default_tags`."))
             .attribute(Attribute::new("tags_all", Type::map(Type::String)).computed().description("All tags, `default_tags` included."))
