@@ -103,6 +103,43 @@ fn schema_history_has_no_unversioned_breaking_changes() {
     }
 }
 
+/// The repository's top folder (where `schemas/` is).
+fn repo_root() -> std::path::PathBuf {
+    snapshot_path()
+        .parent()
+        .unwrap()
+        .parent()
+        .unwrap()
+        .to_path_buf()
+}
+
+/// `git ARGS` in `root`: its standard output, `None` when it fails.
+fn git_in(root: &std::path::Path, args: &[&str]) -> Option<String> {
+    std::process::Command::new("git")
+        .current_dir(root)
+        .args(args)
+        .output()
+        .ok()
+        .filter(|o| o.status.success())
+        .map(|o| String::from_utf8_lossy(&o.stdout).into_owned())
+}
+
+/// Whether `root` is a full clone; otherwise `test` cannot run (in CI, a failure), because
+/// `what` comes from git history.
+fn full_history(root: &std::path::Path, test: &str, what: &str) -> bool {
+    let full = git_in(root, &["rev-parse", "--is-shallow-repository"])
+        .is_some_and(|o| o.trim() == "false");
+    if !full {
+        acceptance_tests::cannot_run(
+            test,
+            &format!(
+                "not a full git clone ({what} comes from git history; `git fetch --unshallow`)"
+            ),
+        );
+    }
+    full
+}
+
 /// The version in Cargo.toml's `[workspace.package]` (the one place it is kept: the provider
 /// reports it with `--version`, `scripts/release.sh` refuses any other) of a Cargo.toml text.
 fn workspace_version(cargo_toml: &str) -> Option<String> {
@@ -121,46 +158,26 @@ fn workspace_version(cargo_toml: &str) -> Option<String> {
 #[test]
 fn version_bump_covers_breaking_changes() {
     use acceptance_tests::schema_compat::{breaking_changes, semver_problem, Version};
-    let root = snapshot_path()
-        .parent()
-        .unwrap()
-        .parent()
-        .unwrap()
-        .to_path_buf();
-    let git = |args: &[&str]| -> Option<Vec<u8>> {
-        std::process::Command::new("git")
-            .current_dir(&root)
-            .args(args)
-            .output()
-            .ok()
-            .filter(|o| o.status.success())
-            .map(|o| o.stdout)
-    };
-    let shallow = git(&["rev-parse", "--is-shallow-repository"]);
-    if shallow
-        .as_deref()
-        .map(|o| String::from_utf8_lossy(o).trim() == "false")
-        != Some(true)
-    {
-        acceptance_tests::cannot_run(
-            "version_bump_covers_breaking_changes",
-            "not a full git clone (the previous version's schema comes from git history; `git fetch --unshallow`)",
-        );
+    let root = repo_root();
+    let git = |args: &[&str]| git_in(&root, args);
+    if !full_history(
+        &root,
+        "version_bump_covers_breaking_changes",
+        "the previous version's schema",
+    ) {
         return;
     }
     let text = std::fs::read_to_string(root.join("Cargo.toml")).unwrap();
     let cur = workspace_version(&text).expect("Cargo.toml has a [workspace.package] version");
     let cur_v = Version::parse(&cur).unwrap_or_else(|e| panic!("Cargo.toml version: {e}"));
     let version_at = |commit: &str| {
-        git(&["show", &format!("{commit}:Cargo.toml")])
-            .and_then(|b| workspace_version(&String::from_utf8_lossy(&b)))
+        git(&["show", &format!("{commit}:Cargo.toml")]).and_then(|t| workspace_version(&t))
     };
     // The commit holding the previous version's last state.
     let prev_commit = if version_at("HEAD").as_deref() != Some(cur.as_str()) {
         Some("HEAD".to_string())
     } else {
         let log = git(&["log", "--first-parent", "--format=%H", "--", "Cargo.toml"]).unwrap();
-        let log = String::from_utf8_lossy(&log).into_owned();
         let mut bump = None;
         let mut prev = None;
         for c in log.lines() {
@@ -183,7 +200,7 @@ fn version_bump_covers_breaking_changes() {
     };
     let prev_v = Version::parse(&prev).unwrap_or_else(|e| panic!("{prev_commit}: {e}"));
     let prev_schema: Option<Json> = git(&["show", &format!("{prev_commit}:schemas/hastack.json")])
-        .and_then(|b| serde_json::from_slice(&b).ok());
+        .and_then(|t| serde_json::from_str(&t).ok());
     let cur_schema: Json =
         serde_json::from_str(&std::fs::read_to_string(snapshot_path()).unwrap()).unwrap();
     let breaking = prev_schema
@@ -227,28 +244,13 @@ fn workspace_version_is_read_from_its_section() {
 #[test]
 fn released_version_keeps_its_schema() {
     use acceptance_tests::schema_compat::breaking_changes;
-    let root = snapshot_path()
-        .parent()
-        .unwrap()
-        .parent()
-        .unwrap()
-        .to_path_buf();
-    let git = |args: &[&str]| -> Option<String> {
-        std::process::Command::new("git")
-            .current_dir(&root)
-            .args(args)
-            .output()
-            .ok()
-            .filter(|o| o.status.success())
-            .map(|o| String::from_utf8_lossy(&o.stdout).into_owned())
-    };
-    if git(&["rev-parse", "--is-shallow-repository"]).map(|o| o.trim().to_string())
-        != Some("false".into())
-    {
-        acceptance_tests::cannot_run(
-            "released_version_keeps_its_schema",
-            "not a full git clone (the release's schema comes from git history; `git fetch --unshallow`)",
-        );
+    let root = repo_root();
+    let git = |args: &[&str]| git_in(&root, args);
+    if !full_history(
+        &root,
+        "released_version_keeps_its_schema",
+        "the release's schema",
+    ) {
         return;
     }
     let text = std::fs::read_to_string(root.join("Cargo.toml")).unwrap();
