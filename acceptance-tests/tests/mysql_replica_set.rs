@@ -647,6 +647,7 @@ mod loss {
         std::thread::sleep(Duration::from_secs(4));
         let admin = Emulator::admin_on(api);
         let fault_at = now();
+        let mut stopped = Vec::new();
         match fault {
             "kill" => {
                 common::run_shell(api, &primary.node, "pkill -9 -x mariadbd; echo killed")?;
@@ -662,9 +663,12 @@ mod loss {
                 }
             }
             "zone" => {
-                let (code, out) = admin("POST", "hosts/fail-zone", &json!({"zone": primary.zone}));
-                if code != 200 {
-                    return Err(format!("fail-zone: {out}"));
+                stopped = common::fail_zone(api, &primary.zone)?;
+                if stopped.contains(&common::app_host(s)?) {
+                    return Err(format!(
+                        "zone {}: the writers' app host failed with it",
+                        primary.zone
+                    ));
                 }
             }
             "isolate" | "isolate-async" => isolate(primary, &others, true)?,
@@ -673,9 +677,9 @@ mod loss {
         let log = finish_writers(writers)?;
         match fault {
             "kill" => {}
-            "stop" | "zone" => {
-                admin("POST", "hosts/start", &json!({"name": primary.name}));
-            }
+            "stop" => common::start_hosts(api, std::slice::from_ref(&primary.name))?,
+            // Every host the zone took, not only the primary's.
+            "zone" => common::start_hosts(api, &stopped)?,
             "partition" => {
                 admin("POST", "hosts/restore", &json!({"name": primary.name}));
             }
@@ -817,7 +821,7 @@ fn mysql_replica_set_loses_no_acknowledged_write() {
         .filter(|f| only.is_empty() || only.split(',').any(|o| o == *f))
         .collect();
     // Back-to-back failovers: no block period. The output names nothing that moves.
-    let config = resource_example("hastack_mysql_replica_set")
+    let config = common::app_outside_data_zones(&resource_example("hastack_mysql_replica_set"))
         .replace(
             "  tags       = { tier = \"db\" }",
             "  tags       = { tier = \"db\" }\n  failover_block_period = \"0s\"",

@@ -542,6 +542,7 @@ PY"#
         std::thread::sleep(Duration::from_secs(4));
         let admin = Emulator::admin_on(api);
         let fault_at = now();
+        let mut stopped = Vec::new();
         match fault {
             "kill" => {
                 let (st, out) =
@@ -561,9 +562,12 @@ PY"#
                 }
             }
             "zone" => {
-                let (code, out) = admin("POST", "hosts/fail-zone", &json!({"zone": primary.zone}));
-                if code != 200 {
-                    return Err(format!("fail-zone: {out}"));
+                stopped = common::fail_zone(api, &primary.zone)?;
+                if stopped.contains(&common::app_host(s)?) {
+                    return Err(format!(
+                        "zone {}: the writers' app host failed with it",
+                        primary.zone
+                    ));
                 }
             }
             _ => unreachable!(),
@@ -574,12 +578,9 @@ PY"#
             "kill" => {
                 common::run_shell(api, &primary.node, "systemctl start redis-server")?;
             }
-            "stop" | "zone" => {
-                let (code, out) = admin("POST", "hosts/start", &json!({"name": primary.name}));
-                if code != 200 {
-                    return Err(format!("start: {out}"));
-                }
-            }
+            "stop" => common::start_hosts(api, std::slice::from_ref(&primary.name))?,
+            // Every host the zone took, not only the primary's.
+            "zone" => common::start_hosts(api, &stopped)?,
             _ => {
                 let (code, out) = admin("POST", "hosts/restore", &json!({"name": primary.name}));
                 if code != 200 {
@@ -850,7 +851,7 @@ fn redis_replica_group_loses_no_wait_confirmed_write() {
         .filter(|f| only.is_empty() || only.split(',').any(|o| o == *f))
         .collect();
     // The primary moves with every round: an output naming it would change (as it should).
-    let config = resource_example("hastack_redis_replica_group")
+    let config = common::app_outside_data_zones(&resource_example("hastack_redis_replica_group"))
         .split("output \"redis_primary\"")
         .next()
         .unwrap_or_default()

@@ -387,6 +387,14 @@ pub fn parameter_exists(port: u16, name: &str) -> Result<bool, String> {
     }
 }
 
+/// The name of the examples' app instance (`hastack_lightsail_ha_instance.app`).
+#[allow(dead_code)]
+pub fn app_host(s: &acceptance_tests::State) -> Result<String, String> {
+    s.resource("hastack_lightsail_ha_instance.app")
+        .and_then(|r| r["instances"][0]["name"].as_str().map(str::to_string))
+        .ok_or_else(|| "no app instance".to_string())
+}
+
 /// The network namespace of the examples' app instance (`hastack_lightsail_ha_instance.app`).
 pub fn app_ns(s: &acceptance_tests::State) -> Result<String, String> {
     let ip = s
@@ -610,4 +618,57 @@ pub fn failover_warned(out: &str, applied: &str, now: &str) -> Result<(), String
             "{now} is still the applied primary, yet a plan warned of a failover"
         )),
     }
+}
+
+/// A data tier's loss test runs its writers on the app instance: the app goes to a zone no
+/// data member uses (the examples put it in us-east-1c, beside a member), so a zone failure
+/// takes the primary's zone and never the writers with it.
+#[allow(dead_code)]
+pub fn app_outside_data_zones(config: &str) -> String {
+    let moved = config.replace(
+        "  availability_zones = [\"us-east-1c\"]\n  blueprint_id       = \"debian_12\"\n  bundle_id          = \"nano_3_0\"",
+        "  availability_zones = [\"us-east-1d\"]\n  blueprint_id       = \"debian_12\"\n  bundle_id          = \"nano_3_0\"",
+    );
+    assert!(
+        moved.contains("[\"us-east-1d\"]"),
+        "the app group's zone was not found in the example"
+    );
+    moved
+}
+
+/// Fail a whole zone through hastack-local's admin API: every host in it stops. Returns the
+/// names of the stopped hosts, to start them again with [`start_hosts`].
+#[allow(dead_code)]
+pub fn fail_zone(api: u16, zone: &str) -> Result<Vec<String>, String> {
+    let (code, out) = Emulator::admin_on(api)(
+        "POST",
+        "hosts/fail-zone",
+        &serde_json::json!({"zone": zone}),
+    );
+    if code != 200 {
+        return Err(format!("fail-zone {zone}: {out}"));
+    }
+    Ok(out["stopped"]
+        .as_array()
+        .map(|a| {
+            a.iter()
+                .filter_map(|k| k.as_str())
+                // Host keys are account/region/name.
+                .map(|k| k.rsplit('/').next().unwrap_or(k).to_string())
+                .collect()
+        })
+        .unwrap_or_default())
+}
+
+/// Start stopped hosts again (after [`fail_zone`] or `hosts/stop`).
+#[allow(dead_code)]
+pub fn start_hosts(api: u16, names: &[String]) -> Result<(), String> {
+    let admin = Emulator::admin_on(api);
+    for n in names {
+        let (code, out) = admin("POST", "hosts/start", &serde_json::json!({"name": n}));
+        if code != 200 {
+            return Err(format!("start {n}: {out}"));
+        }
+    }
+    Ok(())
 }
