@@ -606,6 +606,38 @@ mod loss {
         }
     }
 
+    /// Whether the etcd on `m` leads the etcd cluster (`None`: it did not answer).
+    fn etcd_leads(m: &Member) -> Option<bool> {
+        let out = std::process::Command::new("ip")
+            .args([
+                "netns", "exec", &m.ns, "curl", "-s", "-m", "2", "-XPOST", "-d", "{}",
+            ])
+            .arg(format!("http://{}:2379/v3/maintenance/status", m.ip))
+            .output()
+            .ok()?;
+        let v: Value = serde_json::from_slice(&out.stdout).ok()?;
+        let leader = v["leader"].as_str()?;
+        Some(Some(leader) == v["header"]["member_id"].as_str())
+    }
+
+    /// The primary's agent hands etcd's leadership to another member (checked every 5 s), so
+    /// that losing the primary's host never also costs an etcd election.
+    fn etcd_leader_elsewhere(fault: &str, primary: &Member) -> Result<(), String> {
+        let started = Instant::now();
+        loop {
+            match etcd_leads(primary) {
+                Some(false) => return Ok(()),
+                _ if started.elapsed() > Duration::from_secs(15) => {
+                    return Err(format!(
+                        "{fault}: 15 s after the set settled, etcd's leader is still the primary's ({}), or its etcd does not answer",
+                        primary.name
+                    ))
+                }
+                _ => std::thread::sleep(Duration::from_millis(250)),
+            }
+        }
+    }
+
     /// From the agents' logs after `since`: the first "no leader" on a survivor and when the
     /// new primary promoted itself.
     fn events(api: u16, ms: &[Member], old: usize, new: usize, since: f64) -> (f64, f64) {
@@ -642,6 +674,7 @@ mod loss {
         let p = settled(&app, &ms, Duration::from_secs(120))?;
         let primary = &ms[p];
         let others: Vec<&Member> = ms.iter().filter(|m| m.ip != primary.ip).collect();
+        etcd_leader_elsewhere(fault, primary)?;
         let prefix = format!("r{n}-");
         let writers = start_writers(&app, &ms, pw, &prefix, 22)?;
         std::thread::sleep(Duration::from_secs(4));

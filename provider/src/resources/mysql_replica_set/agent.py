@@ -33,8 +33,10 @@ MEMBERS = CONF["members"]  # private IPs, by index
 ETCD = CONF["etcd"]  # client URLs
 TTL = int(CONF.get("ttl", 5))
 LOOP = 1.0
+ELECTING_LOOP = 0.2  # while an election runs: members report and the winner sees them sooner
 RETRY = 2.0  # demote when the lease could not be renewed for TTL - RETRY seconds
 DOWN_AFTER = 2.0  # MariaDB is down once it has not answered for this long
+ETCD_CHECK = 5.0  # how often the primary checks that etcd's leader is on another member
 AUTO = bool(CONF.get("automatic_failover", True))
 BLOCK = float(CONF.get("block_period", 300))
 PREFIX = f"/hastack/mysql/{SET}/"
@@ -127,6 +129,39 @@ def revoke(lease):
         etcd("/v3/lease/revoke", {"ID": lease})
     except OSError:
         pass
+
+
+def local_etcd(path, body, timeout=0.5):
+    """This member's own etcd only (None when it runs none or does not answer)."""
+    try:
+        req = urllib.request.Request(f"http://{ME}:2379{path}", data=json.dumps(body).encode(),
+                                     headers={"Content-Type": "application/json"})
+        with urllib.request.urlopen(req, timeout=timeout) as r:
+            return json.loads(r.read() or b"{}")
+    except (urllib.error.URLError, OSError, ValueError):
+        return None
+
+
+def move_etcd_leader():
+    """Called on the primary: when its own etcd leads the etcd cluster, hand raft leadership
+    to another member's etcd. Losing the primary's host then never also loses the etcd leader,
+    which would add an etcd election (and the lease extension a new etcd leader grants every
+    lease) to the failover. Returns what happened, or None when nothing had to move."""
+    st = local_etcd("/v3/maintenance/status", {})
+    if not st:
+        return None
+    me = (st.get("header") or {}).get("member_id")
+    if not me or st.get("leader") != me:
+        return None
+    members = (local_etcd("/v3/cluster/member/list", {}) or {}).get("members") or []
+    for m in members:
+        if m.get("ID") == me or m.get("isLearner"):
+            continue
+        # MoveLeader goes to the leader, that is to this member's etcd; it answers once the
+        # target leads (or fails when the target cannot take over: the next check tries again).
+        if local_etcd("/v3/maintenance/transfer-leadership", {"targetID": m["ID"]}, timeout=2.0) is not None:
+            return f"moved etcd leadership to {m.get('name') or m['ID']}"
+    return "could not move etcd leadership: no other member's etcd took it"
 
 
 def take(key, value, lease):
@@ -288,6 +323,8 @@ class Agent:
         self.synced = 0
         # Since when MariaDB has not answered (None: it answers).
         self.down_since = None
+        # When the primary last checked where etcd's leader is.
+        self.etcd_checked = 0.0
 
     def member_lease(self):
         """This member's liveness key (its own lease): who must report in an election."""
@@ -363,6 +400,11 @@ class Agent:
                 self.synced = epoch
                 with LOCK:
                     STATE.update(role="primary", writable=True, leader=ME, epoch=epoch)
+                if time.time() - self.etcd_checked > ETCD_CHECK:
+                    self.etcd_checked = time.time()
+                    moved = move_etcd_leader()
+                    if moved:
+                        log(moved)
             elif time.time() - self.renewed > TTL - RETRY:
                 demote("lease lost")
                 self.lease = None
@@ -536,7 +578,9 @@ class Agent:
                 with LOCK:
                     STATE["last_error"] = f"{type(e).__name__}: {e}"
                 log(f"loop error: {e}")
-            time.sleep(max(0.0, LOOP - (time.time() - started)))
+            with LOCK:
+                period = ELECTING_LOOP if STATE["role"] == "electing" else LOOP
+            time.sleep(max(0.0, period - (time.time() - started)))
 
 
 def status():
