@@ -527,6 +527,23 @@ PY"#
         }
     }
 
+    /// How many times the members' Sentinels logged turning `ip` from a primary into a replica.
+    fn conversions(api: u16, ms: &[Member], ip: &str) -> Result<usize, String> {
+        let mut n = 0;
+        for m in ms {
+            let (st, out) = common::run_shell(
+                api,
+                &m.node,
+                &format!("grep -c -F '+convert-to-slave slave {ip}:6379 ' /var/log/redis/redis-sentinel.log || true"),
+            )?;
+            if st != "Success" {
+                return Err(format!("Sentinel log on {}: {st} {out}", m.name));
+            }
+            n += out.trim().parse::<usize>().unwrap_or(0);
+        }
+        Ok(n)
+    }
+
     pub fn round(
         api: u16,
         s: &State,
@@ -541,6 +558,15 @@ PY"#
         let writers = start_writers(s, &ms, token, &prefix, 14)?;
         std::thread::sleep(Duration::from_secs(4));
         let admin = Emulator::admin_on(api);
+        let converted_before = conversions(api, &ms, &primary.ip)?;
+        // The negative control: without the boot-time rejoin, the host starts as a primary.
+        if fault == "stop-unguarded" {
+            common::run_shell(
+                api,
+                &primary.node,
+                "rm -f /etc/systemd/system/redis-server.service.d/hastack-rejoin.conf; systemctl daemon-reload; echo removed",
+            )?;
+        }
         let fault_at = now();
         let mut stopped = Vec::new();
         match fault {
@@ -551,10 +577,10 @@ PY"#
                     return Err(format!("kill: {st} {out}"));
                 }
             }
-            "stop" | "partition" => {
+            "stop" | "stop-unguarded" | "partition" => {
                 let (code, out) = admin(
                     "POST",
-                    &format!("hosts/{fault}"),
+                    &format!("hosts/{}", fault.trim_end_matches("-unguarded")),
                     &json!({"name": primary.name}),
                 );
                 if code != 200 {
@@ -578,7 +604,9 @@ PY"#
             "kill" => {
                 common::run_shell(api, &primary.node, "systemctl start redis-server")?;
             }
-            "stop" => common::start_hosts(api, std::slice::from_ref(&primary.name))?,
+            "stop" | "stop-unguarded" => {
+                common::start_hosts(api, std::slice::from_ref(&primary.name))?
+            }
             // Every host the zone took, not only the primary's.
             "zone" => common::start_hosts(api, &stopped)?,
             _ => {
@@ -595,6 +623,29 @@ PY"#
                 "{fault}: {} is still primary: no failover happened",
                 ms[p].name
             ));
+        }
+        // A host that stopped as primary starts as a replica of the new one (its boot asks the
+        // other Sentinels): no Sentinel ever had to turn it from a primary into a replica.
+        if fault == "stop-unguarded" {
+            // The Sentinels turn a primary that shows up again into a replica 8 s after they
+            // see it: wait for that, or the check below could not see a host coming back wrong.
+            let started = std::time::Instant::now();
+            while conversions(api, &ms, &primary.ip)? == converted_before {
+                if started.elapsed() > Duration::from_secs(30) {
+                    return Err(format!("negative control: {} started as a primary without the rejoin, and no Sentinel logged +convert-to-slave within 30 s: the check cannot see it", primary.name));
+                }
+                std::thread::sleep(Duration::from_secs(1));
+            }
+        }
+        if matches!(fault, "stop" | "zone") {
+            let after = conversions(api, &ms, &primary.ip)?;
+            if after > converted_before {
+                return Err(format!(
+                    "{fault}: {} came back as a primary: the Sentinels logged {} +convert-to-slave for it",
+                    primary.name,
+                    after - converted_before
+                ));
+            }
         }
         // Every member has the same final sets.
         let mut finals: Vec<[BTreeSet<String>; 2]> = Vec::new();
@@ -878,6 +929,15 @@ fn redis_replica_group_loses_no_wait_confirmed_write() {
                     return Err(format!("{}: {} WAIT-confirmed writes lost", r.fault, r.lost_wait));
                 }
                 table.push(r);
+            }
+            // The negative control: a stop without the boot-time rejoin must be seen.
+            if only.is_empty() || only.contains("control") {
+                let r = loss::round(api, s, &token, 99, "stop-unguarded")
+                    .map_err(|e| format!("negative control: {e}"))?;
+                acceptance_tests::figure!(
+                    "redis negative control (the old primary's host restarted without the rejoin): a Sentinel turned it from a primary into a replica, as expected; {} WAIT and {} plain writes lost",
+                    r.lost_wait, r.lost_plain
+                );
             }
             let mut rtos: Vec<f64> = table.iter().map(|r| r.rto).collect();
             rtos.sort_by(|a, b| a.total_cmp(b));

@@ -125,6 +125,55 @@ wait_for() { # what command…
   log "$what did not come up" >&2; return 1
 }
 
+# Before redis-server starts (at every boot): take the role the other members' Sentinels give.
+# A member that was primary when its host went down would start as a primary again; a Sentinel
+# that sees it so keeps that role for it until its next INFO (every 10 s) and, if cut off from
+# the others then, can later take the real primary for that member and make it a replica,
+# discarding writes it acknowledged (seen in the loss test: a partition after a stop round).
+# Starting as a replica of the primary most answering Sentinels name leaves nothing stale. Run
+# as root by systemd (ExecStartPre, "-": a failure never keeps Redis down); the token is read
+# from redis.conf into the environment, never into arguments.
+install -d -m 0755 /usr/local/sbin /etc/systemd/system/redis-server.service.d
+cat > /usr/local/sbin/hastack-redis-rejoin <<REJOIN
+#!/bin/bash
+# Written by hastack for replica group $GROUP.
+conf=/etc/redis/redis.conf
+self='$SELF'
+MEMBERS='$MEMBERS'
+GROUP='$GROUP'
+REJOIN
+cat >> /usr/local/sbin/hastack-redis-rejoin <<'REJOIN'
+export REDISCLI_AUTH="$(sed -n 's/^masterauth "\{0,1\}\([^"]*\)"\{0,1\}$/\1/p' "$conf" | head -1)"
+declare -A votes
+answers=0
+for m in $MEMBERS; do
+  [ "$m" = "$self" ] && continue
+  a=$(timeout 2 redis-cli --no-auth-warning -h "$m" -p 26379 SENTINEL get-master-addr-by-name "$GROUP" 2>/dev/null | head -1 | tr -d '\r')
+  case "$a" in [0-9]*.*) votes[$a]=$(( ${votes[$a]:-0} + 1 )); answers=$((answers + 1)) ;; esac
+done
+[ "$answers" -gt 0 ] || { echo "hastack-redis-rejoin: no other Sentinel answered: starting as configured"; exit 0; }
+for a in "${!votes[@]}"; do
+  [ $(( ${votes[$a]} * 2 )) -gt "$answers" ] || continue
+  if [ "$a" = "$self" ]; then
+    echo "hastack-redis-rejoin: the Sentinels name this member primary"
+    sed -i '/^\(replicaof\|slaveof\) /d' "$conf"
+  else
+    echo "hastack-redis-rejoin: the Sentinels name $a primary: starting as its replica"
+    sed -i '/^\(replicaof\|slaveof\) /d' "$conf"
+    echo "replicaof $a 6379" >> "$conf"
+  fi
+  chown redis:redis "$conf"
+  exit 0
+done
+echo "hastack-redis-rejoin: the Sentinels disagree: starting as configured"
+REJOIN
+chmod 0755 /usr/local/sbin/hastack-redis-rejoin
+cat > /etc/systemd/system/redis-server.service.d/hastack-rejoin.conf <<'UNIT'
+[Service]
+ExecStartPre=-+/usr/local/sbin/hastack-redis-rejoin
+UNIT
+systemctl daemon-reload >/dev/null 2>&1 || true
+
 if [ ! -e "$MARK" ]; then
   log "first configuration ($([ "$SELF" = "$PRIMARY" ] && echo primary || echo "replica of $PRIMARY"))"
   install -d -o redis -g redis -m 0750 /etc/redis /var/lib/redis /var/log/redis
