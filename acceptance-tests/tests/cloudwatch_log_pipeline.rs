@@ -295,7 +295,7 @@ fn cloudwatch_log_pipeline_errors() {
 
 // ---- On real hosts -------------------------------------------------------------------
 
-fn web_group(count: u32) -> String {
+fn web_group(count: u32, version: u32) -> String {
     format!(
         r##"
 resource "hastack_lightsail_ha_instance" "web" {{
@@ -305,7 +305,7 @@ resource "hastack_lightsail_ha_instance" "web" {{
   blueprint_id       = "debian_12"
   bundle_id          = "nano_3_0"
   ssm_role           = "hastack-ssm"
-  user_data          = "#!/bin/bash\nmkdir -p /var/log/app\n"
+  user_data          = "#!/bin/bash\n# v{version}\nmkdir -p /var/log/app\n"
 }}
 resource "hastack_cloudwatch_log_pipeline" "logs" {{
   name           = "logs"
@@ -399,9 +399,12 @@ fn cloudwatch_log_pipeline_ships_every_members_lines() {
             .as_nanos()
             % 0xffff_ffff
     );
-    let n2 = nonce.clone();
+    let (n2, n3) = (nonce.clone(), nonce.clone());
+    // The members before the rolling replacement.
+    let before: std::sync::Arc<std::sync::Mutex<Vec<String>>> = Default::default();
+    let (before1, before2) = (before.clone(), before.clone());
     with_emulator("cloudwatch_log_pipeline_hosts", &e)
-        .step(Step::new(config_hosts(2)).check(move |s| {
+        .step(Step::new(config_hosts(2, 1)).check(move |s| {
             let m = members(s);
             check(m.len() == 2, format!("members {m:?}"))?;
             let mut delays = Vec::new();
@@ -453,9 +456,10 @@ fn cloudwatch_log_pipeline_ships_every_members_lines() {
             Ok(())
         }))
         // Scaling up: the new member configures itself through the association.
-        .step(Step::new(config_hosts(3)).check(move |s| {
+        .step(Step::new(config_hosts(3, 1)).check(move |s| {
             let m = members(s);
             check(m.len() == 3, format!("members {m:?}"))?;
+            *before1.lock().unwrap() = m.iter().map(|(n, _)| n.clone()).collect();
             let (name, node) = m
                 .iter()
                 .find(|(n, _)| n.starts_with("logs-2-"))
@@ -465,6 +469,27 @@ fn cloudwatch_log_pipeline_ships_every_members_lines() {
             // The member added later came up with port 22 closed, like the others.
             let names: Vec<String> = m.iter().map(|(n, _)| n.clone()).collect();
             common::port_22_closed(port, &names)
+        }))
+        // A rolling replacement (new user data): every member is a new instance, and each one
+        // ships through the association the pipeline made before it existed.
+        .step(Step::new(config_hosts(3, 2)).check(move |s| {
+            let m = members(s);
+            check(m.len() == 3, format!("members {m:?}"))?;
+            let old = before2.lock().unwrap().clone();
+            check(
+                m.iter().all(|(n, _)| !old.contains(n)),
+                format!("not every member was replaced: {old:?} -> {m:?}"),
+            )?;
+            let mut delays = Vec::new();
+            for (i, (name, node)) in m.iter().enumerate() {
+                delays.push(ship_one(port, node, name, &format!("replaced-{n3}-{i}"))?);
+            }
+            acceptance_tests::figure!(
+                "log delivery from the {} members a rolling replacement made: max {:?}",
+                delays.len(),
+                delays.iter().max().copied().unwrap_or_default()
+            );
+            Ok(())
         }))
         .check_destroy(move |_| {
             check(
@@ -479,6 +504,6 @@ fn cloudwatch_log_pipeline_ships_every_members_lines() {
     );
 }
 
-fn config_hosts(count: u32) -> String {
-    format!("terraform {{\n  required_providers {{\n    hastack = {{ source = \"hastack/hastack\" }}\n  }}\n}}\n{}", web_group(count))
+fn config_hosts(count: u32, version: u32) -> String {
+    format!("terraform {{\n  required_providers {{\n    hastack = {{ source = \"hastack/hastack\" }}\n  }}\n}}\n{}", web_group(count, version))
 }
