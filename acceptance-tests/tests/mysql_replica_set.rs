@@ -696,13 +696,7 @@ mod loss {
                 }
             }
             "zone" => {
-                stopped = common::fail_zone(api, &primary.zone)?;
-                if stopped.contains(&common::app_host(s)?) {
-                    return Err(format!(
-                        "zone {}: the writers' app host failed with it",
-                        primary.zone
-                    ));
-                }
+                stopped = common::fail_primary_zone(api, s, &primary.zone)?;
             }
             "isolate" | "isolate-async" => isolate(primary, &others, true)?,
             _ => unreachable!(),

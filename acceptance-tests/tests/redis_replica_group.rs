@@ -555,10 +555,16 @@ PY"#
         let p = settled(&ms, token, Duration::from_secs(90))?;
         let primary = &ms[p];
         let prefix = format!("r{n}-");
+        // Faults that restart the primary's host: how often the Sentinels had converted it.
+        let restarts = matches!(fault, "stop" | "zone" | "stop-unguarded");
+        let converted_before = if restarts {
+            conversions(api, &ms, &primary.ip)?
+        } else {
+            0
+        };
         let writers = start_writers(s, &ms, token, &prefix, 14)?;
         std::thread::sleep(Duration::from_secs(4));
         let admin = Emulator::admin_on(api);
-        let converted_before = conversions(api, &ms, &primary.ip)?;
         // The negative control: without the boot-time rejoin, the host starts as a primary.
         if fault == "stop-unguarded" {
             common::run_shell(
@@ -588,13 +594,7 @@ PY"#
                 }
             }
             "zone" => {
-                stopped = common::fail_zone(api, &primary.zone)?;
-                if stopped.contains(&common::app_host(s)?) {
-                    return Err(format!(
-                        "zone {}: the writers' app host failed with it",
-                        primary.zone
-                    ));
-                }
+                stopped = common::fail_primary_zone(api, s, &primary.zone)?;
             }
             _ => unreachable!(),
         }

@@ -114,6 +114,12 @@ fn repo_root() -> std::path::PathBuf {
 }
 
 /// `git ARGS` in `root`: its standard output, `None` when it fails.
+/// The workspace version in the working tree's Cargo.toml.
+fn current_version(root: &std::path::Path) -> String {
+    let text = std::fs::read_to_string(root.join("Cargo.toml")).unwrap();
+    workspace_version(&text).expect("Cargo.toml has a [workspace.package] version")
+}
+
 fn git_in(root: &std::path::Path, args: &[&str]) -> Option<String> {
     std::process::Command::new("git")
         .current_dir(root)
@@ -167,8 +173,7 @@ fn version_bump_covers_breaking_changes() {
     ) {
         return;
     }
-    let text = std::fs::read_to_string(root.join("Cargo.toml")).unwrap();
-    let cur = workspace_version(&text).expect("Cargo.toml has a [workspace.package] version");
+    let cur = current_version(&root);
     let cur_v = Version::parse(&cur).unwrap_or_else(|e| panic!("Cargo.toml version: {e}"));
     let version_at = |commit: &str| {
         git(&["show", &format!("{commit}:Cargo.toml")]).and_then(|t| workspace_version(&t))
@@ -253,8 +258,7 @@ fn released_version_keeps_its_schema() {
     ) {
         return;
     }
-    let text = std::fs::read_to_string(root.join("Cargo.toml")).unwrap();
-    let cur = workspace_version(&text).expect("Cargo.toml has a [workspace.package] version");
+    let cur = current_version(&root);
     let heading = format!("## [{cur}]");
     let changelog = std::fs::read_to_string(root.join("CHANGELOG.md")).unwrap();
     if !changelog.lines().any(|l| l.starts_with(&heading)) {

@@ -660,6 +660,21 @@ pub fn fail_zone(api: u16, zone: &str) -> Result<Vec<String>, String> {
         .unwrap_or_default())
 }
 
+/// A loss round's zone fault: fail the primary's zone, which must not hold the writers' app
+/// host (see [`app_outside_data_zones`]). Returns the stopped hosts, as [`fail_zone`].
+#[allow(dead_code)]
+pub fn fail_primary_zone(
+    api: u16,
+    s: &acceptance_tests::State,
+    zone: &str,
+) -> Result<Vec<String>, String> {
+    let stopped = fail_zone(api, zone)?;
+    if stopped.contains(&app_host(s)?) {
+        return Err(format!("zone {zone}: the writers' app host failed with it"));
+    }
+    Ok(stopped)
+}
+
 /// Start stopped hosts again (after [`fail_zone`] or `hosts/stop`).
 #[allow(dead_code)]
 pub fn start_hosts(api: u16, names: &[String]) -> Result<(), String> {

@@ -65,14 +65,19 @@ def unb64(s):
 ETCD.sort(key=lambda url: 0 if url == f"http://{ME}:2379" else 1)
 
 
+def post(url, body, timeout):
+    """One etcd gRPC-gateway call: JSON in, JSON out."""
+    req = urllib.request.Request(url, data=json.dumps(body).encode(),
+                                 headers={"Content-Type": "application/json"})
+    with urllib.request.urlopen(req, timeout=timeout) as r:
+        return json.loads(r.read() or b"{}")
+
+
 def etcd(path, body, timeout=1.0):
     last = None
     for url in list(ETCD):
         try:
-            req = urllib.request.Request(url + path, data=json.dumps(body).encode(),
-                                         headers={"Content-Type": "application/json"})
-            with urllib.request.urlopen(req, timeout=timeout) as r:
-                out = json.loads(r.read() or b"{}")
+            out = post(url + path, body, timeout)
             if ETCD[0] != url:
                 ETCD.remove(url)
                 ETCD.insert(0, url)
@@ -134,10 +139,7 @@ def revoke(lease):
 def local_etcd(path, body, timeout=0.5):
     """This member's own etcd only (None when it runs none or does not answer)."""
     try:
-        req = urllib.request.Request(f"http://{ME}:2379{path}", data=json.dumps(body).encode(),
-                                     headers={"Content-Type": "application/json"})
-        with urllib.request.urlopen(req, timeout=timeout) as r:
-            return json.loads(r.read() or b"{}")
+        return post(f"http://{ME}:2379{path}", body, timeout)
     except (urllib.error.URLError, OSError, ValueError):
         return None
 

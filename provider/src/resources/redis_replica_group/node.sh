@@ -154,12 +154,11 @@ done
 [ "$answers" -gt 0 ] || { echo "hastack-redis-rejoin: no other Sentinel answered: starting as configured"; exit 0; }
 for a in "${!votes[@]}"; do
   [ $(( ${votes[$a]} * 2 )) -gt "$answers" ] || continue
+  sed -i '/^\(replicaof\|slaveof\) /d' "$conf"
   if [ "$a" = "$self" ]; then
     echo "hastack-redis-rejoin: the Sentinels name this member primary"
-    sed -i '/^\(replicaof\|slaveof\) /d' "$conf"
   else
     echo "hastack-redis-rejoin: the Sentinels name $a primary: starting as its replica"
-    sed -i '/^\(replicaof\|slaveof\) /d' "$conf"
     echo "replicaof $a 6379" >> "$conf"
   fi
   chown redis:redis "$conf"
