@@ -32,9 +32,16 @@ pub struct Harness {
     pub provider_dir: PathBuf,
 }
 
-/// True when acceptance tests should run.
+/// True when acceptance tests should run (`TF_ACC=1`). In CI they must: there, a run without
+/// `TF_ACC` fails instead of passing every acceptance test without running it.
 pub fn enabled() -> bool {
-    std::env::var("TF_ACC").is_ok_and(|v| !v.is_empty() && v != "0")
+    let on = std::env::var("TF_ACC").is_ok_and(|v| !v.is_empty() && v != "0");
+    if !on {
+        let thread = std::thread::current();
+        let test = thread.name().unwrap_or("an acceptance test");
+        cannot_run(test, "set TF_ACC=1 to run acceptance tests");
+    }
+    on
 }
 
 /// Whether every test must run: in CI (`CI=true`) or with `HASTACK_REQUIRE_ALL=1`.
@@ -279,7 +286,6 @@ impl TestCase {
     /// Run the test; panics with Terraform's output on failure. Skips (with a note) unless TF_ACC is set.
     pub fn run(self) {
         if !enabled() {
-            cannot_run(&self.name, "set TF_ACC=1 to run acceptance tests");
             return;
         }
         let h = Harness::get().unwrap_or_else(|e| panic!("{e}"));

@@ -10,7 +10,6 @@ use serde_json::Value as Json;
 #[test]
 fn schema_snapshot_matches_live_schema() {
     if !enabled() {
-        eprintln!("skipping: set TF_ACC=1");
         return;
     }
     let live = live_provider_schema().unwrap_or_else(|e| panic!("{e}"));
@@ -57,38 +56,34 @@ fn schema_snapshot_matches_live_schema() {
 /// Every committed version of the snapshot, compared with the one before it.
 #[test]
 fn schema_history_has_no_unversioned_breaking_changes() {
-    let root = snapshot_path()
-        .parent()
-        .unwrap()
-        .parent()
-        .unwrap()
-        .to_path_buf();
-    let log = std::process::Command::new("git")
-        .current_dir(&root)
-        // The mainline: a merged branch's own commits are not steps of the released history.
-        .args([
+    let root = repo_root();
+    if !full_history(
+        &root,
+        "schema_history_has_no_unversioned_breaking_changes",
+        "every committed snapshot",
+    ) {
+        return;
+    }
+    // The mainline: a merged branch's own commits are not steps of the released history.
+    let Some(log) = git_in(
+        &root,
+        &[
             "log",
             "--first-parent",
             "--format=%H",
             "--",
             "schemas/hastack.json",
-        ])
-        .output();
-    let Some(log) = log.ok().filter(|o| o.status.success()) else {
-        eprintln!("skipping: not a git checkout");
-        return;
+        ],
+    ) else {
+        panic!("git log failed in {}", root.display());
     };
-    let commits: Vec<String> = String::from_utf8_lossy(&log.stdout)
-        .lines()
-        .map(str::to_string)
-        .collect();
+    let commits: Vec<String> = log.lines().map(str::to_string).collect();
     let load = |c: &str| -> Option<Json> {
-        let out = std::process::Command::new("git")
-            .current_dir(&root)
-            .args(["show", &format!("{c}:schemas/hastack.json")])
-            .output()
-            .ok()?;
-        serde_json::from_slice(&out.stdout).ok()
+        serde_json::from_str(&git_in(
+            &root,
+            &["show", &format!("{c}:schemas/hastack.json")],
+        )?)
+        .ok()
     };
     for pair in commits.windows(2) {
         let (new, old) = (&pair[0], &pair[1]);
@@ -113,13 +108,13 @@ fn repo_root() -> std::path::PathBuf {
         .to_path_buf()
 }
 
-/// `git ARGS` in `root`: its standard output, `None` when it fails.
 /// The workspace version in the working tree's Cargo.toml.
 fn current_version(root: &std::path::Path) -> String {
     let text = std::fs::read_to_string(root.join("Cargo.toml")).unwrap();
     workspace_version(&text).expect("Cargo.toml has a [workspace.package] version")
 }
 
+/// `git ARGS` in `root`: its standard output, `None` when it fails.
 fn git_in(root: &std::path::Path, args: &[&str]) -> Option<String> {
     std::process::Command::new("git")
         .current_dir(root)
