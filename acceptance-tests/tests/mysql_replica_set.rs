@@ -134,6 +134,37 @@ fn check_set(s: &State, api: u16, primary_index: usize) -> Result<(), String> {
     Ok(())
 }
 
+/// Every member has `max_connections`, the `audit` database, no `report` user and an
+/// `auditor` user as `want` says (tab-separated counts), read as root on the member.
+fn configured_everywhere(api: u16, ms: &[loss::Member], want: &str) -> Result<(), String> {
+    let query = "SELECT @@global.max_connections, \
+        (SELECT COUNT(*) FROM information_schema.schemata WHERE schema_name = 'audit'), \
+        (SELECT COUNT(*) FROM mysql.user WHERE user = 'report'), \
+        (SELECT COUNT(*) FROM mysql.user WHERE user = 'auditor')";
+    for m in ms {
+        let (status, out) =
+            common::run_shell(api, &m.node, &format!("mariadb -N -B -e \"{query}\""))?;
+        if status != "Success" || out.trim() != want {
+            return Err(format!(
+                "{}: {status} {:?}, want {want:?}",
+                m.name,
+                out.trim()
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// The Parameter Store name of `user`'s password in set `g` (as the app user's is named).
+fn node_param(g: &serde_json::Value, user: &str) -> String {
+    g["password_parameters"]["app"]
+        .as_str()
+        .unwrap_or("")
+        .trim_end_matches("app")
+        .to_string()
+        + user
+}
+
 /// The writers `w` (ids starting with `prefix`) are done: every acknowledged id is on the
 /// primary, none was never attempted, and no two members were writable at once.
 fn no_write_lost(
@@ -202,6 +233,18 @@ fn mysql_replica_set_basic() {
         &format!("privileges = [\"SELECT\"], password_wo = \"{given}\", password_version = 1 }}"),
     );
     assert!(report_given.contains("password_wo"));
+    // Users, databases and parameters change in place, and a fourth member joins; then the
+    // set shrinks back to three.
+    let changed = report_given
+        .replace("databases = [\"shop\"]", "databases = [\"shop\", \"audit\"]")
+        .replace(
+            &format!("{{ name = \"report\", database = \"shop\", privileges = [\"SELECT\"], password_wo = \"{given}\", password_version = 1 }}"),
+            "{ name = \"auditor\", database = \"audit\", privileges = [\"SELECT\"] }",
+        )
+        .replace("max_connections = \"300\"", "max_connections = \"250\"");
+    let grown = changed.replace("instance_count     = 3", "instance_count     = 4");
+    assert!(grown.contains("auditor") && !grown.contains("report") && grown.contains("250"));
+    assert!(grown.contains("instance_count     = 4"));
     let given1 = given.clone();
     let report_pw: std::sync::Arc<std::sync::Mutex<String>> = Default::default();
     let (r1, r2) = (report_pw.clone(), report_pw.clone());
@@ -216,7 +259,10 @@ fn mysql_replica_set_basic() {
     let (before1, before2) = (before.clone(), before.clone());
     // Every password and every member, for the secrets check after the last step.
     let found: std::sync::Arc<std::sync::Mutex<(Vec<String>, Vec<String>)>> = Default::default();
-    let (f1, f2) = (found.clone(), found.clone());
+    let (f1, f2, f3) = (found.clone(), found.clone(), found.clone());
+    // The first three members while there are four: they stay when the set shrinks.
+    let kept: std::sync::Arc<std::sync::Mutex<Vec<String>>> = Default::default();
+    let (k1, k2) = (kept.clone(), kept.clone());
     let trace_dir = tempfile::tempdir().expect("tempdir");
     let trace = trace_dir.path().join("provider-trace.log");
     let trace2 = trace.clone();
@@ -359,6 +405,62 @@ fn mysql_replica_set_basic() {
                 );
             }
             Ok(())
+        }))
+        // In place: a new database, a user dropped (its parameter too) and one added, a server
+        // variable changed on every member, and a fourth member streaming from the primary.
+        .step(Step::new(grown).check(move |s| {
+            let ms = loss::members(s)?;
+            if ms.len() != 4 {
+                return Err(format!("{} members, want 4", ms.len()));
+            }
+            let app = app_ns(s)?;
+            // Members are listed by index; `primary = "db-1"` names the second.
+            let p = loss::settled(&app, &ms, std::time::Duration::from_secs(60))?;
+            if p != 1 {
+                return Err(format!("{} is primary, want db-1's member", ms[p].name));
+            }
+            *k1.lock().unwrap() = ms.iter().take(3).map(|m| m.name.clone()).collect();
+            configured_everywhere(api, &ms, "250\t1\t0\t1")?;
+            let g = set(s)?;
+            let params = &g["password_parameters"];
+            if !params["report"].is_null() {
+                return Err(format!("a dropped user's parameter is listed: {params}"));
+            }
+            let dropped = node_param(&g, "report");
+            if secret(api, &dropped).is_ok() {
+                return Err(format!("{dropped} outlived its user"));
+            }
+            let pw = secret(
+                api,
+                params["auditor"].as_str().ok_or("no auditor parameter")?,
+            )?;
+            let seen = sql(
+                &app,
+                "127.0.0.1",
+                3307,
+                "auditor",
+                &pw,
+                "SELECT COUNT(*) FROM information_schema.schemata WHERE schema_name = 'audit'",
+            )
+            .map_err(|e| format!("auditor through the reader port: {e}"))?;
+            if seen != "1" {
+                return Err(format!("auditor sees {seen} audit databases"));
+            }
+            // The secrets scan looks for it too (the fourth member goes in the next step, so its
+            // histories are not scanned).
+            f3.lock().unwrap().0.push(pw);
+            Ok(())
+        }))
+        // Back to three: the fourth member goes, the others keep their roles and data.
+        .step(Step::new(changed).check(move |s| {
+            let ms = loss::members(s)?;
+            let names: Vec<String> = ms.iter().map(|m| m.name.clone()).collect();
+            let kept = k2.lock().unwrap().clone();
+            if names != kept {
+                return Err(format!("members {names:?}, want the first three: {kept:?}"));
+            }
+            check_set(s, api, 1)?;
+            configured_everywhere(api, &ms, "250\t1\t0\t1")
         }))
         // No password in the state, any plan or apply output, the provider's trace log, a Run
         // Command's record, a boot log or a member's histories.
