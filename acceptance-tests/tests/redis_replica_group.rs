@@ -134,6 +134,23 @@ fn check_group(s: &State, api: u16, primary_index: usize) -> Result<(), String> 
     if acked != "2" {
         return Err(format!("WAIT 2: {acked} replicas"));
     }
+    // Every member runs with the group's settings: the defaults (appendonly, the write
+    // guard) and the example's maxmemory_policy.
+    for m in members {
+        let ip = m["private_ip"].as_str().unwrap_or("");
+        for (key, want) in [
+            ("appendonly", "yes"),
+            ("min-replicas-to-write", "1"),
+            ("min-replicas-max-lag", "2"),
+            ("maxmemory-policy", "allkeys-lru"),
+        ] {
+            let out = redis_cli(&ns, ip, 6379, &token, &["CONFIG", "GET", key])?;
+            let got = String::from_utf8_lossy(&out.stdout);
+            if got.split_whitespace().collect::<Vec<_>>() != [key, want] {
+                return Err(format!("{ip}: CONFIG GET {key} answered {:?}", got.trim()));
+            }
+        }
+    }
     Ok(())
 }
 

@@ -142,6 +142,22 @@ fn ssm_session_policy_basic() {
             let ok = r["activation_tier"] == "advanced" && r["default_version"] == "2" && doc["inputs"]["idleSessionTimeout"] == "30";
             if ok { Ok(()) } else { Err(format!("drift not repaired: {r} / {doc}")) }
         }))
+        // The plans say what the tier means: sessions to hybrid nodes need it (first step,
+        // standard tier), and switching costs money per node (second step).
+        .check_output(|_, output| {
+            let text = output.split_whitespace().collect::<Vec<_>>().join(" ");
+            for want in [
+                "Warning: Hybrid nodes need the advanced-instances tier for sessions",
+                "Warning: The advanced-instances tier costs money",
+                "is then billed $",
+                "Destroying this resource does not switch it back.",
+            ] {
+                if !text.contains(want) {
+                    return Err(format!("no {want:?} in Terraform's output"));
+                }
+            }
+            Ok(())
+        })
         .check_destroy(move |_| {
             if document(port, "hastack-web-Shell").is_some() {
                 return Err("the document outlived destroy".into());

@@ -136,6 +136,22 @@ def test_release_reports_what_it_built(release):
     assert re.search(r"linux_amd64 binary: \d+ bytes", out), out
 
 
+def test_release_declares_protocol_6(release):
+    """Without a manifest Terraform assumes protocol 5: the manifest says 6.0 and is covered by
+    the signed SHA256SUMS, and the registry's versions and download answers say 6.0 too."""
+    v, d = release["version"], release["dir"]
+    manifest = d / f"terraform-provider-hastack_{v}_manifest.json"
+    assert json.loads(manifest.read_text()) == {"version": 1, "metadata": {"protocol_versions": ["6.0"]}}
+    _, sums_name, _ = names(release)
+    digest = hashlib.sha256(manifest.read_bytes()).hexdigest()
+    assert f"{digest}  {manifest.name}\n" in (d / sums_name).read_text()
+    api = d / "registry" / "v1" / "providers" / "hastack" / "hastack"
+    versions = json.loads((api / "versions").read_text())["versions"]
+    assert [x["protocols"] for x in versions if x["version"] == v] == [["6.0"]], versions
+    download = json.loads((api / v / "download" / "linux" / "amd64").read_text())
+    assert download["protocols"] == ["6.0"], download
+
+
 def test_platform_without_std_is_reported_not_faked(release, tmp_path):
     """A platform whose Rust standard library is missing is listed as not built, and no zip of it
     exists (the build is already up to date: this only packs again, unsigned)."""
