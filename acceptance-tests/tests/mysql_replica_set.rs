@@ -540,6 +540,59 @@ mod loss {
         serde_json::from_slice(&out.stdout).map_err(|e| format!("agent on {ip}: {e}"))
     }
 
+    /// With automatic failover off, or within the block period after one, nothing replaces a
+    /// stopped primary: for three leases (15 s) no other member becomes writable and their
+    /// agents say `why`; once the host is back, its member does not take the lease again
+    /// either (10 s): the operator decides.
+    pub fn no_automatic_failover(api: u16, s: &State, why: &str) -> Result<(), String> {
+        let app = app_ns(s)?;
+        let ms = members(s)?;
+        let p = settled(&app, &ms, Duration::from_secs(120))?;
+        let primary = &ms[p];
+        let admin = Emulator::admin_on(api);
+        let (code, out) = admin("POST", "hosts/stop", &json!({"name": primary.name}));
+        if code != 200 {
+            return Err(format!("stop {}: {out}", primary.name));
+        }
+        let none_writable = |ms: &[&Member], secs: u64| -> Result<Vec<Value>, String> {
+            let until = Instant::now() + Duration::from_secs(secs);
+            let mut last = Vec::new();
+            while Instant::now() < until {
+                last = ms
+                    .iter()
+                    .map(|m| agent(&app, &m.ip).unwrap_or(Value::Null))
+                    .collect();
+                if let Some(w) = last.iter().find(|a| a["writable"] == true) {
+                    return Err(format!(
+                        "a member became writable with automatic failover off: {w}"
+                    ));
+                }
+                std::thread::sleep(Duration::from_millis(500));
+            }
+            Ok(last)
+        };
+        let others: Vec<&Member> = ms.iter().filter(|m| m.ip != primary.ip).collect();
+        let last = none_writable(&others, 15)?;
+        if !last
+            .iter()
+            .all(|a| a["last_error"].as_str().is_some_and(|e| e.contains(why)))
+        {
+            return Err(format!(
+                "the agents do not say why there is no primary: {last:?}"
+            ));
+        }
+        common::start_hosts(api, std::slice::from_ref(&primary.name))?;
+        let started = Instant::now();
+        while agent(&app, &primary.ip).is_err() {
+            if started.elapsed() > Duration::from_secs(60) {
+                return Err(format!("{}'s agent did not come back", primary.name));
+            }
+            std::thread::sleep(Duration::from_millis(500));
+        }
+        none_writable(&ms.iter().collect::<Vec<_>>(), 10)?;
+        Ok(())
+    }
+
     /// The index of the one primary, once every replica streams from it and all have applied
     /// the same transactions, within `limit`.
     pub fn settled(app: &str, ms: &[Member], limit: Duration) -> Result<usize, String> {
@@ -960,6 +1013,16 @@ fn mysql_replica_set_loses_no_acknowledged_write() {
         .unwrap_or_default()
         .to_string();
     assert!(config.contains("failover_block_period"));
+    let manual = config.replace(
+        "  failover_block_period = \"0s\"",
+        "  failover_block_period = \"0s\"\n  automatic_failover_enabled = false",
+    );
+    assert!(manual.contains("automatic_failover_enabled = false"));
+    let blocked = config.replace(
+        "failover_block_period = \"0s\"",
+        "failover_block_period = \"300s\"",
+    );
+    assert!(blocked.contains("300s"));
     let params: std::sync::Arc<std::sync::Mutex<Vec<String>>> = Default::default();
     let (p1, p2) = (params.clone(), params.clone());
     // The primary the apply left, and the one the rounds left: a moved primary is a plan warning.
@@ -1008,6 +1071,25 @@ fn mysql_replica_set_loses_no_acknowledged_write() {
             let now = loss::settled(&app, &ms, std::time::Duration::from_secs(180))?;
             *moved1.lock().unwrap() = (applied, ms[now].name.clone());
             Ok(())
+        }))
+        // automatic_failover_enabled = false, in place: a stopped primary is not replaced…
+        .step(Step::new(manual.clone()).check(move |s| {
+            loss::no_automatic_failover(api, s, "automatic failover is off")
+        }))
+        // …until it is on again: the next apply turns it on, the members elect a primary (the
+        // most advanced) and the apply waits for it.
+        .step(Step::new(config.clone()).check(move |s| {
+            let ms = loss::members(s)?;
+            loss::settled(&app_ns(s)?, &ms, std::time::Duration::from_secs(60)).map(|_| ())
+        }))
+        // That election was an automatic failover: within a 300 s block period after it, a
+        // stopped primary is not replaced either; with no block period the apply elects one.
+        .step(Step::new(blocked).check(move |s| {
+            loss::no_automatic_failover(api, s, "failover blocked until")
+        }))
+        .step(Step::new(config.clone()).check(move |s| {
+            let ms = loss::members(s)?;
+            loss::settled(&app_ns(s)?, &ms, std::time::Duration::from_secs(60)).map(|_| ())
         }))
         // _disappears: every member deleted out of band is drift (the set is gone from state)…
         .step(
