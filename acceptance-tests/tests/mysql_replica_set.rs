@@ -563,9 +563,7 @@ mod loss {
                     .map(|m| agent(&app, &m.ip).unwrap_or(Value::Null))
                     .collect();
                 if let Some(w) = last.iter().find(|a| a["writable"] == true) {
-                    return Err(format!(
-                        "a member became writable with automatic failover off: {w}"
-                    ));
+                    return Err(format!("a member became writable ({why}): {w}"));
                 }
                 std::thread::sleep(Duration::from_millis(500));
             }
@@ -591,6 +589,11 @@ mod loss {
         }
         none_writable(&ms.iter().collect::<Vec<_>>(), 10)?;
         Ok(())
+    }
+
+    /// The members elected a primary and settled around it within 60 s.
+    pub fn elected(s: &State) -> Result<(), String> {
+        settled(&app_ns(s)?, &members(s)?, Duration::from_secs(60)).map(|_| ())
     }
 
     /// The index of the one primary, once every replica streams from it and all have applied
@@ -1078,19 +1081,13 @@ fn mysql_replica_set_loses_no_acknowledged_write() {
         }))
         // …until it is on again: the next apply turns it on, the members elect a primary (the
         // most advanced) and the apply waits for it.
-        .step(Step::new(config.clone()).check(move |s| {
-            let ms = loss::members(s)?;
-            loss::settled(&app_ns(s)?, &ms, std::time::Duration::from_secs(60)).map(|_| ())
-        }))
+        .step(Step::new(config.clone()).check(loss::elected))
         // That election was an automatic failover: within a 300 s block period after it, a
         // stopped primary is not replaced either; with no block period the apply elects one.
         .step(Step::new(blocked).check(move |s| {
             loss::no_automatic_failover(api, s, "failover blocked until")
         }))
-        .step(Step::new(config.clone()).check(move |s| {
-            let ms = loss::members(s)?;
-            loss::settled(&app_ns(s)?, &ms, std::time::Duration::from_secs(60)).map(|_| ())
-        }))
+        .step(Step::new(config.clone()).check(loss::elected))
         // _disappears: every member deleted out of band is drift (the set is gone from state)…
         .step(
             Step::new(config.clone())
