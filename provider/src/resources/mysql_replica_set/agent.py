@@ -392,13 +392,15 @@ class Agent:
                 ok = False
             if ok:
                 self.renewed = time.time()
-                target = self.switchover_target()
-                if target and target != ME:
-                    self.hand_over(target)
+                request = self.switchover_request()
+                if request and request[0] != ME:
+                    self.hand_over(request[1], epoch, ro)
                     return
                 if ro == "1":
-                    sql("SET GLOBAL rpl_semi_sync_master_enabled=ON")
-                    sql("SET GLOBAL read_only=OFF")
+                    # Read-only while holding the lease: MariaDB restarted (it boots read-only)
+                    # or a switchover was abandoned. promote() also ends any replication left
+                    # over from before this member took the key.
+                    promote(epoch)
                 self.synced = epoch
                 with LOCK:
                     STATE.update(role="primary", writable=True, leader=ME, epoch=epoch)
@@ -420,10 +422,10 @@ class Agent:
             with LOCK:
                 STATE.update(leader=leader, epoch=epoch, role="replica" if mariadb_up else "down", writable=False)
             if mariadb_up:
-                if self.switchover_target() == ME:
-                    self.catch_up()
-                else:
-                    self.follow_or_rebuild(leader)
+                self.follow_or_rebuild(leader)
+                request = self.switchover_request()
+                if request and request[0] == ME:
+                    self.catch_up(request[1], epoch)
                 st = slave_status()
                 if st.get("Slave_IO_Running") == "Yes" and st.get("Slave_SQL_Running") == "Yes":
                     self.synced = epoch
@@ -435,11 +437,20 @@ class Agent:
                 STATE["leader"] = ""
         if not mariadb_up:
             return
-        target = self.switchover_target()
-        if target:
-            # A planned switchover: only its target takes the key.
-            if target == ME:
-                self.campaign(first=False, planned=True)
+        request = self.switchover_request()
+        if request:
+            target, req = request
+            if get("handover_ready")[0] == f"{STATE['epoch']} {req}":
+                # The primary stopped writes and let go once the target had every
+                # transaction: only the target takes the key.
+                if target == ME:
+                    self.campaign(first=False, planned=True)
+                return
+            # The primary went away before it handed over: the target may not have all it
+            # acknowledged, so the most advanced member wins an election (asked for by the
+            # switchover, so neither automatic_failover_enabled nor the block period holds it
+            # back) and hands over to the target after.
+            self.elect()
             return
         init = get("initialized")[0]
         if init is None:
@@ -458,40 +469,61 @@ class Agent:
             return
         self.elect()
 
-    def switchover_target(self):
-        """The member a planned switchover hands over to, while the request is fresh (60 s)."""
+    def switchover_request(self):
+        """The pending planned switchover as (target, request) while it is fresh (60 s), else
+        None. The request is the key's whole value (target and time): the handover keys carry
+        it with the leader epoch, "<epoch> <request>", so a key left by an earlier switchover
+        or by an earlier primary never counts."""
         value = get("switchover")[0]
         if not value:
             return None
         target, _, since = value.partition(" ")
-        if time.time() - float(since or 0) > 60:
+        try:
+            fresh = time.time() - float(since or 0) <= 60
+        except ValueError:
             return None
-        return target
+        return (target, value) if fresh else None
 
-    def hand_over(self, target):
-        """The primary's part of a switchover: stop writes, say where it stopped, and let go
-        of the lease once the target has everything."""
-        if STATE["writable"]:
-            demote(f"switchover to {target}")
-            delete("handover_ready")
-            put("handover_pos", variable("gtid_binlog_pos"))
+    def hand_over(self, request, epoch, ro):
+        """The primary's part of a switchover: stop writes, say where they stopped, and let go
+        of the lease once the target has everything. Every loop does whatever is still
+        missing, so a step that failed (MariaDB stopped hard because read_only was blocked by
+        commits waiting for a replica, an etcd call that timed out, a restarted agent) is done
+        again rather than holding the switchover until it is abandoned."""
+        target = request.partition(" ")[0]
+        token = f"{epoch} {request}"
         with LOCK:
+            writable = STATE["writable"]
             STATE.update(role="handing-over", writable=False)
-        if get("handover_ready")[0] == target:
+        if writable or ro != "1":
+            demote(f"switchover to {target}")
+        if (get("handover_pos")[0] or "").partition("|")[0] != token:
+            # Where writes stopped, read once MariaDB itself says they have (after a hard stop
+            # it answers again read-only).
+            if variable("read_only") == "1":
+                put("handover_pos", f"{token}|{variable('gtid_binlog_pos')}")
+                log(f"writes stopped for the switchover to {target}")
+            return
+        if get("handover_ready")[0] == token:
             log(f"{target} has every transaction: releasing the lease")
             revoke(self.lease)
             self.lease = None
             with LOCK:
                 STATE["role"] = "replica"
 
-    def catch_up(self):
-        """The target's part: apply everything up to the old primary's last position."""
-        pos = get("handover_pos")[0]
-        if not pos or get("handover_ready")[0] == ME:
+    def catch_up(self, request, epoch):
+        """The target's part: apply everything up to where this epoch's primary stopped
+        writes, then say so."""
+        token = f"{epoch} {request}"
+        tok, _, pos = (get("handover_pos")[0] or "").partition("|")
+        if tok != token or get("handover_ready")[0] == token:
             return
-        rows = sql(f"SELECT MASTER_GTID_WAIT('{pos}', 10)", timeout=15)
-        if rows and rows[0][0] == "0":
-            put("handover_ready", ME)
+        if pos:
+            rows = sql(f"SELECT MASTER_GTID_WAIT('{pos}', 10)", timeout=15)
+            if not rows or rows[0][0] != "0":
+                return
+        put("handover_ready", token)
+        log(f"caught up to {pos or 'an empty binlog'} for the switchover")
 
     def follow_or_rebuild(self, leader):
         follow(leader)
