@@ -37,6 +37,8 @@ ELECTING_LOOP = 0.2  # while an election runs: members report and the winner see
 RETRY = 2.0  # demote when the lease could not be renewed for TTL - RETRY seconds
 DOWN_AFTER = 2.0  # MariaDB is down once it has not answered for this long
 ETCD_CHECK = 5.0  # how often the primary checks that etcd's leader is on another member
+REQUEST_FOR = 60.0  # a switchover request counts for this long (switchover.sh waits 50 s)
+HANDOVER_FOR = 45.0  # the primary lets go of the lease only this long after the request
 AUTO = bool(CONF.get("automatic_failover", True))
 BLOCK = float(CONF.get("block_period", 300))
 PREFIX = f"/hastack/mysql/{SET}/"
@@ -164,6 +166,23 @@ def move_etcd_leader():
         if local_etcd("/v3/maintenance/transfer-leadership", {"targetID": m["ID"]}, timeout=2.0) is not None:
             return f"moved etcd leadership to {m.get('name') or m['ID']}"
     return "could not move etcd leadership: no other member's etcd took it"
+
+
+def put_while_leader(key, value, epoch):
+    """Put key only while the leader key of `epoch` (its create revision) exists: a handover
+    key written for a primary that is already gone must never count."""
+    r = etcd("/v3/kv/txn", {
+        "compare": [{"key": b64(PREFIX + "leader"), "target": "CREATE", "create_revision": str(epoch)}],
+        "success": [{"request_put": {"key": b64(PREFIX + key), "value": b64(value)}}],
+    })
+    return bool(r.get("succeeded"))
+
+
+def clear_handover(request_done):
+    """Delete the handover keys, and the switchover request too when it is done. Called before
+    a leaseholder turns writes on: no handover key may outlive writes it does not cover."""
+    for k in ("handover_pos", "handover_ready") + (("switchover",) if request_done else ()):
+        delete(k)
 
 
 def take(key, value, lease):
@@ -327,6 +346,8 @@ class Agent:
         self.down_since = None
         # When the primary last checked where etcd's leader is.
         self.etcd_checked = 0.0
+        # Whether this member's election report may still be in etcd.
+        self.candidate = False
 
     def member_lease(self):
         """This member's liveness key (its own lease): who must report in an election."""
@@ -392,16 +413,24 @@ class Agent:
                 ok = False
             if ok:
                 self.renewed = time.time()
+                self.synced = epoch
+                with LOCK:
+                    STATE.update(leader=ME, epoch=epoch)
                 request = self.switchover_request()
-                if request and request[0] != ME:
+                # Hand over while the request is young (the target then has 15 s to take the
+                # key before the request expires) and the target is live.
+                if (request and request[0] != ME and time.time() - request[2] < HANDOVER_FOR
+                        and request[0] in get_prefix("members/")):
                     self.hand_over(request[1], epoch, ro)
                     return
                 if ro == "1":
-                    # Read-only while holding the lease: MariaDB restarted (it boots read-only)
-                    # or a switchover was abandoned. promote() also ends any replication left
-                    # over from before this member took the key.
+                    # Read-only while holding the lease: just elected (campaign's cleanup
+                    # failed), MariaDB restarted (it boots read-only), or a switchover
+                    # abandoned or to a member that is gone. First no handover key may outlive
+                    # the writes about to start, then promote() (which also ends replication
+                    # left over from before this member took the key).
+                    clear_handover(request is None or request[0] == ME)
                     promote(epoch)
-                self.synced = epoch
                 with LOCK:
                     STATE.update(role="primary", writable=True, leader=ME, epoch=epoch)
                 if time.time() - self.etcd_checked > ETCD_CHECK:
@@ -421,6 +450,9 @@ class Agent:
         if leader:
             with LOCK:
                 STATE.update(leader=leader, epoch=epoch, role="replica" if mariadb_up else "down", writable=False)
+            if self.candidate:
+                # A report put after the winner cleared them would count in the next election.
+                self.clear_candidate()
             if mariadb_up:
                 self.follow_or_rebuild(leader)
                 request = self.switchover_request()
@@ -439,17 +471,21 @@ class Agent:
             return
         request = self.switchover_request()
         if request:
-            target, req = request
-            if get("handover_ready")[0] == f"{STATE['epoch']} {req}":
-                # The primary stopped writes and let go once the target had every
-                # transaction: only the target takes the key.
+            target, req, _ = request
+            ready = get("handover_ready")[0] or ""
+            pos_token = (get("handover_pos")[0] or "").partition("|")[0]
+            handed = ready != "" and ready == pos_token and ready.split("/")[1:2] == [req]
+            if handed and (target == ME or target in get_prefix("members/")):
+                # The primary stopped writes, published where, and let go once the target had
+                # applied everything up to there: only the target takes the key.
                 if target == ME:
                     self.campaign(first=False, planned=True)
                 return
-            # The primary went away before it handed over: the target may not have all it
-            # acknowledged, so the most advanced member wins an election (asked for by the
-            # switchover, so neither automatic_failover_enabled nor the block period holds it
-            # back) and hands over to the target after.
+            # No handover (the primary went away before it, or the set has no primary: a
+            # promotion by hand), or its target is gone: the target may not have every
+            # acknowledged write, so the most advanced member wins an election (asked for by
+            # the switchover, so neither automatic_failover_enabled nor the block period holds
+            # it back) and hands over to the target after.
             self.elect()
             return
         init = get("initialized")[0]
@@ -470,39 +506,42 @@ class Agent:
         self.elect()
 
     def switchover_request(self):
-        """The pending planned switchover as (target, request) while it is fresh (60 s), else
-        None. The request is the key's whole value (target and time): the handover keys carry
-        it with the leader epoch, "<epoch> <request>", so a key left by an earlier switchover
-        or by an earlier primary never counts."""
+        """The pending planned switchover as (target, request, time asked) while it is fresh
+        (REQUEST_FOR), else None. The request is the key's whole value (target and time)."""
         value = get("switchover")[0]
         if not value:
             return None
         target, _, since = value.partition(" ")
         try:
-            fresh = time.time() - float(since or 0) <= 60
+            asked = float(since or 0)
         except ValueError:
             return None
-        return (target, value) if fresh else None
+        return (target, value, asked) if time.time() - asked <= REQUEST_FOR else None
 
     def hand_over(self, request, epoch, ro):
         """The primary's part of a switchover: stop writes, say where they stopped, and let go
-        of the lease once the target has everything. Every loop does whatever is still
-        missing, so a step that failed (MariaDB stopped hard because read_only was blocked by
-        commits waiting for a replica, an etcd call that timed out, a restarted agent) is done
-        again rather than holding the switchover until it is abandoned."""
+        of the lease once the target has applied everything up to there. Every loop does
+        whatever is still missing, so a step that failed (MariaDB stopped hard because
+        read_only was blocked by commits waiting for a replica, an etcd call that timed out, a
+        restarted agent) is done again rather than holding the switchover until it is
+        abandoned. The position's token, "<epoch>/<request>/<when writes stopped>", names this
+        primary, this request and this stop of writes: the target's confirmation counts only
+        for the very position it confirms."""
         target = request.partition(" ")[0]
-        token = f"{epoch} {request}"
         with LOCK:
             writable = STATE["writable"]
             STATE.update(role="handing-over", writable=False)
-        if writable or ro != "1":
+        stopped_now = writable or ro != "1"
+        if stopped_now:
             demote(f"switchover to {target}")
-        if (get("handover_pos")[0] or "").partition("|")[0] != token:
+        token = (get("handover_pos")[0] or "").partition("|")[0]
+        if stopped_now or not token.startswith(f"{epoch}/{request}/"):
             # Where writes stopped, read once MariaDB itself says they have (after a hard stop
             # it answers again read-only).
             if variable("read_only") == "1":
-                put("handover_pos", f"{token}|{variable('gtid_binlog_pos')}")
-                log(f"writes stopped for the switchover to {target}")
+                token = f"{epoch}/{request}/{time.time():.6f}"
+                if put_while_leader("handover_pos", f"{token}|{variable('gtid_binlog_pos')}", epoch):
+                    log(f"writes stopped for the switchover to {target}")
             return
         if get("handover_ready")[0] == token:
             log(f"{target} has every transaction: releasing the lease")
@@ -513,17 +552,20 @@ class Agent:
 
     def catch_up(self, request, epoch):
         """The target's part: apply everything up to where this epoch's primary stopped
-        writes, then say so."""
-        token = f"{epoch} {request}"
-        tok, _, pos = (get("handover_pos")[0] or "").partition("|")
-        if tok != token or get("handover_ready")[0] == token:
+        writes, then confirm that very position (only while that primary holds the key)."""
+        token, _, pos = (get("handover_pos")[0] or "").partition("|")
+        if not token.startswith(f"{epoch}/{request}/") or get("handover_ready")[0] == token:
             return
-        if pos:
-            rows = sql(f"SELECT MASTER_GTID_WAIT('{pos}', 10)", timeout=15)
+        # GTID strict mode, one domain: a higher sequence number has everything before it.
+        # gtid_current_pos, not MASTER_GTID_WAIT alone: that waits on gtid_slave_pos, which
+        # never reaches a position this member wrote itself as primary (a switch back with no
+        # write in between).
+        if pos and seq(variable("gtid_current_pos")) < seq(pos):
+            rows = sql(f"SELECT MASTER_GTID_WAIT('{pos}', 1)", timeout=4)
             if not rows or rows[0][0] != "0":
                 return
-        put("handover_ready", token)
-        log(f"caught up to {pos or 'an empty binlog'} for the switchover")
+        if put_while_leader("handover_ready", token, epoch):
+            log(f"caught up to {pos or 'an empty binlog'} for the switchover")
 
     def follow_or_rebuild(self, leader):
         follow(leader)
@@ -537,12 +579,14 @@ class Agent:
     def clear_candidate(self):
         try:
             delete(f"candidates/{ME}")
+            self.candidate = False
         except OSError:
             pass
 
     def elect(self):
         pos = drain()
         put(f"candidates/{ME}", f"{self.synced} {pos}", self.mlease)
+        self.candidate = True
         live = set(get_prefix("members/"))
         reports = get_prefix("candidates/")
         missing = [m for m in live if m not in reports]
@@ -571,14 +615,14 @@ class Agent:
         _, epoch = get("leader")
         if first:
             put("initialized", ME)
-        elif planned:
-            for k in ("switchover", "handover_pos", "handover_ready"):
-                delete(k)
-        else:
+        elif not planned:
             put("last_failover", str(time.time()))
             with LOCK:
                 STATE["failovers"] += 1
                 STATE["last_failover"] = time.time()
+        # Before writes start (if this fails, the next loop clears them, then promotes).
+        request = self.switchover_request()
+        clear_handover(planned or (request is not None and request[0] == ME))
         promote(epoch)
         for m in get_prefix("candidates/"):
             try:

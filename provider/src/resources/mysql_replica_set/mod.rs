@@ -467,6 +467,20 @@ impl MysqlReplicaSet {
             &Settings::of(&c.planned),
         )?;
         replica::run_on(f, &v, &v.ips(), "hastack mysql setup", &script).await?;
+        // A planned switchover: `primary` set and changed, or set and the members moved (the
+        // move hands the primary to whichever replica can take it).
+        let switch = c.config.primary.value().is_some()
+            && (moved
+                || c.prior
+                    .is_none_or(|p| p.primary.value() != c.config.primary.value()));
+        // No primary (automatic failover off or blocked, the old one gone): naming a member in
+        // `primary` promotes by hand. The agents elect the most advanced member, which then
+        // hands over to the named one, so nothing acknowledged is lost. (At create the named
+        // member simply starts the set.)
+        if switch && c.prior.is_some() && primary_ip(&look(f, g).await?).is_none() {
+            tracing::info!(set = g.prefix, to = wanted, "no primary: promoting by hand");
+            switchover(f, g, &v, &wanted).await?;
+        }
         // Healthy around whichever member holds the lease (the agents, not this apply, decide).
         let v = replica::wait_healthy(f, g, &STATUS, |v| {
             unhealthy(v, &primary_ip(v).unwrap_or_else(|| current.clone()))
@@ -498,12 +512,6 @@ impl MysqlReplicaSet {
         for name in &drop {
             params::delete(&f.ssm, &node::user_parameter(&g.prefix, name)).await?;
         }
-        // A planned switchover: `primary` set and changed, or set and the members moved (the
-        // move hands the primary to whichever replica can take it).
-        let switch = c.config.primary.value().is_some()
-            && (moved
-                || c.prior
-                    .is_none_or(|p| p.primary.value() != c.config.primary.value()));
         if switch && wanted != current {
             switchover(f, g, &v, &wanted).await?;
             wait_healthy(f, g, &wanted).await?;
