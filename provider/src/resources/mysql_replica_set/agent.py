@@ -219,6 +219,14 @@ def variable(name):
     return rows[0][0] if rows else ""
 
 
+def gtid0(pos):
+    """The domain-0 GTID of a GTID position ("0-1-42,1-2-7" → "0-1-42"), or ""."""
+    for part in pos.split(","):
+        if part.strip().startswith("0-"):
+            return part.strip()
+    return ""
+
+
 def seq(gtid):
     """The sequence number of domain 0 in a GTID position ("0-1-42" → 42)."""
     best = 0
@@ -311,12 +319,16 @@ def demote(why):
         log(f"could not end app sessions: {e}")
 
 
-def promote(epoch):
+def promote(epoch, renewed):
+    """Leave read-only as the primary of `epoch`, whose lease was last renewed at `renewed`:
+    never once the watchdog would already demote (the lease may be gone by then)."""
     log(f"promoting (epoch {epoch})")
     sql("STOP SLAVE")
     sql("RESET SLAVE ALL")
     # From now on every commit waits for a replica to have it (never switched off again).
     sql("SET GLOBAL rpl_semi_sync_master_enabled=ON")
+    if time.time() - renewed > TTL - RETRY:
+        raise RuntimeError(f"the lease was renewed {time.time() - renewed:.1f}s ago: writes stay off")
     sql("SET GLOBAL read_only=OFF")
     with LOCK:
         STATE.update(role="primary", writable=True, epoch=epoch)
@@ -430,7 +442,7 @@ class Agent:
                     # the writes about to start, then promote() (which also ends replication
                     # left over from before this member took the key).
                     clear_handover(request is None or request[0] == ME)
-                    promote(epoch)
+                    promote(epoch, self.renewed)
                 with LOCK:
                     STATE.update(role="primary", writable=True, leader=ME, epoch=epoch)
                 if time.time() - self.etcd_checked > ETCD_CHECK:
@@ -469,23 +481,24 @@ class Agent:
                 STATE["leader"] = ""
         if not mariadb_up:
             return
-        request = self.switchover_request()
-        if request:
-            target, req, _ = request
-            ready = get("handover_ready")[0] or ""
-            pos_token = (get("handover_pos")[0] or "").partition("|")[0]
-            handed = ready != "" and ready == pos_token and ready.split("/")[1:2] == [req]
-            if handed and (target == ME or target in get_prefix("members/")):
-                # The primary stopped writes, published where, and let go once the target had
-                # applied everything up to there: only the target takes the key.
-                if target == ME:
-                    self.campaign(first=False, planned=True)
+        # A handover: the last primary stopped writes, published where, and its target
+        # confirmed it had applied everything up to there. Any leaseholder deletes both keys
+        # before it takes writes, so a matching pair covers every write since: only the target
+        # takes the key (however old the request is by now), while it is live.
+        ready = get("handover_ready")[0] or ""
+        if ready and ready == (get("handover_pos")[0] or "").partition("|")[0]:
+            target = ready.split("/")[1].partition(" ")[0] if ready.count("/") >= 2 else ""
+            if target == ME:
+                self.campaign(first=False, planned=True)
                 return
-            # No handover (the primary went away before it, or the set has no primary: a
-            # promotion by hand), or its target is gone: the target may not have every
-            # acknowledged write, so the most advanced member wins an election (asked for by
-            # the switchover, so neither automatic_failover_enabled nor the block period holds
-            # it back) and hands over to the target after.
+            if target in get_prefix("members/"):
+                return
+        if self.switchover_request():
+            # A switchover with no handover (the primary went away before it, or the set has
+            # no primary: a promotion by hand), or whose target is gone: the target may not
+            # have every acknowledged write, so the most advanced member wins an election
+            # (asked for by the switchover, so neither automatic_failover_enabled nor the block
+            # period holds it back) and hands over to the target after.
             self.elect()
             return
         init = get("initialized")[0]
@@ -556,13 +569,20 @@ class Agent:
         token, _, pos = (get("handover_pos")[0] or "").partition("|")
         if not token.startswith(f"{epoch}/{request}/") or get("handover_ready")[0] == token:
             return
-        # GTID strict mode, one domain: a higher sequence number has everything before it.
-        # gtid_current_pos, not MASTER_GTID_WAIT alone: that waits on gtid_slave_pos, which
-        # never reaches a position this member wrote itself as primary (a switch back with no
-        # write in between).
-        if pos and seq(variable("gtid_current_pos")) < seq(pos):
+        # This member's last transaction must be exactly the primary's last (GTID strict mode,
+        # one domain). gtid_current_pos, not MASTER_GTID_WAIT alone: that waits on
+        # gtid_slave_pos, which never reaches a position this member wrote itself as primary
+        # (a switch back with no write in between). A higher or different last transaction is
+        # a tail the primary does not have: never confirmed (the member rebuilds itself).
+        want = gtid0(pos)
+        have = gtid0(variable("gtid_current_pos"))
+        if want and have != want:
+            if seq(have) >= seq(want):
+                with LOCK:
+                    STATE["last_error"] = f"switchover: this member has {have}, the primary {want}"
+                return
             rows = sql(f"SELECT MASTER_GTID_WAIT('{pos}', 1)", timeout=4)
-            if not rows or rows[0][0] != "0":
+            if not rows or rows[0][0] != "0" or gtid0(variable("gtid_current_pos")) != want:
                 return
         if put_while_leader("handover_ready", token, epoch):
             log(f"caught up to {pos or 'an empty binlog'} for the switchover")
@@ -585,8 +605,9 @@ class Agent:
 
     def elect(self):
         pos = drain()
-        put(f"candidates/{ME}", f"{self.synced} {pos}", self.mlease)
+        # Set first: a put that times out may still have been applied.
         self.candidate = True
+        put(f"candidates/{ME}", f"{self.synced} {pos}", self.mlease)
         live = set(get_prefix("members/"))
         reports = get_prefix("candidates/")
         missing = [m for m in live if m not in reports]
@@ -606,12 +627,14 @@ class Agent:
         self.campaign(first=False)
 
     def campaign(self, first, planned=False):
+        # The lease runs from no earlier than this.
+        granted = time.time()
         lease = grant(TTL)
         if not take("leader", ME, lease):
             revoke(lease)
             return
         self.lease = lease
-        self.renewed = time.time()
+        self.renewed = granted
         _, epoch = get("leader")
         if first:
             put("initialized", ME)
@@ -623,7 +646,7 @@ class Agent:
         # Before writes start (if this fails, the next loop clears them, then promotes).
         request = self.switchover_request()
         clear_handover(planned or (request is not None and request[0] == ME))
-        promote(epoch)
+        promote(epoch, self.renewed)
         for m in get_prefix("candidates/"):
             try:
                 delete(f"candidates/{m}")

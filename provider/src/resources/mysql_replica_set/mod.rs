@@ -475,7 +475,8 @@ impl MysqlReplicaSet {
                     .is_none_or(|p| p.primary.value() != c.config.primary.value()));
         // No primary (automatic failover off or blocked, the old one gone): naming a member in
         // `primary` promotes by hand. The agents elect the most advanced member, which then
-        // hands over to the named one, so nothing acknowledged is lost. (At create the named
+        // hands over to the named one: nothing acknowledged is lost, as in an automatic
+        // failover (the election waits for every live member). (At create the named
         // member simply starts the set.)
         if switch && c.prior.is_some() && primary_ip(&look(f, g).await?).is_none() {
             tracing::info!(set = g.prefix, to = wanted, "no primary: promoting by hand");

@@ -41,7 +41,14 @@ while time.time() < deadline:
         print(f"hastack-mysql-switchover: {target} is primary")
         sys.exit(0)
     time.sleep(0.2)
-for k in ("switchover", "handover_pos", "handover_ready"):
-    etcd("/v3/kv/deleterange", {"key": b(prefix + k)})
-raise SystemExit(f"{target} did not become primary within 50 s (switchover abandoned; the old primary resumes)")
+# Give up only while a member holds the lease (the primary, writing again by now: it lets go
+# only within 45 s of the request). With none, a handover may be under way: the agents finish
+# it, or elect, with the request left in place.
+done = etcd("/v3/kv/txn", {
+    "compare": [{"key": b(prefix + "leader"), "target": "CREATE", "result": "GREATER", "create_revision": "0"}],
+    "success": [{"request_delete_range": {"key": b(prefix + k)}} for k in ("switchover", "handover_pos", "handover_ready")],
+}).get("succeeded")
+if done:
+    raise SystemExit(f"{target} did not become primary within 50 s (switchover abandoned; the old primary resumes)")
+raise SystemExit(f"{target} did not become primary within 50 s, and no member holds the lease: the agents finish the handover or elect a primary")
 PY
