@@ -553,7 +553,9 @@ class Agent:
             # it answers again read-only).
             if variable("read_only") == "1":
                 token = f"{epoch}/{request}/{time.time():.6f}"
-                if put_while_leader("handover_pos", f"{token}|{variable('gtid_binlog_pos')}", epoch):
+                # gtid_current_pos, not gtid_binlog_pos: a member rebuilt from a dump has an
+                # empty binlog until its next transaction.
+                if put_while_leader("handover_pos", f"{token}|{variable('gtid_current_pos')}", epoch):
                     log(f"writes stopped for the switchover to {target}")
             return
         if get("handover_ready")[0] == token:
@@ -576,7 +578,7 @@ class Agent:
         # a tail the primary does not have: never confirmed (the member rebuilds itself).
         want = gtid0(pos)
         have = gtid0(variable("gtid_current_pos"))
-        if want and have != want:
+        if have != want:
             if seq(have) >= seq(want):
                 with LOCK:
                     STATE["last_error"] = f"switchover: this member has {have}, the primary {want}"
@@ -604,6 +606,9 @@ class Agent:
             pass
 
     def elect(self):
+        if self.mlease is None:
+            # A report must lapse with this member: without its liveness lease it waits.
+            return
         pos = drain()
         # Set first: a put that times out may still have been applied.
         self.candidate = True
@@ -619,7 +624,7 @@ class Agent:
         def rank(m):
             epoch, _, pos = reports[m].partition(" ")
             return (int(epoch or 0), seq(pos), -MEMBERS.index(m) if m in MEMBERS else -99)
-        best = max(reports, key=rank)
+        best = max((m for m in reports if m in live), key=rank, default=None)
         if best != ME:
             with LOCK:
                 STATE.update(role="electing", last_error=f"{best} is more advanced")

@@ -44,11 +44,20 @@ while time.time() < deadline:
 # Give up only while a member holds the lease (the primary, writing again by now: it lets go
 # only within 45 s of the request). With none, a handover may be under way: the agents finish
 # it, or elect, with the request left in place.
+# Not when this member holds it: it took the key and is about to take writes.
 done = etcd("/v3/kv/txn", {
-    "compare": [{"key": b(prefix + "leader"), "target": "CREATE", "result": "GREATER", "create_revision": "0"}],
+    "compare": [
+        {"key": b(prefix + "leader"), "target": "CREATE", "result": "GREATER", "create_revision": "0"},
+        {"key": b(prefix + "leader"), "target": "VALUE", "result": "NOT_EQUAL", "value": b(target)},
+    ],
     "success": [{"request_delete_range": {"key": b(prefix + k)}} for k in ("switchover", "handover_pos", "handover_ready")],
 }).get("succeeded")
 if done:
     raise SystemExit(f"{target} did not become primary within 50 s (switchover abandoned; the old primary resumes)")
-raise SystemExit(f"{target} did not become primary within 50 s, and no member holds the lease: the agents finish the handover or elect a primary")
+for _ in range(50):
+    if primary_ok():
+        print(f"hastack-mysql-switchover: {target} is primary")
+        sys.exit(0)
+    time.sleep(0.2)
+raise SystemExit(f"{target} did not become primary within 60 s, and no other member holds the lease: the agents finish the handover or elect a primary")
 PY
