@@ -134,6 +134,20 @@ fn check_set(s: &State, api: u16, primary_index: usize) -> Result<(), String> {
     Ok(())
 }
 
+/// A failed statement is not echoed by the mariadb client on a member (Debian's client prints
+/// it by default, and the users' and replication statements carry passwords).
+fn failed_statement_not_echoed(api: u16, node: &str) -> Result<(), String> {
+    let (_, out) = common::run_shell(
+        api,
+        node,
+        "printf \"ALTER USER 'hastack_nobody'@'%%' IDENTIFIED BY 'must-not-echo';\\n\" | mariadb 2>&1; true",
+    )?;
+    if out.contains("must-not-echo") || !out.contains("ERROR 1396") {
+        return Err(format!("a failed statement on a member printed {out:?}"));
+    }
+    Ok(())
+}
+
 /// Every member has `max_connections`, the `audit` database, no `report` user and an
 /// `auditor` user as `want` says (tab-separated counts), read as root on the member.
 fn configured_everywhere(api: u16, ms: &[loss::Member], want: &str) -> Result<(), String> {
@@ -359,6 +373,7 @@ fn mysql_replica_set_basic() {
             Step::new(resource_example("hastack_mysql_replica_set"))
                 .check(move |s| {
                     check_set(s, api, 0)?;
+                    failed_statement_not_echoed(api, &loss::members(s)?[1].node)?;
                     // Writes flow through the sidecar across the next step's switchover.
                     let pw = secret(
                         api,
@@ -506,6 +521,41 @@ fn mysql_replica_set_basic() {
                 if p != 1 {
                     return Err(format!("{} is primary, want db-1's member", ms[p].name));
                 }
+                // The new member started from a copy of the primary's data, not a replay of
+                // its whole binlog.
+                let (_, copied) = common::run_shell(
+                    api,
+                    &ms[3].node,
+                    "grep -h 'copied .* data at' /var/log/hastack-mysql-agent.log || true",
+                )?;
+                let copied = copied.trim();
+                if copied.is_empty() {
+                    return Err(format!(
+                        "{} did not start from a copy of the primary's data",
+                        ms[3].name
+                    ));
+                }
+                // Its copy carries the users, in force (not only as rows of mysql.global_priv).
+                let app_pw = secret(
+                    api,
+                    set(s)?["password_parameters"]["app"].as_str().unwrap_or(""),
+                )?;
+                sql(
+                    &app,
+                    &ms[3].ip,
+                    3306,
+                    "app",
+                    &app_pw,
+                    "SELECT COUNT(*) FROM shop.ids",
+                )
+                .map_err(|e| format!("app on the new member {}: {e}", ms[3].name))?;
+                acceptance_tests::figure(&format!(
+                    "mysql new member: {}",
+                    copied
+                        .rsplit("hastack-mysql-agent: ")
+                        .next()
+                        .unwrap_or(copied)
+                ));
                 *k1.lock().unwrap() = ms.iter().take(3).map(|m| m.name.clone()).collect();
                 configured_everywhere(api, &ms, "250\t1\t0\t1")?;
                 let g = set(s)?;

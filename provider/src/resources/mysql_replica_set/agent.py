@@ -260,29 +260,63 @@ def follow(leader):
     sql("START SLAVE")
 
 
-def rebuild(leader, errors):
+DUMP = "/var/lib/hastack/mysql-seed.sql"
+
+
+def leader_gtid(leader):
+    """The leader's gtid_binlog_pos, asked over the private network ("" when it has written
+    nothing; None when it does not answer)."""
+    env = dict(os.environ, MYSQL_PWD=repl_password())
+    p = subprocess.run(["mariadb", "-N", "-B", "--connect-timeout=2", "-h", leader, "-u", "hastack_repl",
+                        "-e", "SELECT @@GLOBAL.gtid_binlog_pos"],
+                       env=env, text=True, capture_output=True, timeout=5)
+    return p.stdout.strip() if p.returncode == 0 else None
+
+
+def rebuild(leader, why):
     """Replace this member's data with a consistent copy of the leader's (mariadb-dump over the
-    private network, GTID position included), then follow it."""
-    log(f"replication from {leader} fails with {errors}: rebuilding from it")
+    private network, GTID position included, streamed to a file so memory stays flat), then
+    follow it."""
+    log(f"{why}: copying {leader}'s data")
+    started = time.time()
     env = dict(os.environ, MYSQL_PWD=repl_password())
     sql("STOP SLAVE")
     sql("RESET SLAVE ALL")
-    dump = subprocess.run(
-        ["mariadb-dump", "-h", leader, "-u", "hastack_repl", "--all-databases", "--single-transaction",
-         "--gtid", "--master-data=2", "--routines", "--events", "--triggers"],
-        env=env, capture_output=True, timeout=600)
-    if dump.returncode != 0:
-        raise RuntimeError(f"dump from {leader}: {dump.stderr.decode()[-300:]}")
-    sql("RESET MASTER")
-    load = subprocess.run(["mariadb", "--init-command=SET sql_log_bin=0"], input=dump.stdout,
-                          capture_output=True, timeout=600)
-    if load.returncode != 0:
-        raise RuntimeError(f"load: {load.stderr.decode()[-300:]}")
-    found = re.search(rb"gtid_slave_pos='([0-9,-]*)'", dump.stdout)
-    if not found:
-        raise RuntimeError(f"the dump from {leader} carries no GTID position")
+    try:
+        with open(DUMP, "wb") as out:
+            os.chmod(DUMP, 0o600)
+            dump = subprocess.run(
+                ["mariadb-dump", "-h", leader, "-u", "hastack_repl", "--all-databases", "--single-transaction",
+                 "--gtid", "--master-data=2", "--routines", "--events", "--triggers",
+                 # The users arrive as rows of mysql.global_priv: without a FLUSH PRIVILEGES
+                 # after them the server would not know them until its next restart.
+                 "--flush-privileges"],
+                env=env, stdout=out, stderr=subprocess.PIPE, timeout=600)
+        if dump.returncode != 0:
+            raise RuntimeError(f"dump from {leader}: {dump.stderr.decode()[-300:]}")
+        # The position is a comment line at the dump's end (--master-data=2 with --gtid); the
+        # tables' contents (the help tables among them) are never lines starting with "--".
+        found = None
+        with open(DUMP, "rb") as f:
+            for line in f:
+                if line.startswith(b"-- SET GLOBAL gtid_slave_pos="):
+                    found = re.match(rb"-- SET GLOBAL gtid_slave_pos='([0-9,-]*)';", line)
+        if not found:
+            raise RuntimeError(f"the dump from {leader} carries no GTID position")
+        sql("RESET MASTER")
+        with open(DUMP, "rb") as f:
+            load = subprocess.run(["mariadb", "--init-command=SET sql_log_bin=0"], stdin=f,
+                                  capture_output=True, timeout=600)
+        if load.returncode != 0:
+            raise RuntimeError(f"load: {load.stderr.decode()[-300:]}")
+        size = os.path.getsize(DUMP)
+    finally:
+        try:
+            os.unlink(DUMP)
+        except OSError:
+            pass
     sql(f"SET GLOBAL gtid_slave_pos='{found.group(1).decode()}'")
-    log(f"rebuilt from {leader} at {found.group(1).decode()}")
+    log(f"copied {leader}'s data at {found.group(1).decode()} ({size} bytes in {time.time() - started:.1f}s)")
     follow(leader)
 
 
@@ -590,13 +624,31 @@ class Agent:
             log(f"caught up to {pos or 'an empty binlog'} for the switchover")
 
     def follow_or_rebuild(self, leader):
+        if not slave_status() and not variable("gtid_current_pos") and leader_gtid(leader):
+            # A new member (never replicated, nothing written) joining a set with data: a copy
+            # of the leader's data, not a replay of its whole binlog (slow, one commit per
+            # transaction, and impossible once old binlogs are purged).
+            self.rebuild(leader, "a new member")
+            return
         follow(leader)
         st = slave_status()
         errors = (st.get("Last_IO_Errno", "0"), st.get("Last_SQL_Errno", "0"))
         stopped = st.get("Slave_IO_Running") == "No" or st.get("Slave_SQL_Running") == "No"
         if stopped and errors != ("0", "0"):
             # Diverged (a former primary's unacknowledged tail, or a gap): copy the leader.
-            rebuild(leader, errors)
+            self.rebuild(leader, f"replication from {leader} fails with {errors}")
+
+    def rebuild(self, leader, why):
+        """[rebuild], without counting in an election meanwhile: the copy can take longer than
+        a liveness lease, and an election waits for every live member's report."""
+        if self.mlease is not None:
+            revoke(self.mlease)
+            self.mlease = None
+        with LOCK:
+            STATE.update(role="copying", last_error=f"{why}: copying {leader}'s data")
+        rebuild(leader, why)
+        with LOCK:
+            STATE.update(role="replica", last_error="")
 
     def clear_candidate(self):
         try:

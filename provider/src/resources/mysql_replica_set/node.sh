@@ -82,6 +82,11 @@ REPL_PASSWORD=$(aws ssm get-parameter --region "$REGION" --name "$REPL_PARAM" --
   [ -n "$PARAMETERS" ] && printf '%s\n' "$PARAMETERS"
 } > /etc/mysql/mariadb.conf.d/99-hastack.cnf
 chmod 0644 /etc/mysql/mariadb.conf.d/99-hastack.cnf
+# The mariadb client prints a failed statement by default, and some carry a password (users,
+# replication): never into a Run Command's output or the agent's log.
+printf '%s\n' "# Written by hastack: a failed statement is never printed (some carry a password)." \
+  "[mysql]" "loose-print-query-on-error = 0" > /etc/mysql/mariadb.conf.d/98-hastack-client.cnf
+chmod 0644 /etc/mysql/mariadb.conf.d/98-hastack-client.cnf
 
 # etcd on the first members (3, or 5 in larger sets): the leader lease lives there.
 ETCD_URLS='' CLUSTER='' n=0

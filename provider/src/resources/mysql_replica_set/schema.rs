@@ -37,7 +37,8 @@ the first three members and the primary holds a leader key under a lease (`failu
 its MariaDB read-only before the lease can expire. When the key is gone, every live replica stops \
 receiving, applies its relay log and reports its GTID position; once all have reported, the most \
 advanced takes the key in an etcd transaction and the others follow it. A returning old primary \
-rejoins as a replica, and a diverged one (an unacknowledged tail) rebuilds itself from the primary.
+rejoins as a replica, and a diverged one (an unacknowledged tail) rebuilds itself from the primary. A new member starts from a copy of the primary's \
+data, not a replay of its binlog.
 
 **No acknowledged write is lost** because hastack owns these settings: semi-synchronous replication \
 with `AFTER_SYNC` and a timeout that never falls back to asynchronous (a commit returns only once a \
