@@ -556,6 +556,23 @@ fn mysql_replica_set_basic() {
                         .next()
                         .unwrap_or(copied)
                 ));
+                // A copy left unfinished (its marker outlives a failed load or a restart) is
+                // made again, and the member settles back with everything.
+                let (_, out) = common::run_shell(
+                    api,
+                    &ms[3].node,
+                    "touch /var/lib/hastack/mysql-copying && sleep 5 && \
+                     grep -c 'an unfinished copy: copying' /var/log/hastack-mysql-agent.log || true",
+                )?;
+                if out.trim() == "0" || out.trim().is_empty() {
+                    return Err(format!(
+                        "{} did not copy again after an unfinished copy ({out:?})",
+                        ms[3].name
+                    ));
+                }
+                if loss::settled(&app, &ms, std::time::Duration::from_secs(60))? != 1 {
+                    return Err("the primary moved while a replica copied again".into());
+                }
                 *k1.lock().unwrap() = ms.iter().take(3).map(|m| m.name.clone()).collect();
                 configured_everywhere(api, &ms, "250\t1\t0\t1")?;
                 let g = set(s)?;

@@ -43,7 +43,8 @@ AUTO = bool(CONF.get("automatic_failover", True))
 BLOCK = float(CONF.get("block_period", 300))
 PREFIX = f"/hastack/mysql/{SET}/"
 STATE = {"role": "starting", "leader": "", "epoch": 0, "writable": False, "last_error": "",
-         "gtid": "", "lag": None, "io": "", "sql": "", "failovers": 0, "last_failover": 0.0}
+         "gtid": "", "lag": None, "io": "", "sql": "", "failovers": 0, "last_failover": 0.0,
+         "replicating": False}
 LOCK = threading.Lock()
 
 
@@ -196,7 +197,10 @@ def take(key, value, lease):
 
 # --- MariaDB through its command-line client (root over the unix socket) --------------
 def sql(query, timeout=5):
-    p = subprocess.run(["mariadb", "-N", "-B", "--connect-timeout=2"], input=query, text=True,
+    # A failed statement is never printed back (CHANGE MASTER carries the replication password;
+    # node.sh's client file says the same, this holds even without it).
+    p = subprocess.run(["mariadb", "--loose-skip-print-query-on-error", "-N", "-B", "--connect-timeout=2"],
+                       input=query, text=True,
                        capture_output=True, timeout=timeout)
     if p.returncode != 0:
         raise RuntimeError(p.stderr.strip())
@@ -261,14 +265,22 @@ def follow(leader):
 
 
 DUMP = "/var/lib/hastack/mysql-seed.sql"
+# Exists from the moment a copy starts replacing this member's data until the copy is complete
+# and its position set: while it does, the member copies again and counts in no election.
+COPYING = "/var/lib/hastack/mysql-copying"
+
+
+def copying():
+    return os.path.exists(COPYING)
 
 
 def leader_gtid(leader):
-    """The leader's gtid_binlog_pos, asked over the private network ("" when it has written
-    nothing; None when it does not answer)."""
+    """The leader's gtid_current_pos, asked over the private network ("" when it holds no
+    transaction; None when it does not answer). Not gtid_binlog_pos: a leader that was itself
+    copied has an empty binlog until its next write, and still has data."""
     env = dict(os.environ, MYSQL_PWD=repl_password())
     p = subprocess.run(["mariadb", "-N", "-B", "--connect-timeout=2", "-h", leader, "-u", "hastack_repl",
-                        "-e", "SELECT @@GLOBAL.gtid_binlog_pos"],
+                        "-e", "SELECT @@GLOBAL.gtid_current_pos"],
                        env=env, text=True, capture_output=True, timeout=5)
     return p.stdout.strip() if p.returncode == 0 else None
 
@@ -276,24 +288,33 @@ def leader_gtid(leader):
 def rebuild(leader, why):
     """Replace this member's data with a consistent copy of the leader's (mariadb-dump over the
     private network, GTID position included, streamed to a file so memory stays flat), then
-    follow it."""
+    follow it. COPYING marks the data partial until the copy's position is set."""
     log(f"{why}: copying {leader}'s data")
     started = time.time()
     env = dict(os.environ, MYSQL_PWD=repl_password())
     sql("STOP SLAVE")
     sql("RESET SLAVE ALL")
+    open(COPYING, "w").close()
     try:
-        with open(DUMP, "wb") as out:
-            os.chmod(DUMP, 0o600)
+        try:
+            os.unlink(DUMP)
+        except FileNotFoundError:
+            pass
+        # The copy holds the users' password hashes: readable by root only from the start.
+        with os.fdopen(os.open(DUMP, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600), "wb") as out:
             dump = subprocess.run(
                 ["mariadb-dump", "-h", leader, "-u", "hastack_repl", "--all-databases", "--single-transaction",
                  "--gtid", "--master-data=2", "--routines", "--events", "--triggers",
                  # The users arrive as rows of mysql.global_priv: without a FLUSH PRIVILEGES
                  # after them the server would not know them until its next restart.
-                 "--flush-privileges"],
+                 "--flush-privileges",
+                 # InnoDB's statistics are the server's own (rebuilt as it goes), and reloading
+                 # them under a running server can collide with its own updates.
+                 "--ignore-table=mysql.innodb_index_stats", "--ignore-table=mysql.innodb_table_stats"],
                 env=env, stdout=out, stderr=subprocess.PIPE, timeout=600)
         if dump.returncode != 0:
-            raise RuntimeError(f"dump from {leader}: {dump.stderr.decode()[-300:]}")
+            log(f"mariadb-dump from {leader}: {dump.stderr.decode()[-300:]}")
+            raise RuntimeError(f"the dump from {leader} failed (exit {dump.returncode}; see the agent's log)")
         # The position is a comment line at the dump's end (--master-data=2 with --gtid); the
         # tables' contents (the help tables among them) are never lines starting with "--".
         found = None
@@ -303,12 +324,16 @@ def rebuild(leader, why):
                     found = re.match(rb"-- SET GLOBAL gtid_slave_pos='([0-9,-]*)';", line)
         if not found:
             raise RuntimeError(f"the dump from {leader} carries no GTID position")
+        # Nothing of this member's own history stays: no binlog, no replication position.
         sql("RESET MASTER")
+        sql("SET GLOBAL gtid_slave_pos=''")
         with open(DUMP, "rb") as f:
-            load = subprocess.run(["mariadb", "--init-command=SET sql_log_bin=0"], stdin=f,
-                                  capture_output=True, timeout=600)
+            load = subprocess.run(["mariadb", "--loose-skip-print-query-on-error", "--init-command=SET sql_log_bin=0"],
+                                  stdin=f, capture_output=True, timeout=600)
         if load.returncode != 0:
-            raise RuntimeError(f"load: {load.stderr.decode()[-300:]}")
+            # Its message may quote table data: the log only, not /status.
+            log(f"loading the copy: {load.stderr.decode()[-300:]}")
+            raise RuntimeError(f"loading the copy of {leader}'s data failed (exit {load.returncode}; see the agent's log)")
         size = os.path.getsize(DUMP)
     finally:
         try:
@@ -316,6 +341,7 @@ def rebuild(leader, why):
         except OSError:
             pass
     sql(f"SET GLOBAL gtid_slave_pos='{found.group(1).decode()}'")
+    os.unlink(COPYING)
     log(f"copied {leader}'s data at {found.group(1).decode()} ({size} bytes in {time.time() - started:.1f}s)")
     follow(leader)
 
@@ -339,7 +365,7 @@ def demote(why):
     supervisor restarts it read-only); no pending commit is ever acknowledged, and the
     unacknowledged tail makes this member rebuild itself when it follows the new primary."""
     with LOCK:
-        STATE["writable"] = False
+        STATE.update(writable=False, replicating=False)
     log(f"demoting: {why}")
     try:
         sql("SET SESSION lock_wait_timeout = 1; SET GLOBAL read_only = ON", timeout=4)
@@ -365,7 +391,7 @@ def promote(epoch, renewed):
         raise RuntimeError(f"the lease was renewed {time.time() - renewed:.1f}s ago: writes stay off")
     sql("SET GLOBAL read_only=OFF")
     with LOCK:
-        STATE.update(role="primary", writable=True, epoch=epoch)
+        STATE.update(role="primary", writable=True, epoch=epoch, replicating=False)
 
 
 def drain():
@@ -420,7 +446,7 @@ class Agent:
             mariadb_up = now - self.down_since < DOWN_AFTER
             ro = "1"
         # Only a member whose MariaDB answers counts in an election.
-        if mariadb_up:
+        if mariadb_up and not copying():
             self.member_lease()
         elif self.mlease is not None:
             revoke(self.mlease)
@@ -505,7 +531,10 @@ class Agent:
                 if request and request[0] == ME:
                     self.catch_up(request[1], epoch)
                 st = slave_status()
-                if st.get("Slave_IO_Running") == "Yes" and st.get("Slave_SQL_Running") == "Yes":
+                running = st.get("Slave_IO_Running") == "Yes" and st.get("Slave_SQL_Running") == "Yes"
+                with LOCK:
+                    STATE["replicating"] = running
+                if running:
                     self.synced = epoch
             return
         # No leader.
@@ -624,12 +653,21 @@ class Agent:
             log(f"caught up to {pos or 'an empty binlog'} for the switchover")
 
     def follow_or_rebuild(self, leader):
-        if not slave_status() and not variable("gtid_current_pos") and leader_gtid(leader):
-            # A new member (never replicated, nothing written) joining a set with data: a copy
-            # of the leader's data, not a replay of its whole binlog (slow, one commit per
-            # transaction, and impossible once old binlogs are purged).
-            self.rebuild(leader, "a new member")
+        if copying():
+            # A copy that failed or was interrupted (a dump or load error, a restart): this
+            # member's data is partial, whatever its positions say.
+            self.rebuild(leader, "an unfinished copy")
             return
+        if not slave_status() and not variable("gtid_current_pos"):
+            # A new member (never replicated, nothing written): when the set has data, a copy
+            # of the leader's, not a replay of its whole binlog (slow, one commit per
+            # transaction, and impossible once old binlogs are purged).
+            have = leader_gtid(leader)
+            if have is None:
+                raise RuntimeError(f"a new member: the leader {leader} does not answer")
+            if have:
+                self.rebuild(leader, "a new member")
+                return
         follow(leader)
         st = slave_status()
         errors = (st.get("Last_IO_Errno", "0"), st.get("Last_SQL_Errno", "0"))
@@ -645,7 +683,7 @@ class Agent:
             revoke(self.mlease)
             self.mlease = None
         with LOCK:
-            STATE.update(role="copying", last_error=f"{why}: copying {leader}'s data")
+            STATE.update(role="copying", replicating=False, last_error=f"{why}: copying {leader}'s data")
         rebuild(leader, why)
         with LOCK:
             STATE.update(role="replica", last_error="")
@@ -774,12 +812,14 @@ def status():
 class Http(http.server.BaseHTTPRequestHandler):
     def do_GET(self):
         with LOCK:
-            role, writable = STATE["role"], STATE["writable"]
+            role, writable, replicating = STATE["role"], STATE["writable"], STATE["replicating"]
         if self.path == "/primary":
             code = 200 if role == "primary" and writable else 503
             body = {"role": role}
         elif self.path == "/replica":
-            code = 200 if role == "replica" else 503
+            # A replica whose threads run (a member copying or whose replication stopped on an
+            # error serves no reads).
+            code = 200 if role == "replica" and replicating else 503
             body = {"role": role}
         elif self.path == "/status":
             code, body = 200, status()
@@ -813,6 +853,11 @@ def main():
     if "--status" in sys.argv:
         print(json.dumps(status()))
         return
+    # A copy left by an agent that was stopped mid-way holds password hashes: never kept.
+    try:
+        os.unlink(DUMP)
+    except FileNotFoundError:
+        pass
     server = Server(("0.0.0.0", 8008), Http)
     threading.Thread(target=server.serve_forever, daemon=True).start()
     log(f"started for {SET} on {ME} (etcd {', '.join(ETCD)})")

@@ -230,7 +230,7 @@ if [ ! -e "$MARK" ]; then
   for _ in $(seq 1 100); do mariadb -e 'SELECT 1' >/dev/null 2>&1 && break; sleep 0.1; done
   # The replication user, on every member and outside the binlog (each may become primary;
   # it is also what a diverged member rebuilds itself with).
-  mariadb <<SQL
+  mariadb --loose-skip-print-query-on-error <<SQL
 SET SESSION sql_log_bin = 0;
 CREATE USER IF NOT EXISTS 'hastack_repl'@'%' IDENTIFIED BY '$REPL_PASSWORD';
 ALTER USER 'hastack_repl'@'%' IDENTIFIED BY '$REPL_PASSWORD';

@@ -22,7 +22,7 @@ if [ -n "$USERS" ]; then
     pw=$(aws ssm get-parameter --region "$REGION" --name "$param" --with-decryption --query Parameter.Value --output text)
     p=${privileges//,/, }
     p=${p//_/ }
-    mariadb <<SQL
+    mariadb --loose-skip-print-query-on-error <<SQL
 CREATE USER IF NOT EXISTS '$name'@'%' IDENTIFIED BY '$pw';
 ALTER USER '$name'@'%' IDENTIFIED BY '$pw';
 REVOKE ALL PRIVILEGES, GRANT OPTION FROM '$name'@'%';
