@@ -557,11 +557,13 @@ fn mysql_replica_set_basic() {
                         .unwrap_or(copied)
                 ));
                 // A copy left unfinished (its marker outlives a failed load or a restart) is
-                // made again, and the member settles back with everything.
+                // made again, and the member settles back with everything and nothing else: a
+                // database only it had (as a diverged tail's would be) is gone.
                 let (_, out) = common::run_shell(
                     api,
                     &ms[3].node,
-                    "touch /var/lib/hastack/mysql-copying && sleep 5 && \
+                    "mariadb -e 'SET sql_log_bin=0; CREATE DATABASE hastack_stray' && \
+                     touch /var/lib/hastack/mysql-copying && sleep 5 && \
                      grep -c 'an unfinished copy: copying' /var/log/hastack-mysql-agent.log || true",
                 )?;
                 if out.trim() == "0" || out.trim().is_empty() {
@@ -572,6 +574,21 @@ fn mysql_replica_set_basic() {
                 }
                 if loss::settled(&app, &ms, std::time::Duration::from_secs(60))? != 1 {
                     return Err("the primary moved while a replica copied again".into());
+                }
+                // Its binlog continues from the copy's position (no write came after it), so a
+                // copy taken from it, or its own first write as primary, follows on.
+                let (_, out) = common::run_shell(
+                    api,
+                    &ms[3].node,
+                    "mariadb -N -B -e \"SELECT @@gtid_binlog_pos, @@gtid_current_pos, \
+                     (SELECT COUNT(*) FROM information_schema.schemata WHERE schema_name = 'hastack_stray')\"",
+                )?;
+                let f: Vec<&str> = out.trim().split('\t').collect();
+                if f.len() != 3 || f[0].is_empty() || f[0] != f[1] || f[2] != "0" {
+                    return Err(format!(
+                        "{} after copying again: binlog position, position, stray databases = {out:?}",
+                        ms[3].name
+                    ));
                 }
                 *k1.lock().unwrap() = ms.iter().take(3).map(|m| m.name.clone()).collect();
                 configured_everywhere(api, &ms, "250\t1\t0\t1")?;

@@ -288,13 +288,13 @@ def leader_gtid(leader):
 def rebuild(leader, why):
     """Replace this member's data with a consistent copy of the leader's (mariadb-dump over the
     private network, GTID position included, streamed to a file so memory stays flat), then
-    follow it. COPYING marks the data partial until the copy's position is set."""
+    follow it. COPYING marks the data partial from the moment it is first changed until the
+    copy's position is set."""
     log(f"{why}: copying {leader}'s data")
     started = time.time()
     env = dict(os.environ, MYSQL_PWD=repl_password())
     sql("STOP SLAVE")
     sql("RESET SLAVE ALL")
-    open(COPYING, "w").close()
     try:
         try:
             os.unlink(DUMP)
@@ -324,9 +324,19 @@ def rebuild(leader, why):
                     found = re.match(rb"-- SET GLOBAL gtid_slave_pos='([0-9,-]*)';", line)
         if not found:
             raise RuntimeError(f"the dump from {leader} carries no GTID position")
-        # Nothing of this member's own history stays: no binlog, no replication position.
+        # From here the data is partial until the copy's position is set.
+        open(COPYING, "w").close()
+        # Nothing of this member's own history stays: no binlog, no replication position, no
+        # database the leader does not have (a diverged tail's DDL; the copy recreates the
+        # others and replaces their tables).
         sql("RESET MASTER")
         sql("SET GLOBAL gtid_slave_pos=''")
+        # Readers still connected (the sidecar stopped sending new ones) would hold the tables
+        # the copy drops and replaces.
+        kill_app_sessions()
+        for (db,) in sql("SHOW DATABASES"):
+            if db not in ("mysql", "information_schema", "performance_schema", "sys") and not db.startswith("#"):
+                sql(f"SET SESSION sql_log_bin=0; DROP DATABASE `{db.replace('`', '``')}`", timeout=120)
         with open(DUMP, "rb") as f:
             load = subprocess.run(["mariadb", "--loose-skip-print-query-on-error", "--init-command=SET sql_log_bin=0"],
                                   stdin=f, capture_output=True, timeout=600)
@@ -340,9 +350,15 @@ def rebuild(leader, why):
             os.unlink(DUMP)
         except OSError:
             pass
-    sql(f"SET GLOBAL gtid_slave_pos='{found.group(1).decode()}'")
+    pos = found.group(1).decode()
+    if pos:
+        # The binlog continues from the copy's position: this member's own next transaction
+        # (as primary) follows it, and a copy taken from this member carries it (mariadb-dump
+        # reads the position from the binlog, empty after RESET MASTER).
+        sql(f"SET GLOBAL gtid_binlog_state='{pos}'")
+    sql(f"SET GLOBAL gtid_slave_pos='{pos}'")
     os.unlink(COPYING)
-    log(f"copied {leader}'s data at {found.group(1).decode()} ({size} bytes in {time.time() - started:.1f}s)")
+    log(f"copied {leader}'s data at {pos} ({size} bytes in {time.time() - started:.1f}s)")
     follow(leader)
 
 
@@ -420,6 +436,11 @@ class Agent:
         self.etcd_checked = 0.0
         # Whether this member's election report may still be in etcd.
         self.candidate = False
+        # Failed copies in a row, and when the next may start.
+        self.copy_failures = 0
+        self.copy_after = 0.0
+        # Whether this loop saw replication running (what GET /replica serves).
+        self.replicating = False
 
     def member_lease(self):
         """This member's liveness key (its own lease): who must report in an election."""
@@ -431,6 +452,16 @@ class Agent:
             self.mlease = None
 
     def step(self):
+        """One loop; GET /replica serves what it found (not replicating unless it saw both
+        threads run, whatever path or error ended it)."""
+        self.replicating = False
+        try:
+            self.loop()
+        finally:
+            with LOCK:
+                STATE["replicating"] = self.replicating
+
+    def loop(self):
         mariadb_up = True
         try:
             ro = variable("read_only")
@@ -532,8 +563,7 @@ class Agent:
                     self.catch_up(request[1], epoch)
                 st = slave_status()
                 running = st.get("Slave_IO_Running") == "Yes" and st.get("Slave_SQL_Running") == "Yes"
-                with LOCK:
-                    STATE["replicating"] = running
+                self.replicating = running and not copying()
                 if running:
                     self.synced = epoch
             return
@@ -542,7 +572,8 @@ class Agent:
             log(f"no leader (it was {STATE['leader']})")
             with LOCK:
                 STATE["leader"] = ""
-        if not mariadb_up:
+        if not mariadb_up or copying():
+            # (A member whose data is a partial copy never takes the key, by any path.)
             return
         # A handover: the last primary stopped writes, published where, and its target
         # confirmed it had applied everything up to there. Any leaseholder deletes both keys
@@ -683,8 +714,20 @@ class Agent:
             revoke(self.mlease)
             self.mlease = None
         with LOCK:
-            STATE.update(role="copying", replicating=False, last_error=f"{why}: copying {leader}'s data")
-        rebuild(leader, why)
+            STATE.update(role="copying", last_error=f"{why}: copying {leader}'s data")
+        if time.time() < self.copy_after:
+            # A copy that keeps failing (a full disk, a load longer than its limit) is not
+            # retried every second against the leader.
+            with LOCK:
+                STATE["last_error"] = f"{why}: the last copy failed; next try at {self.copy_after:.0f}"
+            return
+        try:
+            rebuild(leader, why)
+        except Exception:
+            self.copy_failures += 1
+            self.copy_after = time.time() + min(5 * 2 ** (self.copy_failures - 1), 600)
+            raise
+        self.copy_failures, self.copy_after = 0, 0.0
         with LOCK:
             STATE.update(role="replica", last_error="")
 

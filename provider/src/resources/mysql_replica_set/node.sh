@@ -195,6 +195,9 @@ Description=hastack MariaDB agent (leader lease in etcd)
 After=network-online.target mariadb.service etcd.service
 [Service]
 ExecStart=/usr/bin/python3 /usr/local/lib/hastack/mysql-agent.py /etc/hastack/mysql-agent.json
+# The same file as under the init script (what an operator and a log pipeline read).
+StandardOutput=append:/var/log/hastack-mysql-agent.log
+StandardError=append:/var/log/hastack-mysql-agent.log
 Restart=always
 RestartSec=1
 [Install]
