@@ -98,7 +98,7 @@ if ! hl status | python3 -c 'import json,sys; h=json.load(sys.stdin)["hosts"]; s
   exit 1
 fi
 
-terraform version | head -n1
+terraform version | sed -n 1p
 echo "Environment: $ENVIRONMENT (examples/environments/$ENVIRONMENT, module examples/modules/ha-webapp)"
 tf init -input=false -no-color >/dev/null
 tf validate -no-color

@@ -93,12 +93,12 @@ SHIM
   fi
   local v; v=$(terraform_version)
   if version_ok "$v"; then
-    log "terraform $v at $(command -v terraform) (oldest tested); $("$NEWEST_TERRAFORM" version | head -n1) at $NEWEST_TERRAFORM (newest)"
+    log "terraform $v at $(command -v terraform) (oldest tested); $("$NEWEST_TERRAFORM" version | sed -n 1p) at $NEWEST_TERRAFORM (newest)"
   else
     need_root
     ln -sf "$NEWEST_TERRAFORM" /usr/local/bin/terraform
     hash -r
-    log "no terraform >= 1.11 on PATH: /usr/local/bin/terraform is $("$NEWEST_TERRAFORM" version | head -n1)"
+    log "no terraform >= 1.11 on PATH: /usr/local/bin/terraform is $("$NEWEST_TERRAFORM" version | sed -n 1p)"
   fi
 }
 

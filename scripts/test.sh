@@ -60,7 +60,7 @@ TF_ACC=1 TF_ACC_TERRAFORM_PATH="$NEWEST" cargo test --no-fail-fast 2>&1 | tee "$
 cargo_status=${PIPESTATUS[0]}
 OLDEST=$(command -v terraform || true)
 if [ -n "$OLDEST" ] && [ "$(readlink -f "$OLDEST")" != "$(readlink -f "$NEWEST")" ]; then
-  step "acceptance _basic tests on the oldest Terraform: $("$OLDEST" version | head -n1)"
+  step "acceptance _basic tests on the oldest Terraform: $("$OLDEST" version | sed -n 1p)"
   # The same package selection as above (no -p): cargo resolves the same features and builds
   # nothing again (with -p acceptance-tests it rebuilt 1m44s of dependencies).
   # HASTACK_ACC_SECOND_PASS: the MariaDB test leaves out the steps that exercise only the
