@@ -12,6 +12,14 @@ fn set(s: &State) -> Result<serde_json::Value, String> {
         .ok_or_else(|| "no hastack_mysql_replica_set.db in state".into())
 }
 
+/// The app user's password, read from its Parameter Store parameter.
+fn app_password(api: u16, s: &State) -> Result<String, String> {
+    secret(
+        api,
+        set(s)?["password_parameters"]["app"].as_str().unwrap_or(""),
+    )
+}
+
 /// `mariadb` as `user` inside namespace `ns` against `host:port`: the rows, tab-separated.
 fn sql(
     ns: &str,
@@ -189,10 +197,7 @@ fn no_write_lost(
     what: &str,
 ) -> Result<(), String> {
     let log = loss::finish_writers(w)?;
-    let pw = secret(
-        api,
-        set(s)?["password_parameters"]["app"].as_str().unwrap_or(""),
-    )?;
+    let pw = app_password(api, s)?;
     let query = format!("SELECT id FROM shop.ids WHERE id LIKE '{prefix}%'");
     let fin: std::collections::BTreeSet<String> =
         sql(&app_ns(s)?, "127.0.0.1", 3306, "app", &pw, &query)?
@@ -375,10 +380,7 @@ fn mysql_replica_set_basic() {
                     check_set(s, api, 0)?;
                     failed_statement_not_echoed(api, &loss::members(s)?[1].node)?;
                     // Writes flow through the sidecar across the next step's switchover.
-                    let pw = secret(
-                        api,
-                        set(s)?["password_parameters"]["app"].as_str().unwrap_or(""),
-                    )?;
+                    let pw = app_password(api, s)?;
                     let app = app_ns(s)?;
                     sql(
                         &app,
@@ -415,10 +417,7 @@ fn mysql_replica_set_basic() {
             if short {
                 return record_secrets(api, s, &f0, &r0);
             }
-            let pw = secret(
-                api,
-                set(s)?["password_parameters"]["app"].as_str().unwrap_or(""),
-            )?;
+            let pw = app_password(api, s)?;
             let ms = loss::members(s)?;
             // Writers run across a switchover with a restarted agent and the next step's move
             // to new instances.
@@ -536,10 +535,7 @@ fn mysql_replica_set_basic() {
                     ));
                 }
                 // Its copy carries the users, in force (not only as rows of mysql.global_priv).
-                let app_pw = secret(
-                    api,
-                    set(s)?["password_parameters"]["app"].as_str().unwrap_or(""),
-                )?;
+                let app_pw = app_password(api, s)?;
                 sql(
                     &app,
                     &ms[3].ip,
@@ -1213,7 +1209,7 @@ fn mysql_replica_set_loses_no_acknowledged_write() {
     with_emulator("mysql_replica_set_loss", &e)
         .step(Step::new(config.clone()).check(move |s| {
             let applied = set(s)?["current_primary"].as_str().unwrap_or("").to_string();
-            let pw = secret(api, set(s)?["password_parameters"]["app"].as_str().unwrap_or(""))?;
+            let pw = app_password(api, s)?;
             let app = app_ns(s)?;
             sql(&app, "127.0.0.1", 3306, "app", &pw, "CREATE TABLE IF NOT EXISTS shop.ids (id VARCHAR(64) PRIMARY KEY)")?;
             let mut rtos = Vec::new();

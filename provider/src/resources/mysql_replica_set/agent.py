@@ -245,14 +245,16 @@ def repl_password():
     return CONF["replication_password"]
 
 
-def follow(leader):
+def follow(leader, st=None):
+    """Replicate from `leader` (`st`: this member's SHOW SLAVE STATUS, when just read)."""
     # A former primary keeps semi-sync master on after a demotion without restart; as a
     # replica with log_slave_updates its SQL thread would then wait for an acknowledgement
     # of every applied transaction from replicas it does not have, and stall.
     if variable("rpl_semi_sync_master_enabled") == "1":
         log("semi-sync master off (this member is a replica now)")
         sql("SET GLOBAL rpl_semi_sync_master_enabled=OFF")
-    st = slave_status()
+    if st is None:
+        st = slave_status()
     if st.get("Master_Host") == leader and st.get("Slave_IO_Running") == "Yes" and st.get("Slave_SQL_Running") == "Yes":
         return
     log(f"following {leader}")
@@ -272,6 +274,15 @@ COPYING = "/var/lib/hastack/mysql-copying"
 
 def copying():
     return os.path.exists(COPYING)
+
+
+def discard(path):
+    """Remove `path` if it is there (a file that cannot be removed shows up where it is next
+    created, with O_EXCL)."""
+    try:
+        os.unlink(path)
+    except OSError:
+        pass
 
 
 def leader_gtid(leader):
@@ -296,10 +307,7 @@ def rebuild(leader, why):
     sql("STOP SLAVE")
     sql("RESET SLAVE ALL")
     try:
-        try:
-            os.unlink(DUMP)
-        except FileNotFoundError:
-            pass
+        discard(DUMP)
         # The copy holds the users' password hashes: readable by root only from the start.
         with os.fdopen(os.open(DUMP, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600), "wb") as out:
             dump = subprocess.run(
@@ -346,10 +354,7 @@ def rebuild(leader, why):
             raise RuntimeError(f"loading the copy of {leader}'s data failed (exit {load.returncode}; see the agent's log)")
         size = os.path.getsize(DUMP)
     finally:
-        try:
-            os.unlink(DUMP)
-        except OSError:
-            pass
+        discard(DUMP)
     pos = found.group(1).decode()
     if pos:
         # The binlog continues from the copy's position: this member's own next transaction
@@ -381,7 +386,7 @@ def demote(why):
     supervisor restarts it read-only); no pending commit is ever acknowledged, and the
     unacknowledged tail makes this member rebuild itself when it follows the new primary."""
     with LOCK:
-        STATE.update(writable=False, replicating=False)
+        STATE["writable"] = False
     log(f"demoting: {why}")
     try:
         sql("SET SESSION lock_wait_timeout = 1; SET GLOBAL read_only = ON", timeout=4)
@@ -407,7 +412,7 @@ def promote(epoch, renewed):
         raise RuntimeError(f"the lease was renewed {time.time() - renewed:.1f}s ago: writes stay off")
     sql("SET GLOBAL read_only=OFF")
     with LOCK:
-        STATE.update(role="primary", writable=True, epoch=epoch, replicating=False)
+        STATE.update(role="primary", writable=True, epoch=epoch)
 
 
 def drain():
@@ -689,7 +694,8 @@ class Agent:
             # member's data is partial, whatever its positions say.
             self.rebuild(leader, "an unfinished copy")
             return
-        if not slave_status() and not variable("gtid_current_pos"):
+        st = slave_status()
+        if not st and not variable("gtid_current_pos"):
             # A new member (never replicated, nothing written): when the set has data, a copy
             # of the leader's, not a replay of its whole binlog (slow, one commit per
             # transaction, and impossible once old binlogs are purged).
@@ -699,7 +705,7 @@ class Agent:
             if have:
                 self.rebuild(leader, "a new member")
                 return
-        follow(leader)
+        follow(leader, st)
         st = slave_status()
         errors = (st.get("Last_IO_Errno", "0"), st.get("Last_SQL_Errno", "0"))
         stopped = st.get("Slave_IO_Running") == "No" or st.get("Slave_SQL_Running") == "No"
@@ -897,10 +903,7 @@ def main():
         print(json.dumps(status()))
         return
     # A copy left by an agent that was stopped mid-way holds password hashes: never kept.
-    try:
-        os.unlink(DUMP)
-    except FileNotFoundError:
-        pass
+    discard(DUMP)
     server = Server(("0.0.0.0", 8008), Http)
     threading.Thread(target=server.serve_forever, daemon=True).start()
     log(f"started for {SET} on {ME} (etcd {', '.join(ETCD)})")

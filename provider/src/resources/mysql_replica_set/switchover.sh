@@ -29,18 +29,21 @@ def primary_ok():
             return r.status == 200
     except OSError:
         return False
+def wait_primary(seconds):
+    """Exit once this member is primary, within `seconds`."""
+    deadline = time.time() + seconds
+    while time.time() < deadline:
+        if primary_ok():
+            print(f"hastack-mysql-switchover: {target} is primary")
+            sys.exit(0)
+        time.sleep(0.2)
 if primary_ok():
     print("hastack-mysql-switchover: already primary")
     sys.exit(0)
 status = json.load(urllib.request.urlopen("http://127.0.0.1:8008/status", timeout=2))
 target = status["self"]
 etcd("/v3/kv/put", {"key": b(prefix + "switchover"), "value": b(f"{target} {time.time()}")})
-deadline = time.time() + 50
-while time.time() < deadline:
-    if primary_ok():
-        print(f"hastack-mysql-switchover: {target} is primary")
-        sys.exit(0)
-    time.sleep(0.2)
+wait_primary(50)
 # Give up only while a member holds the lease (the primary, writing again by now: it lets go
 # only within 45 s of the request). With none, a handover may be under way: the agents finish
 # it, or elect, with the request left in place.
@@ -54,10 +57,6 @@ done = etcd("/v3/kv/txn", {
 }).get("succeeded")
 if done:
     raise SystemExit(f"{target} did not become primary within 50 s (switchover abandoned; the old primary resumes)")
-for _ in range(50):
-    if primary_ok():
-        print(f"hastack-mysql-switchover: {target} is primary")
-        sys.exit(0)
-    time.sleep(0.2)
+wait_primary(10)
 raise SystemExit(f"{target} did not become primary within 60 s, and no other member holds the lease: the agents finish the handover or elect a primary")
 PY
