@@ -481,10 +481,30 @@ fn ha_webapp_converges_under_random_api_faults() {
                 .sum()
         })
         .unwrap_or(0);
+    // The nodes' own calls (their scripts read secrets from Parameter Store) are under the
+    // same schedule: a member whose script gave up on a throttled call once read as `down`.
+    let (_, callers) = e.admin("GET", "callers", &json!({}));
+    let node_reads: u64 = callers
+        .as_object()
+        .into_iter()
+        .flatten()
+        .filter(|(arn, _)| arn.rsplit('/').next().is_some_and(|s| s.starts_with("mi-")))
+        .flat_map(|(_, keys)| keys.as_object().into_iter().flatten())
+        .filter_map(|(_, ops)| ops["SSM.GetParameter"].as_u64())
+        .sum();
+    let read_faults = injected["SSM.GetParameter"]
+        .as_object()
+        .map(|m| m.values().filter_map(|v| v.as_u64()).sum::<u64>())
+        .unwrap_or(0);
     acceptance_tests::figure!(
         "ha-webapp dev under random faults (seed {base}): {applies} apply run(s), {destroys} \
          destroy run(s), {all} API calls, {faults} faults injected ({failed_operations} failed \
-         operations)"
+         operations); {node_reads} GetParameter calls from nodes, {read_faults} GetParameter \
+         calls failed"
+    );
+    assert!(
+        node_reads > 0 && read_faults > 0,
+        "the nodes' Parameter Store reads were not under the fault schedule: {node_reads} calls, {read_faults} faults"
     );
     assert!(
         faults * 100 >= all * 10,

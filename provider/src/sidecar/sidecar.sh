@@ -8,6 +8,9 @@
 # Idempotent: HAProxy is reloaded only when its configuration changed; an empty list stops it.
 set -euo pipefail
 umask 077
+# Parameter Store throttles and sometimes answers 5xx; the CLI's default of 3 attempts can run
+# out under load, so retry longer (standard mode: exponential backoff with jitter).
+export AWS_RETRY_MODE=standard AWS_MAX_ATTEMPTS=10
 REGION='@REGION@'
 SPEC=$(base64 -d <<'HASTACK_SIDECARS'
 @SPEC_B64@

@@ -4,6 +4,9 @@
 # Parameter Store SecureString; none travels in this script, its parameters or its output.
 # Removing a database from the configuration never drops it (data outlives configuration).
 set -euo pipefail
+# Parameter Store throttles and sometimes answers 5xx; the CLI's default of 3 attempts can run
+# out under load, so retry longer (standard mode: exponential backoff with jitter).
+export AWS_RETRY_MODE=standard AWS_MAX_ATTEMPTS=10
 REGION='@REGION@'
 DATABASES='@DATABASES@'
 DROP_USERS='@DROP_USERS@'

@@ -6,6 +6,9 @@
 # (CONFIG SET + CONFIG REWRITE, SENTINEL SET) and keeps the role Sentinel gave it.
 set -euo pipefail
 umask 077
+# Parameter Store throttles and sometimes answers 5xx; the CLI's default of 3 attempts can run
+# out under load, so retry longer (standard mode: exponential backoff with jitter).
+export AWS_RETRY_MODE=standard AWS_MAX_ATTEMPTS=10
 
 GROUP='@GROUP@'
 REGION='@REGION@'

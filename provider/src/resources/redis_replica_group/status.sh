@@ -2,6 +2,9 @@
 # hastack: one member's view of its hastack_redis_replica_group, as one JSON line on stdout:
 # its role and replication offset, its link to the primary, and what its Sentinel says.
 set -uo pipefail
+# Parameter Store throttles and sometimes answers 5xx; the CLI's default of 3 attempts can run
+# out under load, so retry longer (standard mode: exponential backoff with jitter).
+export AWS_RETRY_MODE=standard AWS_MAX_ATTEMPTS=10
 GROUP='@GROUP@'
 REGION='@REGION@'
 TOKEN_PARAM='@TOKEN_PARAM@'
@@ -9,6 +12,9 @@ TOKEN_PARAM='@TOKEN_PARAM@'
 # before it.
 read -r REDISCLI_AUTH VERSION <<< "$(aws ssm get-parameter --region "$REGION" --name "$TOKEN_PARAM" \
   --with-decryption --query 'Parameter.[Value,Version]' --output text 2>/dev/null)" || true
+# Without the token Redis answers NOAUTH, which is not a member being down: no report at all
+# (the provider looks again) rather than a false "down".
+[ -n "${REDISCLI_AUTH:-}" ] || { echo "hastack: cannot read the auth token from $TOKEN_PARAM" >&2; exit 1; }
 export REDISCLI_AUTH
 if [ "${VERSION:-0}" -gt 1 ] 2>/dev/null \
   && timeout 3 redis-cli --no-auth-warning -h 127.0.0.1 -p 6379 PING 2>&1 | grep -q WRONGPASS; then
@@ -16,6 +22,10 @@ if [ "${VERSION:-0}" -gt 1 ] 2>/dev/null \
     --with-decryption --query Parameter.Value --output text 2>/dev/null) || REDISCLI_AUTH=''
 fi
 repl=$(timeout 3 redis-cli --no-auth-warning -h 127.0.0.1 -p 6379 INFO replication 2>/dev/null | tr -d '\r')
+case "$repl" in
+  NOAUTH* | WRONGPASS* | *"invalid password"*)
+    echo "hastack: Redis rejected the auth token: $(head -c 80 <<< "$repl")" >&2; exit 1 ;;
+esac
 scli() { timeout 3 redis-cli --no-auth-warning -h 127.0.0.1 -p 26379 "$@" 2>/dev/null | tr -d '\r'; }
 master=$(scli SENTINEL master "$GROUP")
 replicas=$(scli SENTINEL replicas "$GROUP")

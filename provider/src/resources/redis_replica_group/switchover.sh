@@ -6,6 +6,9 @@
 # resume (on OLD they now fail with READONLY: clients retry through the sidecar). No write
 # acknowledged by OLD is lost: NEW has every one before it is promoted.
 set -euo pipefail
+# Parameter Store throttles and sometimes answers 5xx; the CLI's default of 3 attempts can run
+# out under load, so retry longer (standard mode: exponential backoff with jitter).
+export AWS_RETRY_MODE=standard AWS_MAX_ATTEMPTS=10
 GROUP='@GROUP@'
 REGION='@REGION@'
 TOKEN_PARAM='@TOKEN_PARAM@'
