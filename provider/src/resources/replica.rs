@@ -164,23 +164,38 @@ pub async fn look<S>(f: &Fleet<'_>, g: &Group, st: &Status<'_, S>) -> Result<Vie
 }
 
 /// [`look`] for a read that records roles: a member whose node is Online but whose status did
-/// not come back (its command failed on a transient API or host error) is looked at again, up
-/// to three times a second apart, instead of being recorded `down` at once; a member still
-/// silent after that is reported as it is.
+/// not come back (its command failed on a transient API or host error, or its host was too busy
+/// to answer in time) is looked at again, up to four times (1, 2, 3 and 4 s apart), instead of
+/// being recorded `down` at once. A member keeps its answer from an earlier look when a later
+/// one misses it (seconds apart, it is still the freshest word), so every member need not answer
+/// the same look; a member silent in all of them is reported as it is.
 pub async fn look_settled<S>(
     f: &Fleet<'_>,
     g: &Group,
     st: &Status<'_, S>,
 ) -> Result<View<S>, AwsError> {
     let mut v = look(f, g, st).await?;
-    for _ in 0..2 {
+    for pause in 1..=4 {
         if v.status.len() >= v.online_nodes().len() || tokio::time::Instant::now() >= f.deadline {
             break;
         }
-        tokio::time::sleep(Duration::from_secs(1)).await;
-        v = look(f, g, st).await?;
+        tokio::time::sleep(Duration::from_secs(pause)).await;
+        let mut next = look(f, g, st).await?;
+        carry_over(&mut next, v.status);
+        v = next;
     }
     Ok(v)
+}
+
+/// Into `v`, the `earlier` answers of members that are still Online there and did not answer.
+fn carry_over<S>(v: &mut View<S>, earlier: BTreeMap<String, S>) {
+    for (ip, s) in earlier {
+        let online = v.nodes.get(&ip).is_some_and(|n| n.online)
+            && v.members.iter().any(|m| m.private_ip == ip);
+        if online {
+            v.status.entry(ip).or_insert(s);
+        }
+    }
 }
 
 /// Poll until `unhealthy` finds nothing wrong with the group.
@@ -427,5 +442,55 @@ mod tests {
         assert!(render("a=@A@ @C@", &[("A", "1")]).is_err());
         // Shell's "$@" is not a placeholder.
         assert!(render("echo \"$@\" @A@", &[("A", "1")]).is_ok());
+    }
+
+    #[test]
+    fn carry_over_keeps_earlier_answers_of_online_members_only() {
+        let member = |ip: &str| Member {
+            index: 0,
+            name: format!("m-{ip}"),
+            zone: "us-east-1a".into(),
+            arn: String::new(),
+            private_ip: ip.into(),
+            public_ip: String::new(),
+            state: "running".into(),
+            created_at: 0.0,
+            blueprint_id: String::new(),
+            bundle_id: String::new(),
+            ports: Vec::new(),
+            tags: BTreeMap::new(),
+        };
+        let node = |ip: &str, online: bool| {
+            (
+                ip.to_string(),
+                Node {
+                    id: format!("mi-{ip}"),
+                    ip: ip.into(),
+                    online,
+                    ping_status: if online { "Online" } else { "ConnectionLost" }.into(),
+                    last_ping: None,
+                },
+            )
+        };
+        let mut v = View {
+            members: vec![member("a"), member("b"), member("c")],
+            nodes: [node("a", true), node("b", true), node("c", false)].into(),
+            status: [("a".to_string(), "a now")].into(),
+        };
+        // "a" answered again (its new answer stays), "b" missed this look (its earlier answer
+        // is kept), "c" went offline (its earlier answer is not), "d" is no member any more.
+        let earlier = [
+            ("a", "a before"),
+            ("b", "b before"),
+            ("c", "c before"),
+            ("d", "d"),
+        ]
+        .map(|(k, s)| (k.to_string(), s))
+        .into();
+        carry_over(&mut v, earlier);
+        assert_eq!(
+            v.status,
+            [("a".to_string(), "a now"), ("b".to_string(), "b before")].into()
+        );
     }
 }

@@ -57,6 +57,20 @@ fn association_parameters(name: &str) -> BTreeMap<String, Vec<String>> {
     .collect()
 }
 
+/// The partition and account the state's log group ARNs name.
+fn account_in_state(m: &Model) -> Option<(String, String)> {
+    let arn = m.log_group_arns.value()?.values().next()?.clone();
+    let parts: Vec<&str> = arn.split(':').collect();
+    match parts[..] {
+        ["arn", partition, "logs", _, account, ..]
+            if !partition.is_empty() && !account.is_empty() =>
+        {
+            Some((partition.to_string(), account.to_string()))
+        }
+        _ => None,
+    }
+}
+
 /// Fill in the attributes that follow from the configuration (`account`: partition and
 /// account, when known).
 fn derive(p: &mut Model, account: Option<&(String, String)>, region: &str) {
@@ -167,7 +181,16 @@ impl TypedResource for CloudwatchLogPipeline {
             _ => Known::Unknown,
         };
         let account = match req.client {
-            Some(cfg) => sm::partition_account(&ssm::client(cfg)).await.ok(),
+            Some(cfg) => match sm::partition_account(&ssm::client(cfg)).await {
+                Ok(a) => Some(a),
+                // An account does not change under a resource: after a failed call, the one its
+                // log group ARNs already name, so that a transient error does not turn the
+                // policy and the ARNs into "known after apply" (a diff where nothing changed).
+                Err(e) => {
+                    tracing::warn!(error = %e, "partition and account not read at plan");
+                    req.prior.as_ref().and_then(account_in_state)
+                }
+            },
             None => None,
         };
         let region = req.client.map(|c| c.region()).unwrap_or_default();
@@ -321,6 +344,32 @@ pub fn new(data: crate::Shared) -> std::sync::Arc<dyn tfplugin::Resource> {
 mod tests {
     use super::*;
     use model::{Alarm, File, MetricFilter};
+
+    #[test]
+    fn the_account_comes_back_from_the_state_arns() {
+        let with = |arns: &[(&str, &str)]| Model {
+            log_group_arns: some(
+                arns.iter()
+                    .map(|(k, a)| (k.to_string(), a.to_string()))
+                    .collect(),
+            ),
+            ..Default::default()
+        };
+        let m = with(&[(
+            "nginx",
+            &group_arn("aws-cn", "cn-north-1", "123456789012", "/hastack/web/nginx"),
+        )]);
+        assert_eq!(
+            account_in_state(&m),
+            Some(("aws-cn".to_string(), "123456789012".to_string()))
+        );
+        assert_eq!(account_in_state(&with(&[])), None);
+        assert_eq!(
+            account_in_state(&with(&[("x", "arn:aws:logs:us-east-1::log-group:g")])),
+            None
+        );
+        assert_eq!(account_in_state(&Model::default()), None);
+    }
 
     #[test]
     fn plan_time_errors_name_their_attribute() {

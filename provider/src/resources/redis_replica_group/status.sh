@@ -21,12 +21,17 @@ if [ "${VERSION:-0}" -gt 1 ] 2>/dev/null \
   REDISCLI_AUTH=$(aws ssm get-parameter --region "$REGION" --name "$TOKEN_PARAM:$((VERSION - 1))" \
     --with-decryption --query Parameter.Value --output text 2>/dev/null) || REDISCLI_AUTH=''
 fi
-repl=$(timeout 3 redis-cli --no-auth-warning -h 127.0.0.1 -p 6379 INFO replication 2>/dev/null | tr -d '\r')
+# Only a Redis that refuses connections is "down"; one that is slow (a busy host, a fork for an
+# AOF rewrite), still loading, or that rejects the token is no report: the provider looks again.
+repl=$(timeout 10 redis-cli --no-auth-warning -h 127.0.0.1 -p 6379 INFO replication 2>&1 | tr -d '\r')
 case "$repl" in
-  NOAUTH* | WRONGPASS* | *"invalid password"*)
+  *"Connection refused"*) repl='' ;;
+  *NOAUTH* | *WRONGPASS* | *"invalid password"*)
     echo "hastack: Redis rejected the auth token: $(head -c 80 <<< "$repl")" >&2; exit 1 ;;
+  *role:*) ;;
+  *) echo "hastack: Redis did not answer INFO: $(head -c 80 <<< "$repl")" >&2; exit 1 ;;
 esac
-scli() { timeout 3 redis-cli --no-auth-warning -h 127.0.0.1 -p 26379 "$@" 2>/dev/null | tr -d '\r'; }
+scli() { timeout 5 redis-cli --no-auth-warning -h 127.0.0.1 -p 26379 "$@" 2>/dev/null | tr -d '\r'; }
 master=$(scli SENTINEL master "$GROUP")
 replicas=$(scli SENTINEL replicas "$GROUP")
 sentinels=$(scli SENTINEL sentinels "$GROUP")
