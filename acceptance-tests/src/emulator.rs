@@ -45,7 +45,20 @@ impl Emulator {
         Self::launch_with(hosts, "fast")
     }
 
+    /// Start one on a free port; a start that lost its port to another process (it exits, or
+    /// another process answers there) is tried again on a new port, up to three times.
     fn launch_with(hosts: bool, profile: &str) -> Emulator {
+        let mut why = String::new();
+        for _ in 0..3 {
+            match Self::try_launch(hosts, profile) {
+                Ok(e) => return e,
+                Err(e) => why = e,
+            }
+        }
+        panic!("hastack-local did not start in 3 tries: {why}")
+    }
+
+    fn try_launch(hosts: bool, profile: &str) -> Result<Emulator, String> {
         let port = std::net::TcpListener::bind("127.0.0.1:0")
             .and_then(|l| l.local_addr())
             .map(|a| a.port())
@@ -57,6 +70,7 @@ impl Emulator {
             "{} missing: run `cargo build -p hastack-local`",
             bin.display()
         );
+        let log = dir.path().join("stderr.log");
         let child = Command::new(bin)
             .args([
                 "serve",
@@ -69,20 +83,45 @@ impl Emulator {
             .arg(dir.path())
             .args((!hosts).then_some("--no-hosts"))
             .stdout(Stdio::null())
-            .stderr(Stdio::null())
+            .stderr(Stdio::from(
+                std::fs::File::create(&log).expect("stderr log"),
+            ))
             .spawn()
             .expect("start hastack-local");
-        let e = Emulator {
+        let mut e = Emulator {
             child,
             port,
             _dir: dir,
         };
-        let deadline = Instant::now() + Duration::from_secs(10);
-        while TcpStream::connect(("127.0.0.1", port)).is_err() {
-            assert!(Instant::now() < deadline, "hastack-local did not start");
-            std::thread::sleep(Duration::from_millis(50));
+        // Ready when its own admin API answers (the pid says whose), not when something
+        // accepts a connection on the port: the port was free a moment ago, but another process
+        // may have taken it since, and a hosts-enabled emulator listens before it has set its
+        // bridge up (waiting, bounded, for another emulator's to go).
+        let deadline = Instant::now() + Duration::from_secs(150);
+        let pid = e.child.id() as u64;
+        loop {
+            if let Ok(Some(status)) = e.child.try_wait() {
+                let log = std::fs::read_to_string(&log).unwrap_or_default();
+                return Err(format!(
+                    "on port {port} it exited at start ({status}):\n{log}"
+                ));
+            }
+            let answer = try_admin_call(port, "GET", "status", &Json::Object(Default::default()));
+            match answer {
+                Ok((200, status)) if status["pid"].as_u64() == Some(pid) => return Ok(e),
+                Ok((200, status)) => {
+                    return Err(format!(
+                        "port {port} is another process's ({})",
+                        status["pid"]
+                    ))
+                }
+                Ok((code, body)) if Instant::now() >= deadline => {
+                    return Err(format!("status answered {code} {body}"))
+                }
+                Err(why) if Instant::now() >= deadline => return Err(why),
+                _ => std::thread::sleep(Duration::from_millis(50)),
+            }
         }
-        e
     }
 
     /// The variables that point the provider (and any AWS SDK) at this emulator.
@@ -113,13 +152,19 @@ impl Emulator {
 }
 
 fn admin_call(port: u16, method: &str, path: &str, body: &Json) -> (u16, Json) {
+    try_admin_call(port, method, path, body)
+        .unwrap_or_else(|e| panic!("hastack-local admin {method} {path}: {e}"))
+}
+
+fn try_admin_call(port: u16, method: &str, path: &str, body: &Json) -> Result<(u16, Json), String> {
     {
         let payload = body.to_string();
-        let mut s = TcpStream::connect(("127.0.0.1", port)).expect("connect to hastack-local");
+        let mut s = TcpStream::connect(("127.0.0.1", port)).map_err(|e| format!("connect: {e}"))?;
         s.set_read_timeout(Some(Duration::from_secs(10))).ok();
-        write!(s, "{method} /_hastack/{path} HTTP/1.0\r\nHost: localhost\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n{payload}", payload.len()).expect("write");
+        write!(s, "{method} /_hastack/{path} HTTP/1.0\r\nHost: localhost\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n{payload}", payload.len()).map_err(|e| format!("write: {e}"))?;
         let mut out = String::new();
-        s.read_to_string(&mut out).expect("read");
+        s.read_to_string(&mut out)
+            .map_err(|e| format!("read: {e}"))?;
         let status = out
             .split_whitespace()
             .nth(1)
@@ -129,7 +174,7 @@ fn admin_call(port: u16, method: &str, path: &str, body: &Json) -> (u16, Json) {
             .split_once("\r\n\r\n")
             .map(|(_, b)| serde_json::from_str(b).unwrap_or(Json::Null))
             .unwrap_or(Json::Null);
-        (status, body)
+        Ok((status, body))
     }
 }
 

@@ -54,6 +54,8 @@ fn answer(
         ("GET", "status") => (
             200,
             json!({
+                // Which process answered (a test that started one on a port checks it is its own).
+                "pid": std::process::id(),
                 "profile": emu.profile,
                 // Derived from the service list: the fidelity suites' catalogue.
                 "services": crate::registry::SERVICES.iter().map(|s| (s.model().to_string(), json!(s.operations()))).collect::<serde_json::Map<_, _>>(),
