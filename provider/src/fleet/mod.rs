@@ -720,10 +720,11 @@ impl<'a> Fleet<'a> {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
 
-    fn member(name: &str, ip: &str) -> Member {
+    /// A running member for tests (also used by `resources::replica`'s).
+    pub(crate) fn member(name: &str, ip: &str) -> Member {
         Member {
             index: 0,
             name: name.into(),
@@ -740,7 +741,8 @@ mod tests {
         }
     }
 
-    fn node(ip: &str, online: bool, last_ping: f64) -> (String, Node) {
+    /// A managed node keyed by its IP, for tests (also used by `resources::replica`'s).
+    pub(crate) fn node(ip: &str, online: bool, last_ping: f64) -> (String, Node) {
         (
             ip.to_string(),
             Node {

@@ -446,35 +446,15 @@ mod tests {
 
     #[test]
     fn carry_over_keeps_earlier_answers_of_online_members_only() {
-        let member = |ip: &str| Member {
-            index: 0,
-            name: format!("m-{ip}"),
-            zone: "us-east-1a".into(),
-            arn: String::new(),
-            private_ip: ip.into(),
-            public_ip: String::new(),
-            state: "running".into(),
-            created_at: 0.0,
-            blueprint_id: String::new(),
-            bundle_id: String::new(),
-            ports: Vec::new(),
-            tags: BTreeMap::new(),
-        };
-        let node = |ip: &str, online: bool| {
-            (
-                ip.to_string(),
-                Node {
-                    id: format!("mi-{ip}"),
-                    ip: ip.into(),
-                    online,
-                    ping_status: if online { "Online" } else { "ConnectionLost" }.into(),
-                    last_ping: None,
-                },
-            )
-        };
+        use crate::fleet::tests::{member, node};
         let mut v = View {
-            members: vec![member("a"), member("b"), member("c")],
-            nodes: [node("a", true), node("b", true), node("c", false)].into(),
+            members: vec![member("a", "a"), member("b", "b"), member("c", "c")],
+            nodes: [
+                node("a", true, 0.0),
+                node("b", true, 0.0),
+                node("c", false, 0.0),
+            ]
+            .into(),
             status: [("a".to_string(), "a now")].into(),
         };
         // "a" answered again (its new answer stays), "b" missed this look (its earlier answer

@@ -59,13 +59,10 @@ fn association_parameters(name: &str) -> BTreeMap<String, Vec<String>> {
 
 /// The partition and account the state's log group ARNs name.
 fn account_in_state(m: &Model) -> Option<(String, String)> {
-    let arn = m.log_group_arns.value()?.values().next()?.clone();
-    let parts: Vec<&str> = arn.split(':').collect();
-    match parts[..] {
-        ["arn", partition, "logs", _, account, ..]
-            if !partition.is_empty() && !account.is_empty() =>
-        {
-            Some((partition.to_string(), account.to_string()))
+    let arn = m.log_group_arns.value()?.values().next()?;
+    match arn.split(':').collect::<Vec<_>>()[..] {
+        ["arn", partition, "logs", ..] if !partition.is_empty() => {
+            Some((partition.to_string(), sm::account_of(arn)?.to_string()))
         }
         _ => None,
     }
